@@ -1,0 +1,136 @@
+/**
+ * A wrapper around hnswlib-node's HNSW index that speaks Float32Arrays, reports true distances
+ * (hnswlib's l2 is squared), clamps k to the item count, and saves through a temp file and rename.
+ */
+import { rename, rm } from 'node:fs/promises';
+import hnswlib from 'hnswlib-node';
+import { createError } from '../errors.js';
+import { fsyncPath, tempPathFor } from '../util/atomic-fs.js';
+
+const { HierarchicalNSW } = hnswlib;
+
+/** Distance spaces: `l2` (Euclidean) or `cosine` (1 - cosine similarity). */
+export const SPACES = ['l2', 'cosine'] as const;
+export type SpaceName = (typeof SPACES)[number];
+
+/** HNSW parameters. */
+export interface HnswParams {
+  /** Links per node. */
+  readonly m: number;
+  /** Candidate list size while building. */
+  readonly efConstruction: number;
+  /** Candidate list size while searching (raised to k when smaller). */
+  readonly efSearch: number;
+  readonly seed: number;
+}
+
+/** Defaults picked from the measured recall curve (see README, "Index parameters"). */
+export const DEFAULT_HNSW: HnswParams = Object.freeze({
+  m: 16,
+  efConstruction: 200,
+  efSearch: 64,
+  seed: 100,
+});
+
+/** Nearest neighbours, nearest first. */
+export interface Neighbours {
+  readonly ids: number[];
+  readonly distances: number[];
+}
+
+/** Points added between progress callbacks (and event-loop yields) during a build. */
+const PROGRESS_EVERY = 2000;
+
+/** An HNSW index over fixed-size float vectors; ids are the vectors' positions. */
+export class VectorIndex {
+  private constructor(
+    private readonly hnsw: InstanceType<typeof HierarchicalNSW>,
+    readonly dims: number,
+    readonly space: SpaceName,
+    readonly count: number,
+    private readonly efSearch: number,
+  ) {}
+
+  /** Builds an index of `vectors` (count x dims, row-major); ids are 0..count-1. */
+  static async build(
+    vectors: Float32Array,
+    dims: number,
+    space: SpaceName,
+    params: HnswParams,
+    onProgress?: (done: number) => void,
+  ): Promise<VectorIndex> {
+    const count = vectors.length / dims;
+    const hnsw = new HierarchicalNSW(space, dims);
+    hnsw.initIndex({
+      maxElements: Math.max(count, 1),
+      m: params.m,
+      efConstruction: params.efConstruction,
+      randomSeed: params.seed,
+    });
+    for (let i = 0; i < count; i++) {
+      hnsw.addPoint(Array.from(vectors.subarray(i * dims, (i + 1) * dims)), i);
+      if ((i + 1) % PROGRESS_EVERY === 0 || i + 1 === count) {
+        onProgress?.(i + 1);
+        await new Promise((r) => setImmediate(r));
+      }
+    }
+    hnsw.setEf(params.efSearch);
+    return new VectorIndex(hnsw, dims, space, count, params.efSearch);
+  }
+
+  /** Loads an index file; throws INDEX_CORRUPT naming the file when it cannot be read or does not match. */
+  static load(
+    file: string,
+    dims: number,
+    space: SpaceName,
+    efSearch: number,
+    expectedCount: number,
+  ): VectorIndex {
+    const hnsw = new HierarchicalNSW(space, dims);
+    try {
+      hnsw.readIndexSync(file);
+    } catch (err) {
+      throw createError('INDEX_CORRUPT', file, (err as Error).message);
+    }
+    const count = hnsw.getCurrentCount();
+    if (count !== expectedCount)
+      throw createError('INDEX_CORRUPT', file, `it holds ${count} items, the manifest says ${expectedCount}`);
+    if (hnsw.getNumDimensions() !== dims)
+      throw createError('INDEX_CORRUPT', file, `it has ${hnsw.getNumDimensions()} dims, expected ${dims}`);
+    hnsw.setEf(efSearch);
+    return new VectorIndex(hnsw, dims, space, count, efSearch);
+  }
+
+  /** The k (clamped to the count) nearest items to `query`, nearest first; distances are true L2 or 1 - cos. */
+  search(query: Float32Array | readonly number[], k: number): Neighbours {
+    const n = Math.min(Math.max(0, Math.floor(k)), this.count);
+    if (n === 0) return { ids: [], distances: [] };
+    if (n > this.efSearch) this.hnsw.setEf(n);
+    const result = this.hnsw.searchKnn(Array.from(query), n);
+    if (n > this.efSearch) this.hnsw.setEf(this.efSearch);
+    const order = result.neighbors
+      .map((_, i) => i)
+      .sort((a, b) => (result.distances[a] ?? 0) - (result.distances[b] ?? 0));
+    return {
+      ids: order.map((i) => result.neighbors[i] ?? -1),
+      distances: order.map((i) => this.trueDistance(result.distances[i] ?? 0)),
+    };
+  }
+
+  private trueDistance(d: number): number {
+    return this.space === 'l2' ? Math.sqrt(Math.max(0, d)) : Math.max(0, d);
+  }
+
+  /** Writes the index to `file` via a temporary file, fsync and rename (hnswlib overwrites in place). */
+  async save(file: string): Promise<void> {
+    const tmp = tempPathFor(file);
+    try {
+      await this.hnsw.writeIndex(tmp);
+      await fsyncPath(tmp);
+      await rename(tmp, file);
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw err;
+    }
+  }
+}

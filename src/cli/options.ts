@@ -1,0 +1,62 @@
+/** Shared option parsers and options for the CLI commands (commander). */
+import { InvalidArgumentError, Option } from 'commander';
+import { BACKEND_CHOICES } from '../model/backend.js';
+
+/** Parses an integer within [min, max] or throws commander's InvalidArgumentError. */
+export function intIn(min: number, max: number): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!/^-?\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}, got "${value}"`);
+    }
+    return n;
+  };
+}
+
+/** Parses a number within (min, max]. */
+export function numberIn(min: number, max: number): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || n <= min || n > max) {
+      throw new InvalidArgumentError(`expected a number above ${min} and at most ${max}, got "${value}"`);
+    }
+    return n;
+  };
+}
+
+/** --data, --data-path, --index-dir and --backend, which most commands take. */
+export function commonOptions(): Option[] {
+  return [
+    new Option(
+      '--data <name|folder>',
+      'dataset: fashion-mnist, mnist, or a folder of JPEG/PNG/WebP images (env AESEARCH_DATA)',
+    ),
+    new Option(
+      '--data-path <dirs>',
+      'colon-separated folders holding named datasets (env AESEARCH_DATA_PATH)',
+    ),
+    new Option(
+      '--index-dir <dir>',
+      'folder of built artifacts: model, vector indexes, manifests (env AESEARCH_INDEX_DIR)',
+    ),
+    new Option('--backend <name>', 'tfjs backend (env AESEARCH_BACKEND)').choices(BACKEND_CHOICES),
+  ];
+}
+
+/** The subset of parsed flags that feed loadConfig. */
+export interface CommonFlags {
+  data?: string;
+  dataPath?: string;
+  indexDir?: string;
+  backend?: string;
+}
+
+/** Maps common flags to config overrides. */
+export function configOverrides(flags: CommonFlags): Record<string, unknown> {
+  return {
+    data: flags.data,
+    dataPath: flags.dataPath?.split(':').filter(Boolean),
+    indexDir: flags.indexDir,
+    backend: flags.backend,
+  };
+}

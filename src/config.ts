@@ -1,0 +1,122 @@
+/**
+ * Configuration: defaults < environment (AESEARCH_*) < CLI flags, as one typed, frozen object.
+ * The only module that reads process.env.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { createError } from './errors.js';
+import { BACKEND_CHOICES } from './model/backend.js';
+
+function findPackageRoot(from: string): string {
+  let dir = from;
+  while (!existsSync(join(dir, 'package.json'))) {
+    const up = dirname(dir);
+    if (up === dir) return from;
+    dir = up;
+  }
+  return dir;
+}
+
+/** The aesearch package's folder (holds data/ and public/). */
+export const PACKAGE_ROOT = findPackageRoot(dirname(fileURLToPath(import.meta.url)));
+
+/** Upload limit by default, in bytes. */
+export const DEFAULT_MAX_UPLOAD_BYTES = 10 * 1024 * 1024;
+
+const schema = z.object({
+  /** Folder of built artifacts: model, vector indexes, manifests. */
+  indexDir: z.string().min(1),
+  /** Dataset name (fashion-mnist, mnist) or a folder of images. */
+  data: z.string().min(1),
+  /** Folders searched for named datasets, in order. */
+  dataPath: z.array(z.string().min(1)).min(1),
+  backend: z.enum(BACKEND_CHOICES),
+  port: z.number().int().min(0).max(65535),
+  host: z.string().min(1),
+  maxUploadBytes: z.number().int().positive(),
+  /** Guards POST /api/admin/reload; reload is disabled when empty. */
+  adminToken: z.string(),
+  /** Folder of the web page. */
+  publicDir: z.string().min(1),
+});
+
+/** aesearch's configuration. */
+export type Config = Readonly<z.infer<typeof schema>>;
+
+/** Environment variables read by `loadConfig`, and the keys they set. */
+export const ENV_VARS = {
+  AESEARCH_INDEX_DIR: 'indexDir',
+  AESEARCH_DATA: 'data',
+  AESEARCH_DATA_PATH: 'dataPath',
+  AESEARCH_BACKEND: 'backend',
+  AESEARCH_PORT: 'port',
+  AESEARCH_HOST: 'host',
+  AESEARCH_MAX_UPLOAD_BYTES: 'maxUploadBytes',
+  AESEARCH_ADMIN_TOKEN: 'adminToken',
+} as const satisfies Record<string, keyof Config>;
+
+function defaults(cwd: string): Config {
+  return {
+    indexDir: join(cwd, 'index'),
+    data: 'fashion-mnist',
+    dataPath: [join(PACKAGE_ROOT, 'data'), '/usr/share/datasets'],
+    backend: 'auto',
+    port: 3000,
+    host: '127.0.0.1',
+    maxUploadBytes: DEFAULT_MAX_UPLOAD_BYTES,
+    adminToken: '',
+    publicDir: join(PACKAGE_ROOT, 'public'),
+  };
+}
+
+function fromEnv(env: NodeJS.ProcessEnv): Partial<Record<keyof Config, unknown>> {
+  const out: Partial<Record<keyof Config, unknown>> = {};
+  for (const [name, key] of Object.entries(ENV_VARS)) {
+    const raw = env[name];
+    if (raw === undefined || raw === '') continue;
+    if (key === 'dataPath') out[key] = raw.split(':').filter(Boolean);
+    else if (key === 'port' || key === 'maxUploadBytes') out[key] = Number(raw);
+    else out[key] = raw;
+  }
+  return out;
+}
+
+/**
+ * Builds the configuration from defaults, then `env`, then `overrides` (CLI flags; undefined values
+ * are ignored). Relative paths resolve against `cwd`. Throws BAD_OPTION naming the bad setting.
+ */
+export function loadConfig(
+  overrides: Partial<Record<keyof Config, unknown>> = {},
+  env: NodeJS.ProcessEnv = process.env,
+  cwd: string = process.cwd(),
+): Config {
+  const given = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
+  const merged = { ...defaults(cwd), ...fromEnv(env), ...given };
+  const parsed = schema.safeParse(merged);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const key = String(issue?.path[0] ?? 'config');
+    const envName = Object.entries(ENV_VARS).find(([, k]) => k === key)?.[0];
+    const value = (merged as Record<string, unknown>)[key];
+    throw createError(
+      'BAD_OPTION',
+      envName ? `${key} (--${kebab(key)} or ${envName})` : key,
+      issue?.message ?? 'valid',
+      JSON.stringify(value),
+    );
+  }
+  const c = parsed.data;
+  return Object.freeze({
+    ...c,
+    indexDir: resolve(cwd, c.indexDir),
+    data: c.data in { 'fashion-mnist': 1, mnist: 1 } ? c.data : resolve(cwd, c.data),
+    dataPath: Object.freeze(c.dataPath.map((p) => resolve(cwd, p))) as string[],
+    publicDir: resolve(cwd, c.publicDir),
+  });
+}
+
+function kebab(key: string): string {
+  return key.replace(/[A-Z]/g, (m) => `-${m.toLowerCase()}`);
+}

@@ -1,0 +1,89 @@
+/** A folder of JPEG/PNG/WebP images as a dataset; first-level sub-folder names are labels. */
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { extname, join, relative, sep } from 'node:path';
+import { createError, isAesearchError } from '../errors.js';
+import { decodeToGray, IMAGE_SIDE_PX } from '../image/preprocess.js';
+import { fingerprint, head, splitEveryTenth } from './split.js';
+import type { Dataset } from './types.js';
+
+const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp']);
+const DECODE_CONCURRENCY = 4;
+
+/** Callbacks for long folder reads. */
+export interface FolderReadEvents {
+  onProgress?: (done: number, total: number) => void;
+  /** Called for each file that cannot be decoded; the file is skipped. */
+  onSkip?: (file: string, reason: string) => void;
+}
+
+async function listImages(root: string): Promise<string[]> {
+  const entries = await readdir(root, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((e) => e.isFile() && IMAGE_EXTENSIONS.has(extname(e.name).toLowerCase()))
+    .map((e) => join(e.parentPath, e.name))
+    .sort();
+}
+
+function labelOf(root: string, file: string): string | null {
+  const parts = relative(root, file).split(sep);
+  return parts.length > 1 ? (parts[0] ?? null) : null;
+}
+
+/**
+ * Reads every image under `root`, decoded and resized by sharp to the model's input. Unreadable files
+ * are reported through `onSkip` and skipped. Every 10th image is a query. Throws DATASET_NOT_FOUND when
+ * `root` is not a folder, EMPTY_DATASET when no image decodes.
+ */
+export async function loadFolderDataset(
+  root: string,
+  limit?: number,
+  events: FolderReadEvents = {},
+): Promise<Dataset> {
+  const info = await stat(root).catch(() => undefined);
+  if (!info?.isDirectory()) throw createError('DATASET_NOT_FOUND', root, root);
+  const files = await listImages(root);
+  const side = IMAGE_SIDE_PX;
+  const decoded: (Uint8Array | undefined)[] = new Array(files.length);
+  let next = 0;
+  let done = 0;
+  const worker = async () => {
+    while (next < files.length) {
+      const i = next++;
+      const file = files[i] as string;
+      try {
+        decoded[i] = await decodeToGray(await readFile(file), { side, what: file });
+      } catch (err) {
+        events.onSkip?.(file, isAesearchError(err) ? err.message : String(err));
+      }
+      events.onProgress?.(++done, files.length);
+    }
+  };
+  await Promise.all(Array.from({ length: DECODE_CONCURRENCY }, worker));
+  const kept = files
+    .map((f, i) => ({ f, px: decoded[i] }))
+    .filter((e): e is { f: string; px: Uint8Array } => !!e.px);
+  if (kept.length === 0) throw createError('EMPTY_DATASET', root);
+  const names = [
+    ...new Set(kept.map((e) => labelOf(root, e.f)).filter((l): l is string => l !== null)),
+  ].sort();
+  const labelled = names.length > 0 && kept.every((e) => labelOf(root, e.f) !== null);
+  const pixels = new Uint8Array(kept.length * side * side);
+  kept.forEach((e, i) => {
+    pixels.set(e.px, i * side * side);
+  });
+  const labels = labelled ? Uint8Array.from(kept, (e) => names.indexOf(labelOf(root, e.f) ?? '')) : null;
+  const all = { count: kept.length, pixels, labels, sources: kept.map((e) => relative(root, e.f)) };
+  const { database: db, queries } = splitEveryTenth(all, side);
+  const database = head(db, limit, side);
+  return {
+    name: root,
+    kind: 'folder',
+    origin: `${root} (${kept.length} images, ${files.length - kept.length} skipped)`,
+    split: `every 10th image a query: database ${database.count}, queries ${queries.count}`,
+    side,
+    classNames: labelled ? names : null,
+    database,
+    queries,
+    fingerprint: fingerprint(database),
+  };
+}

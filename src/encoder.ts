@@ -1,0 +1,53 @@
+/** Runs a trained encoder (and decoder) over batches of images, inside tf.tidy: no tensor outlives a call. */
+import * as tf from '@tensorflow/tfjs';
+
+/** Images per forward pass when embedding a dataset; large batches amortise per-op overhead. */
+export const EMBED_BATCH = 1024;
+
+/**
+ * Embeds `count` flat images (count x inputSize floats in [0, 1]) into codes (count x codeSize).
+ * `onProgress` is called after each batch with the number of images done.
+ */
+export async function embedImages(
+  encoder: tf.LayersModel,
+  images: Float32Array,
+  count: number,
+  onProgress?: (done: number) => void,
+  batchSize = EMBED_BATCH,
+): Promise<Float32Array> {
+  const inputSize = images.length / Math.max(count, 1);
+  const codeSize = codeSizeOf(encoder);
+  const codes = new Float32Array(count * codeSize);
+  for (let start = 0; start < count; start += batchSize) {
+    const n = Math.min(batchSize, count - start);
+    const out = tf.tidy(() => {
+      const x = tf.tensor2d(images.subarray(start * inputSize, (start + n) * inputSize), [n, inputSize]);
+      return encoder.predict(x) as tf.Tensor;
+    });
+    codes.set(await out.data(), start * codeSize);
+    out.dispose();
+    onProgress?.(start + n);
+  }
+  return codes;
+}
+
+/** Embeds one image synchronously (the search path). */
+export function embedOne(encoder: tf.LayersModel, image: Float32Array): Float32Array {
+  return tf.tidy(
+    () => (encoder.predict(tf.tensor2d(image, [1, image.length])) as tf.Tensor).dataSync() as Float32Array,
+  );
+}
+
+/** Decodes codes (n x codeSize) back to flat images in [0, 1]. */
+export function decodeCodes(decoder: tf.LayersModel, codes: Float32Array, n: number): Float32Array {
+  return tf.tidy(
+    () =>
+      (decoder.predict(tf.tensor2d(codes, [n, codes.length / n])) as tf.Tensor).dataSync() as Float32Array,
+  );
+}
+
+/** The code size an encoder produces. */
+export function codeSizeOf(encoder: tf.LayersModel): number {
+  const shape = encoder.outputs[0]?.shape;
+  return shape?.[shape.length - 1] ?? 0;
+}

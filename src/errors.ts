@@ -1,0 +1,130 @@
+/**
+ * One table of error codes: each maps to an HTTP status and a message template a person can act on.
+ * Library code throws `AesearchError`s made by `createError`; entry points print or serialise them.
+ */
+
+type Template = (...args: string[]) => string;
+
+interface ErrorSpec {
+  readonly status: number;
+  readonly message: Template;
+}
+
+const ERRORS = {
+  // configuration and environment
+  BACKEND_UNAVAILABLE: {
+    status: 500,
+    message: (name, fix) => `The ${name} backend could not be loaded; ${fix}, or choose --backend auto`,
+  },
+  BAD_OPTION: {
+    status: 400,
+    message: (name, expected, got) => `Expected ${name} to be ${expected} but received ${got}`,
+  },
+  // datasets
+  DATASET_NOT_FOUND: {
+    status: 500,
+    message: (name, looked) => `No dataset "${name}" found (looked in ${looked}); ${datasetHelp(name)}`,
+  },
+  IDX_BAD_MAGIC: {
+    status: 500,
+    message: (file, expected, got) =>
+      `${file} is not an IDX file: expected magic number ${expected} but found ${got}`,
+  },
+  IDX_TRUNCATED: {
+    status: 500,
+    message: (file, expected, got) =>
+      `${file} is truncated: expected ${expected} but it holds ${got}; download it again`,
+  },
+  IDX_COUNT_MISMATCH: {
+    status: 500,
+    message: (images, imageCount, labels, labelCount) =>
+      `${images} holds ${imageCount} images but ${labels} holds ${labelCount} labels; they must be a matching pair`,
+  },
+  IDX_UNREADABLE: {
+    status: 500,
+    message: (file, reason) => `Cannot read ${file}: ${reason}`,
+  },
+  EMPTY_DATASET: {
+    status: 500,
+    message: (where) => `No readable JPEG, PNG or WebP images in ${where}`,
+  },
+  // model and index artifacts
+  NO_MODEL: {
+    status: 503,
+    message: (where) => `No trained model at ${where}; run \`aesearch train\` first`,
+  },
+  NO_INDEX: {
+    status: 503,
+    message: (where) => `No index at ${where}; run \`aesearch index\` first`,
+  },
+  INDEX_MISMATCH: {
+    status: 503,
+    message: (what, index, current) =>
+      `The index was built with ${what} ${index} but the current one is ${current}; run \`aesearch index\` to rebuild it`,
+  },
+  INDEX_CORRUPT: {
+    status: 503,
+    message: (file, reason) => `${file} cannot be loaded (${reason}); run \`aesearch index\` to rebuild it`,
+  },
+  CHECKPOINT_MISMATCH: {
+    status: 500,
+    message: (what, saved, asked) =>
+      `The checkpoint was saved with ${what} ${saved} but this run asks for ${asked}; drop --resume or use the same settings`,
+  },
+  NO_CHECKPOINT: {
+    status: 500,
+    message: (where) =>
+      `--resume was given but there is no checkpoint at ${where}; train without --resume first`,
+  },
+  // queries
+  NOT_AN_IMAGE: {
+    status: 415,
+    message: (what, reason) =>
+      `Expected an image (PNG, JPEG, WebP or GIF) in ${what} but could not decode it: ${reason}`,
+  },
+  FILE_NOT_FOUND: {
+    status: 404,
+    message: (file) => `No file at ${file}`,
+  },
+  SPACE_UNAVAILABLE: {
+    status: 409,
+    message: (space) => `The index has no ${space} space; rebuild it with \`aesearch index --pixel\``,
+  },
+  ITEM_NOT_FOUND: {
+    status: 404,
+    message: (id, count) => `No item with id ${id}; ids run from 0 to ${count}`,
+  },
+} satisfies Record<string, ErrorSpec>;
+
+/** Every known error code. */
+export type ErrorCode = keyof typeof ERRORS;
+
+function datasetHelp(name: string): string {
+  if (name === 'mnist') return 'put the four MNIST IDX files into data/mnist/';
+  if (name === 'fashion-mnist')
+    return 'restore data/fashion-mnist/ from git, or `apt-get install dataset-fashion-mnist`';
+  return 'give --data fashion-mnist, mnist, or a folder of JPEG/PNG/WebP images';
+}
+
+/** An error with a stable code, an HTTP status and a message a person can act on. */
+export class AesearchError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  constructor(code: ErrorCode, message: string, status: number, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'AesearchError';
+    this.code = code;
+    this.status = status;
+  }
+}
+
+/** Builds the error for `code`, filling its message template with `args`. */
+export function createError(code: ErrorCode, ...args: (string | number)[]): AesearchError {
+  const spec: ErrorSpec = ERRORS[code];
+  return new AesearchError(code, spec.message(...args.map(String)), spec.status);
+}
+
+/** True when `err` is an AesearchError (optionally with the given code). */
+export function isAesearchError(err: unknown, code?: ErrorCode): err is AesearchError {
+  return err instanceof AesearchError && (code === undefined || err.code === code);
+}

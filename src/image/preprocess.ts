@@ -1,0 +1,151 @@
+/**
+ * The only module that imports sharp. Turns image bytes of any format, size or colour into the model's
+ * input: a square grayscale image, light object on a dark background (as in MNIST-style data), and
+ * encodes grayscale pixels back to PNG for display.
+ */
+import sharp from 'sharp';
+import { createError } from '../errors.js';
+
+/** Side of the square images the models take, in pixels. */
+export const IMAGE_SIDE_PX = 28;
+
+/** Decoding refuses images that declare more pixels than this (decompression bombs), before decoding them. */
+export const MAX_INPUT_PIXELS = 40_000_000;
+
+/** How uploads and folder images are turned into model input; recorded in the index manifest. */
+export const PREPROCESSING = Object.freeze({
+  side: IMAGE_SIDE_PX,
+  channels: 1,
+  scale: 'pixel / 255, in [0, 1]',
+  steps: [
+    'first frame only; alpha flattened onto white',
+    'grayscale',
+    'resized to fit inside side x side (lanczos3), aspect kept, centred on the background',
+    'inverted when the border is light, so objects are light on dark as in the dataset',
+  ],
+});
+
+/** Options for `decodeToGray`. */
+export interface DecodeOptions {
+  readonly side?: number;
+  /** Names the input in errors, e.g. `field "image"` or a file path. */
+  readonly what?: string;
+}
+
+const LIGHT_BORDER = 127;
+
+function borderMean(px: Uint8Array, w: number, h: number): number {
+  let sum = 0;
+  let n = 0;
+  for (let x = 0; x < w; x++) {
+    sum += (px[x] ?? 0) + (px[(h - 1) * w + x] ?? 0);
+    n += 2;
+  }
+  for (let y = 1; y < h - 1; y++) {
+    sum += (px[y * w] ?? 0) + (px[y * w + w - 1] ?? 0);
+    n += 2;
+  }
+  return n === 0 ? 0 : sum / n;
+}
+
+/**
+ * Places a w x h grayscale image in the centre of a side x side canvas of zeros, inverting it first
+ * when its border is light. Pure; exported for tests.
+ */
+export function centreOnDark(px: Uint8Array, w: number, h: number, side: number): Uint8Array {
+  const invert = borderMean(px, w, h) > LIGHT_BORDER;
+  const out = new Uint8Array(side * side);
+  const left = Math.floor((side - w) / 2);
+  const top = Math.floor((side - h) / 2);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const v = px[y * w + x] ?? 0;
+      out[(top + y) * side + left + x] = invert ? 255 - v : v;
+    }
+  }
+  return out;
+}
+
+/**
+ * Decodes image bytes (PNG, JPEG, WebP, GIF, TIFF, AVIF, ...) to side x side grayscale pixels, 0-255.
+ * Throws NOT_AN_IMAGE when sharp cannot decode them or they declare more than MAX_INPUT_PIXELS.
+ */
+export async function decodeToGray(bytes: Uint8Array, options: DecodeOptions = {}): Promise<Uint8Array> {
+  const side = options.side ?? IMAGE_SIDE_PX;
+  const what = options.what ?? 'the upload';
+  try {
+    const { data, info } = await sharp(bytes, {
+      limitInputPixels: MAX_INPUT_PIXELS,
+      pages: 1,
+      failOn: 'error',
+    })
+      .flatten({ background: '#ffffff' })
+      .grayscale()
+      .resize(side, side, { fit: 'inside', kernel: 'lanczos3' })
+      .toColourspace('b-w')
+      .raw({ depth: 'uchar' })
+      .toBuffer({ resolveWithObject: true });
+    const px = info.channels === 1 ? new Uint8Array(data) : firstChannel(data, info.channels);
+    return centreOnDark(px, info.width, info.height, side);
+  } catch (err) {
+    throw createError('NOT_AN_IMAGE', what, describeSharpError(err));
+  }
+}
+
+function firstChannel(data: Buffer, channels: number): Uint8Array {
+  const out = new Uint8Array(data.length / channels);
+  for (let i = 0; i < out.length; i++) out[i] = data[i * channels] ?? 0;
+  return out;
+}
+
+function describeSharpError(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  if (/pixel limit/i.test(message))
+    return `it declares more than ${MAX_INPUT_PIXELS.toLocaleString('en')} pixels`;
+  return message.split('\n')[0] ?? message;
+}
+
+/** Scales 0-255 grayscale pixels to [0, 1] floats, the models' input. */
+export function toUnitFloat(gray: Uint8Array, out = new Float32Array(gray.length)): Float32Array {
+  for (let i = 0; i < gray.length; i++) out[i] = (gray[i] ?? 0) / 255;
+  return out;
+}
+
+/** Encodes grayscale pixels as a PNG, scaled up `scale` times with nearest-neighbour (crisp) sampling. */
+export async function encodeGrayPng(
+  px: Uint8Array,
+  width: number,
+  height: number,
+  scale = 1,
+): Promise<Buffer> {
+  let img = sharp(Buffer.from(px.buffer, px.byteOffset, px.byteLength), {
+    raw: { width, height, channels: 1 },
+  });
+  if (scale !== 1) img = img.resize(width * scale, height * scale, { kernel: 'nearest' });
+  return img.png({ compressionLevel: 6 }).toBuffer();
+}
+
+/**
+ * Encodes rows of equally sized square grayscale tiles as one PNG grid (1 px dark gap between tiles).
+ * Used for the originals-above-reconstructions picture that training writes each epoch.
+ */
+export async function encodeGridPng(
+  rows: readonly (readonly Uint8Array[])[],
+  side: number,
+  scale = 2,
+): Promise<Buffer> {
+  const cols = Math.max(0, ...rows.map((r) => r.length));
+  const gap = 1;
+  const width = cols * (side + gap) + gap;
+  const height = rows.length * (side + gap) + gap;
+  const canvas = new Uint8Array(width * height).fill(40);
+  rows.forEach((row, r) => {
+    row.forEach((tile, c) => {
+      for (let y = 0; y < side; y++) {
+        const dst = (gap + r * (side + gap) + y) * width + gap + c * (side + gap);
+        canvas.set(tile.subarray(y * side, (y + 1) * side), dst);
+      }
+    });
+  });
+  return encodeGrayPng(canvas, width, height, scale);
+}

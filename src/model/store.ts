@@ -1,0 +1,131 @@
+/**
+ * The trained model on disk: `index/model-<hash>/{encoder,decoder}/` in tfjs format, and
+ * `index/model.json`, the model manifest, which names that folder. The manifest is renamed into place
+ * last, so a crash during a save leaves the previous model loadable.
+ */
+import { existsSync } from 'node:fs';
+import { readdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type * as tf from '@tensorflow/tfjs';
+import { createError } from '../errors.js';
+import { fsyncDir, writeJsonAtomic } from '../util/atomic-fs.js';
+import type { ArchConfig } from './architectures/types.js';
+import { hashWeights, loadLayersModel, saveLayersModel } from './model-io.js';
+
+/** File name of the model manifest inside the index folder. */
+export const MODEL_MANIFEST = 'model.json';
+
+/** Describes a trained model; written beside it. */
+export interface ModelManifest {
+  readonly version: 1;
+  /** Folder (relative to the index folder) holding encoder/ and decoder/. */
+  readonly dir: string;
+  readonly arch: ArchConfig;
+  readonly codeSize: number;
+  readonly inputShape: readonly [number, number, number];
+  readonly dataset: {
+    readonly name: string;
+    readonly fingerprint: string;
+    readonly count: number;
+    readonly origin: string;
+  };
+  readonly backend: string;
+  /** sha256 (16 hex) of encoder and decoder weights. */
+  readonly weightsHash: string;
+  readonly training: {
+    readonly epochs: number;
+    readonly batchSize: number;
+    readonly learningRate: number;
+    readonly seed: number;
+    readonly seconds: number;
+    readonly imagesPerSecond: number;
+    readonly preset: string | null;
+  };
+  readonly finalLoss: { readonly train: number; readonly val: number | null };
+  readonly createdAt: string;
+}
+
+/** A loaded encoder/decoder pair with its manifest. */
+export interface LoadedModel {
+  readonly manifest: ModelManifest;
+  readonly encoder: tf.LayersModel;
+  readonly decoder: tf.LayersModel;
+}
+
+/** Reads index/model.json; throws NO_MODEL when absent or unreadable. */
+export async function readModelManifest(indexDir: string): Promise<ModelManifest> {
+  const file = join(indexDir, MODEL_MANIFEST);
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as ModelManifest;
+  } catch {
+    throw createError('NO_MODEL', file);
+  }
+}
+
+/**
+ * Saves encoder and decoder under index/model-<hash>/ and then points index/model.json at them.
+ * Returns the manifest written. Older model folders not named by the manifest or `keep` are removed.
+ */
+export async function saveModel(
+  indexDir: string,
+  encoder: tf.LayersModel,
+  decoder: tf.LayersModel,
+  fields: Omit<ModelManifest, 'version' | 'dir' | 'weightsHash' | 'createdAt'>,
+  keep: readonly string[] = [],
+): Promise<ModelManifest> {
+  const weightsHash = hashWeights(encoder, decoder);
+  const dir = `model-${weightsHash}`;
+  const target = join(indexDir, dir);
+  await saveLayersModel(encoder, join(target, 'encoder'));
+  await saveLayersModel(decoder, join(target, 'decoder'));
+  await fsyncDir(target);
+  const manifest: ModelManifest = {
+    version: 1,
+    ...fields,
+    dir,
+    weightsHash,
+    createdAt: new Date().toISOString(),
+  };
+  await writeJsonAtomic(join(indexDir, MODEL_MANIFEST), manifest);
+  await removeStaleDirs(indexDir, 'model-', [dir, ...keep]);
+  return manifest;
+}
+
+/** Loads the current model; throws NO_MODEL, or INDEX_CORRUPT when its files are damaged. */
+export async function loadModel(indexDir: string): Promise<LoadedModel> {
+  const manifest = await readModelManifest(indexDir);
+  const dir = join(indexDir, manifest.dir);
+  let encoder: tf.LayersModel;
+  let decoder: tf.LayersModel;
+  try {
+    encoder = await loadLayersModel(join(dir, 'encoder'));
+    decoder = await loadLayersModel(join(dir, 'decoder'));
+  } catch (err) {
+    throw createError('INDEX_CORRUPT', dir, (err as Error).message.split('\n')[0] ?? 'unreadable');
+  }
+  const hash = hashWeights(encoder, decoder);
+  if (hash !== manifest.weightsHash) {
+    encoder.dispose();
+    decoder.dispose();
+    throw createError(
+      'INDEX_CORRUPT',
+      dir,
+      `weights hash ${hash} differs from the manifest's ${manifest.weightsHash}`,
+    );
+  }
+  return { manifest, encoder, decoder };
+}
+
+/** Removes folders `prefix*` of `indexDir` except those in `keep`. */
+export async function removeStaleDirs(
+  indexDir: string,
+  prefix: string,
+  keep: readonly string[],
+): Promise<void> {
+  if (!existsSync(indexDir)) return;
+  for (const entry of await readdir(indexDir, { withFileTypes: true })) {
+    if (entry.isDirectory() && entry.name.startsWith(prefix) && !keep.includes(entry.name)) {
+      await rm(join(indexDir, entry.name), { recursive: true, force: true });
+    }
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * The training loop: shuffled mini-batches, optional input corruption, Adam, per-batch and per-epoch
+ * callbacks. No console output and no files: callers decide what to show and save.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { ImageSet } from '../dataset/types.js';
+import { createRng } from '../util/rng.js';
+import type { Autoencoder } from './architectures/types.js';
+import { epochOrder, gatherBatch } from './batches.js';
+import { corruptBatch } from './noise.js';
+import type { StepRunner } from './step-runner.js';
+
+/** Settings of a training run. */
+export interface TrainOptions {
+  /** Total epochs; training runs epochs `startEpoch + 1` .. `epochs`. */
+  readonly epochs: number;
+  readonly batchSize: number;
+  readonly learningRate: number;
+  readonly seed: number;
+  /** Epochs already done (when resuming). */
+  readonly startEpoch?: number;
+  /** Stop each epoch after this many batches (quick runs and tests). */
+  readonly maxBatchesPerEpoch?: number;
+}
+
+/** One epoch's figures. */
+export interface EpochLog {
+  readonly epoch: number;
+  /** Mean training loss over the epoch's batches. */
+  readonly loss: number;
+  /** Reconstruction MSE on held-out images, no noise. */
+  readonly valLoss: number | null;
+  readonly seconds: number;
+  readonly imagesPerSecond: number;
+}
+
+/** Hooks the caller uses for progress, checkpoints and pictures. */
+export interface TrainCallbacks {
+  onBatchEnd?(info: { epoch: number; batch: number; batches: number; loss: number }): void;
+  onEpochEnd?(log: EpochLog): Promise<void> | void;
+}
+
+/** Mean reconstruction MSE of `model` over `set` (first `limit` images), computed in batches. */
+export function reconstructionLoss(model: Autoencoder, set: ImageSet, limit = 1000, batchSize = 500): number {
+  const area = model.config.side * model.config.side;
+  const n = Math.min(limit, set.count);
+  if (n === 0) return Number.NaN;
+  let total = 0;
+  for (let start = 0; start < n; start += batchSize) {
+    const idx = Array.from({ length: Math.min(batchSize, n - start) }, (_, i) => start + i);
+    const x = gatherBatch(set, idx, area);
+    const loss = tf.tidy(() => {
+      const t = tf.tensor2d(x, [idx.length, area]);
+      const recon = model.decoder.predict(model.encoder.predict(t) as tf.Tensor) as tf.Tensor;
+      return tf.losses.meanSquaredError(t, recon) as tf.Scalar;
+    });
+    total += (loss.dataSync()[0] ?? Number.NaN) * idx.length;
+    loss.dispose();
+  }
+  return total / n;
+}
+
+/** Trains `model` on `train` with `runner`'s steps, reporting through `callbacks`; returns one log per epoch run. */
+export async function trainAutoencoder(
+  model: Autoencoder,
+  train: ImageSet,
+  validation: ImageSet | null,
+  options: TrainOptions,
+  runner: StepRunner,
+  callbacks: TrainCallbacks = {},
+): Promise<EpochLog[]> {
+  const area = model.config.side * model.config.side;
+  const noise = model.config.noise;
+  const logs: EpochLog[] = [];
+  for (let epoch = (options.startEpoch ?? 0) + 1; epoch <= options.epochs; epoch++) {
+    const started = performance.now();
+    const order = epochOrder(train.count, options.seed, epoch);
+    const noiseRng = createRng(options.seed * 104729 + epoch);
+    const allBatches = Math.ceil(train.count / options.batchSize);
+    const batches = Math.min(allBatches, options.maxBatchesPerEpoch ?? allBatches);
+    let lossSum = 0;
+    let seen = 0;
+    for (let b = 0; b < batches; b++) {
+      const idx = order.subarray(b * options.batchSize, (b + 1) * options.batchSize);
+      const clean = gatherBatch(train, idx, area);
+      const input = noise ? corruptBatch(clean, model.config.side, noise, noiseRng) : clean;
+      const value = await runner.step({ n: idx.length, input, target: clean, labels: null });
+      lossSum += value * idx.length;
+      seen += idx.length;
+      callbacks.onBatchEnd?.({ epoch, batch: b + 1, batches, loss: value });
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const log: EpochLog = {
+      epoch,
+      loss: lossSum / seen,
+      valLoss: validation ? reconstructionLoss(model, validation) : null,
+      seconds,
+      imagesPerSecond: seen / seconds,
+    };
+    logs.push(log);
+    await callbacks.onEpochEnd?.(log);
+  }
+  return logs;
+}

@@ -1,0 +1,22 @@
+/** Shared fixtures: temp folders, the bundled dataset, PNGs of dataset items. */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../../src/config.js';
+import { encodeGrayPng } from '../../src/image/preprocess.js';
+
+/** Only the repository's own data/ folder: tests never depend on what the machine has installed. */
+export const TEST_DATA_PATH = [join(PACKAGE_ROOT, 'data')];
+
+/** Makes a temp folder and returns it with a cleanup function. */
+export async function tempDir(
+  prefix = 'aesearch-test-',
+): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** A PNG of a side x side grayscale image. */
+export function pngOf(pixels: Uint8Array, side = 28): Promise<Buffer> {
+  return encodeGrayPng(pixels, side, side, 1);
+}
