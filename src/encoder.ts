@@ -6,13 +6,14 @@ export const EMBED_BATCH = 1024;
 
 /**
  * Embeds `count` flat images (count x inputSize floats in [0, 1]) into codes (count x codeSize).
- * `onProgress` is called after each batch with the number of images done.
+ * `onBatch` is called after each batch with the index of its first image and its codes (a view into the
+ * result), so a caller can stream codes elsewhere while the next batch runs.
  */
 export async function embedImages(
   encoder: tf.LayersModel,
   images: Float32Array,
   count: number,
-  onProgress?: (done: number) => void,
+  onBatch?: (start: number, codes: Float32Array) => void,
   batchSize = EMBED_BATCH,
 ): Promise<Float32Array> {
   const inputSize = images.length / Math.max(count, 1);
@@ -26,7 +27,7 @@ export async function embedImages(
     });
     codes.set(await out.data(), start * codeSize);
     out.dispose();
-    onProgress?.(start + n);
+    onBatch?.(start, codes.subarray(start * codeSize, (start + n) * codeSize));
   }
   return codes;
 }

@@ -27,7 +27,7 @@ export interface HnswParams {
 /** Defaults picked from the measured recall curve (see README, "Index parameters"). */
 export const DEFAULT_HNSW: HnswParams = Object.freeze({
   m: 16,
-  efConstruction: 200,
+  efConstruction: 100,
   efSearch: 64,
   seed: 100,
 });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { PACKAGE_ROOT } from '../config.js';
 import { isAesearchError } from '../errors.js';
+import { registerBench } from './commands/bench.js';
 import { registerIndex } from './commands/index-cmd.js';
 import { registerSearch } from './commands/search.js';
 import { registerTrain } from './commands/train.js';
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerTrain(program);
   registerIndex(program);
   registerSearch(program);
+  registerBench(program);
   return program;
 }
 

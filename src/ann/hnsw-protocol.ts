@@ -1,0 +1,16 @@
+/** Messages between the main thread and an HNSW build worker. */
+import type { HnswParams, SpaceName } from './vector-index.js';
+
+/** Main thread -> worker. */
+export type HnswBuildRequest =
+  | { type: 'init'; dims: number; space: SpaceName; params: HnswParams; maxElements: number }
+  /** `vectors` is a transferred Float32Array buffer; ids run from firstId. */
+  | { type: 'add'; firstId: number; vectors: ArrayBuffer }
+  /** Write the index to `file` (a temporary path; the caller renames it) and fsync it. */
+  | { type: 'save'; file: string };
+
+/** Worker -> main thread. */
+export type HnswBuildReply =
+  | { type: 'progress'; added: number }
+  | { type: 'done'; count: number; buildSeconds: number; writeSeconds: number }
+  | { type: 'error'; message: string };

@@ -1,0 +1,228 @@
+/**
+ * `aesearch bench`: training, embedding, indexing and search speed in one process, on the configured
+ * dataset (the full Fashion-MNIST when installed, else the bundled 10,000 images).
+ */
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { buildIndex } from '../ann/build-index.js';
+import { DEFAULT_HNSW, VectorIndex } from '../ann/vector-index.js';
+import { fingerprint } from '../dataset/split.js';
+import type { Dataset, ImageSet } from '../dataset/types.js';
+import { embedImages, embedOne } from '../encoder.js';
+import {
+  ARCH_NAMES,
+  type ArchConfig,
+  type ArchName,
+  defaultArchConfig,
+} from '../model/architectures/index.js';
+import { toFloatImages } from '../model/batches.js';
+import { loadModel } from '../model/store.js';
+import { runTraining } from '../model/train-run.js';
+import { exactTopK, measureSearch, type SearchFigures } from './search-speed.js';
+import { measureTraining, type TrainFigures } from './train-speed.js';
+
+/** The bench's report; `--json` prints it. Train figures are images/s. */
+export interface BenchReport {
+  readonly backend: string;
+  readonly machine: {
+    readonly cpu: string;
+    readonly cores: number;
+    readonly memGb: number;
+    readonly node: string;
+  };
+  readonly train: { readonly denseB64: number; readonly denseB256: number; readonly convB64: number | null };
+  readonly trainDetails: Record<string, TrainFigures>;
+  readonly embedImgPerS: number;
+  readonly index: {
+    readonly count: number;
+    /** Seconds to embed and index every image (code space): the figure the target is about. */
+    readonly buildS: number;
+    /** HNSW inserts per second of the worker thread alone. */
+    readonly insertsPerS: number;
+    readonly embedS: number;
+    readonly params: typeof DEFAULT_HNSW;
+    readonly pixelBuildS: number;
+  };
+  readonly search: { readonly code: SearchFigures; readonly pixel: SearchFigures };
+  /** Queries/s for one image through the encoder and the code index (upload path minus decoding). */
+  readonly encodeAndSearchQps: number;
+  readonly bytesPerItem: number;
+  readonly bytesPerItemPixel: number;
+  readonly tensorsLeakedOver10kQueries: number;
+  readonly peakRssMb: number;
+}
+
+/** Progress messages for the caller to show. */
+export type BenchLog = (message: string) => void;
+
+/** The seed's dense autoencoder, 784-256-64-20-64-256-784 with a ReLU code. */
+export function seedDenseArch(side: number): ArchConfig {
+  return defaultArchConfig('dense', { side, codeSize: 20, codeActivation: 'relu' });
+}
+
+function firstImages(set: ImageSet, extra: ImageSet, n: number, side: number): ImageSet {
+  const area = side * side;
+  const pixels = new Uint8Array(n * area);
+  const fromSet = Math.min(n, set.count);
+  pixels.set(set.pixels.subarray(0, fromSet * area));
+  pixels.set(extra.pixels.subarray(0, (n - fromSet) * area), fromSet * area);
+  return { count: n, pixels, labels: null };
+}
+
+function concatSets(a: ImageSet, b: ImageSet): ImageSet {
+  const pixels = new Uint8Array(a.pixels.length + b.pixels.length);
+  pixels.set(a.pixels);
+  pixels.set(b.pixels, a.pixels.length);
+  return { count: a.count + b.count, pixels, labels: null };
+}
+
+async function benchTraining(dataset: Dataset, log: BenchLog): Promise<Record<string, TrainFigures>> {
+  const side = dataset.side;
+  const images = firstImages(dataset.database, dataset.queries, 10_000, side);
+  const runs: [string, ArchConfig, number][] = [
+    ['denseB64', seedDenseArch(side), 64],
+    ['denseB256', seedDenseArch(side), 256],
+  ];
+  if ((ARCH_NAMES as readonly string[]).includes('conv'))
+    runs.push(['convB64', defaultArchConfig('conv' as ArchName, { side }), 64]);
+  const out: Record<string, TrainFigures> = {};
+  for (const [name, arch, batch] of runs) {
+    log(`training ${name}: ${arch.arch}, batch ${batch}, 1 epoch of ${images.count} images`);
+    out[name] = await measureTraining(arch, images, batch);
+    log(`  ${out[name]?.imagesPerSecond.toFixed(0)} img/s`);
+  }
+  return out;
+}
+
+async function benchIndex(dataset: Dataset, workDir: string, backend: string, log: BenchLog) {
+  const side = dataset.side;
+  const trainSet = firstImages(dataset.database, dataset.queries, 10_000, side);
+  log('training the default dense model (2 epochs of 10,000 images) for the index');
+  await runTraining({
+    indexDir: workDir,
+    dataset: {
+      ...dataset,
+      database: trainSet,
+      queries: { count: 0, pixels: new Uint8Array(0), labels: null },
+    },
+    arch: defaultArchConfig('dense', { side }),
+    epochs: 2,
+    batchSize: 256,
+    learningRate: 2e-3,
+    seed: 1,
+    resume: false,
+    backend,
+    preset: null,
+  });
+  const model = await loadModel(workDir);
+  const all = concatSets(dataset.database, dataset.queries);
+  log(`embedding and indexing all ${all.count} images (code space)`);
+  const manifest = await buildIndex({
+    indexDir: workDir,
+    dataset: { ...dataset, database: all, fingerprint: fingerprint(all) },
+    model,
+    params: DEFAULT_HNSW,
+    codeSpace: 'l2',
+    pixel: false,
+    backend,
+  });
+  log(`  ${manifest.totalSeconds.toFixed(1)} s`);
+  return { model, manifest, count: all.count };
+}
+
+async function benchSearch(dataset: Dataset, model: Awaited<ReturnType<typeof loadModel>>, log: BenchLog) {
+  const dims = model.manifest.codeSize;
+  const dbImages = toFloatImages(dataset.database);
+  const qImages = toFloatImages(dataset.queries);
+  const dbCodes = await embedImages(model.encoder, dbImages, dataset.database.count);
+  const qCodes = await embedImages(model.encoder, qImages, dataset.queries.count);
+  log(`building database-only indexes (${dataset.database.count} items) for search: code, then pixel`);
+  const code = await VectorIndex.build(dbCodes, dims, 'l2', DEFAULT_HNSW);
+  const pixelStarted = performance.now();
+  const pixel = await VectorIndex.build(dbImages, dataset.side ** 2, 'l2', DEFAULT_HNSW);
+  const pixelBuildS = (performance.now() - pixelStarted) / 1000;
+  const area = dataset.side ** 2;
+  const recallQueries = Math.min(1000, dataset.queries.count);
+  log(`exact top 10 for ${recallQueries} queries (recall ground truth)`);
+  const codeTruth = exactTopK(dbCodes, qCodes.subarray(0, recallQueries * dims), dims, 'l2', 10);
+  const pixelTruth = exactTopK(dbImages, qImages.subarray(0, recallQueries * area), area, 'l2', 10);
+  const codeFigures = measureSearch(code, qCodes, codeTruth);
+  const pixelFigures = measureSearch(pixel, qImages, pixelTruth);
+  const before = tf.memory().numTensors;
+  const started = performance.now();
+  for (let i = 0; i < dataset.queries.count; i++) {
+    code.search(embedOne(model.encoder, qImages.subarray(i * area, (i + 1) * area)), 10);
+  }
+  const encodeAndSearchQps = dataset.queries.count / ((performance.now() - started) / 1000);
+  return {
+    codeFigures,
+    pixelFigures,
+    pixelBuildS,
+    encodeAndSearchQps,
+    leaked: tf.memory().numTensors - before,
+    bytes: { code: await indexBytes(code, dims), pixel: await indexBytes(pixel, area) },
+  };
+}
+
+/** In-memory bytes per item: the HNSW file (vectors + links) plus, for code space, the stored raw code. */
+async function indexBytes(index: VectorIndex, dims: number): Promise<number> {
+  const { mkdtemp, rm, stat } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const dir = await mkdtemp(join(tmpdir(), 'aesearch-bytes-'));
+  try {
+    await index.save(join(dir, 'i.hnsw'));
+    const { size } = await stat(join(dir, 'i.hnsw'));
+    return size / index.count + (dims < 784 ? dims * 4 : 0);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Runs the whole bench; `workDir` is a scratch index folder. */
+export async function runBench(
+  dataset: Dataset,
+  backend: string,
+  workDir: string,
+  log: BenchLog,
+): Promise<BenchReport> {
+  const trainDetails = await benchTraining(dataset, log);
+  const { model, manifest, count } = await benchIndex(dataset, workDir, backend, log);
+  try {
+    const s = await benchSearch(dataset, model, log);
+    const cpu = cpus();
+    return {
+      backend,
+      machine: {
+        cpu: cpu[0]?.model ?? 'unknown',
+        cores: cpu.length,
+        memGb: Math.round(totalmem() / 2 ** 30),
+        node: process.version,
+      },
+      train: {
+        denseB64: trainDetails.denseB64?.imagesPerSecond ?? 0,
+        denseB256: trainDetails.denseB256?.imagesPerSecond ?? 0,
+        convB64: trainDetails.convB64?.imagesPerSecond ?? null,
+      },
+      trainDetails,
+      embedImgPerS: count / manifest.embedSeconds,
+      index: {
+        count,
+        buildS: manifest.totalSeconds,
+        insertsPerS: count / manifest.code.buildSeconds,
+        embedS: manifest.embedSeconds,
+        params: DEFAULT_HNSW,
+        pixelBuildS: s.pixelBuildS,
+      },
+      search: { code: s.codeFigures, pixel: s.pixelFigures },
+      encodeAndSearchQps: s.encodeAndSearchQps,
+      bytesPerItem: s.bytes.code,
+      bytesPerItemPixel: s.bytes.pixel,
+      tensorsLeakedOver10kQueries: s.leaked,
+      peakRssMb: process.resourceUsage().maxRSS / 1024,
+    };
+  } finally {
+    model.encoder.dispose();
+    model.decoder.dispose();
+  }
+}

@@ -1,0 +1,71 @@
+/** `aesearch bench` (npm run bench): speed of training, embedding, indexing and search, as a table or JSON. */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { type BenchReport, runBench } from '../../bench/run-bench.js';
+import { log, openDataset, prepare } from '../context.js';
+import { type CommonFlags, commonOptions } from '../options.js';
+
+interface BenchFlags extends CommonFlags {
+  json?: boolean;
+}
+
+function fmt(n: number | null, digits = 0): string {
+  return n === null
+    ? '-'
+    : n.toLocaleString('en', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+}
+
+/** The report as a Markdown table. */
+export function benchTable(r: BenchReport): string {
+  const q = r.search;
+  const rows: [string, string][] = [
+    ['backend', r.backend],
+    ['machine', `${r.machine.cores} x ${r.machine.cpu}, ${r.machine.memGb} GiB, Node ${r.machine.node}`],
+    ['train, seed dense AE, batch 64', `${fmt(r.train.denseB64)} img/s`],
+    ['train, seed dense AE, batch 256', `${fmt(r.train.denseB256)} img/s`],
+    ['train, conv AE, batch 64', r.train.convB64 === null ? 'n/a' : `${fmt(r.train.convB64)} img/s`],
+    ['embed', `${fmt(r.embedImgPerS)} img/s`],
+    [
+      `embed + index ${fmt(r.index.count)} images (code)`,
+      `${fmt(r.index.buildS, 1)} s (${fmt(r.index.insertsPerS)} inserts/s in the worker)`,
+    ],
+    ['pixel index build (database)', `${fmt(r.index.pixelBuildS, 1)} s`],
+    [
+      'search, code space, k=10',
+      `${fmt(q.code.qps)} q/s, p50 ${fmt(q.code.p50Ms, 3)} ms, p99 ${fmt(q.code.p99Ms, 3)} ms, recall@10 ${fmt(q.code.recall10, 4)}`,
+    ],
+    [
+      'search, pixel space, k=10',
+      `${fmt(q.pixel.qps)} q/s, p50 ${fmt(q.pixel.p50Ms, 3)} ms, p99 ${fmt(q.pixel.p99Ms, 3)} ms, recall@10 ${fmt(q.pixel.recall10, 4)}`,
+    ],
+    ['encode + code search, one image', `${fmt(r.encodeAndSearchQps)} q/s`],
+    ['bytes per item (code / pixel)', `${fmt(r.bytesPerItem)} / ${fmt(r.bytesPerItemPixel)}`],
+    ['tensors leaked over all queries', String(r.tensorsLeakedOver10kQueries)],
+    ['peak RSS', `${fmt(r.peakRssMb)} MB`],
+  ];
+  return ['| measure | value |', '|---|---|', ...rows.map(([a, b]) => `| ${a} | ${b} |`)].join('\n');
+}
+
+/** Adds the bench command to `program`. */
+export function registerBench(program: Command): void {
+  const cmd = program
+    .command('bench')
+    .description(
+      'measure training, embedding, indexing and search speed in this process; prints a table, or JSON with --json',
+    )
+    .option('--json', 'print one JSON object instead of the table');
+  for (const o of commonOptions()) cmd.addOption(o);
+  cmd.action(async (flags: BenchFlags) => {
+    const { config, backend } = await prepare(flags);
+    const dataset = await openDataset(config);
+    const workDir = await mkdtemp(join(tmpdir(), 'aesearch-bench-'));
+    try {
+      const report = await runBench(dataset, backend.name, workDir, log);
+      process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : `${benchTable(report)}\n`);
+    } finally {
+      await rm(workDir, { recursive: true, force: true });
+    }
+  });
+}
