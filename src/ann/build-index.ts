@@ -12,6 +12,7 @@ import { PREPROCESSING } from '../image/preprocess.js';
 import { toFloatImages } from '../model/batches.js';
 import { type LoadedModel, removeStaleDirs } from '../model/store.js';
 import { fsyncDir, writeFileAtomic, writeJsonAtomic } from '../util/atomic-fs.js';
+import { sha256File } from '../util/file-hash.js';
 import { BackgroundBuild } from './background-build.js';
 import { INDEX_MANIFEST, type IndexManifest, type SpaceManifest } from './manifest.js';
 import type { HnswParams, SpaceName } from './vector-index.js';
@@ -45,7 +46,17 @@ async function finishSpace(
 ): Promise<SpaceManifest> {
   const result = await build.finish(join(dir, file));
   const { size } = await stat(join(dir, file));
-  return { file, dims, space, count: result.count, params, buildSeconds: result.buildSeconds, bytes: size };
+  const sha256 = await sha256File(join(dir, file));
+  return {
+    file,
+    dims,
+    space,
+    count: result.count,
+    params,
+    buildSeconds: result.buildSeconds,
+    bytes: size,
+    sha256,
+  };
 }
 
 function startPixelBuild(
@@ -114,6 +125,7 @@ export async function buildIndex(options: BuildIndexOptions): Promise<IndexManif
       code,
       pixel,
       codesFile,
+      codesSha256: await sha256File(join(dir, codesFile)),
       backend: options.backend,
       embedSeconds,
       totalSeconds: (performance.now() - started) / 1000,

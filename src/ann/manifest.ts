@@ -23,6 +23,8 @@ export interface SpaceManifest {
   readonly params: HnswParams;
   readonly buildSeconds: number;
   readonly bytes: number;
+  /** sha256 of the file, checked before loading. */
+  readonly sha256: string;
 }
 
 /** Describes a built index. */
@@ -48,6 +50,7 @@ export interface IndexManifest {
   readonly pixel: SpaceManifest | null;
   /** Raw codes of the database, count x codeSize float32 little-endian, inside the ann folder. */
   readonly codesFile: string;
+  readonly codesSha256: string;
   readonly backend: string;
   readonly embedSeconds: number;
   readonly totalSeconds: number;

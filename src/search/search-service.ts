@@ -1,12 +1,7 @@
-/**
- * SearchService: nearest neighbours of an uploaded image, a stored item or a vector, in code space
- * (autoencoder codes) and pixel space (raw pixels). No HTTP types: the http and cli layers shape output.
- */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
+import { loadCodes, loadSpace } from '../ann/load-index.js';
 import { assertIndexMatches, type IndexManifest, readIndexManifest } from '../ann/manifest.js';
-import { VectorIndex } from '../ann/vector-index.js';
+import type { VectorIndex } from '../ann/vector-index.js';
 import { loadDataset } from '../dataset/load.js';
 import { type Dataset, labelName } from '../dataset/types.js';
 import { decodeCodes, embedOne } from '../encoder.js';
@@ -95,20 +90,12 @@ export async function loadSearchState(options: OpenOptions): Promise<SearchState
         limit: indexManifest.dataset.count,
       }));
     assertIndexMatches(indexManifest, model.manifest, dataset);
-    const dir = join(options.indexDir, indexManifest.dir);
-    const { code, pixel } = indexManifest;
     const indexes: Partial<Record<QuerySpace, VectorIndex>> = {
-      code: VectorIndex.load(join(dir, code.file), code.dims, code.space, code.params.efSearch, code.count),
+      code: await loadSpace(options.indexDir, indexManifest, indexManifest.code),
     };
-    if (pixel)
-      indexes.pixel = VectorIndex.load(
-        join(dir, pixel.file),
-        pixel.dims,
-        pixel.space,
-        pixel.params.efSearch,
-        pixel.count,
-      );
-    const codes = await readCodes(join(dir, indexManifest.codesFile), code.count * code.dims);
+    if (indexManifest.pixel)
+      indexes.pixel = await loadSpace(options.indexDir, indexManifest, indexManifest.pixel);
+    const codes = await loadCodes(options.indexDir, indexManifest);
     return {
       dataset,
       indexManifest,
@@ -123,18 +110,6 @@ export async function loadSearchState(options: OpenOptions): Promise<SearchState
     model.decoder.dispose();
     throw err;
   }
-}
-
-async function readCodes(file: string, expected: number): Promise<Float32Array> {
-  let buf: Buffer;
-  try {
-    buf = await readFile(file);
-  } catch (err) {
-    throw createError('INDEX_CORRUPT', file, (err as NodeJS.ErrnoException).code ?? 'unreadable');
-  }
-  if (buf.byteLength !== expected * 4)
-    throw createError('INDEX_CORRUPT', file, `it holds ${buf.byteLength} bytes, expected ${expected * 4}`);
-  return new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
 }
 
 function share(hits: readonly Hit[], label: number | null): number | null {
