@@ -76,6 +76,12 @@ const ERRORS = {
     message: (where) =>
       `--resume was given but there is no checkpoint at ${where}; train without --resume first`,
   },
+  // evaluation
+  EVAL_NEEDS_LABELS: {
+    status: 500,
+    message: (name) =>
+      `Evaluation measures label precision, but dataset ${name} has no labels; use a labelled dataset (fashion-mnist, mnist, or a folder with one sub-folder per label)`,
+  },
   // queries
   NOT_AN_IMAGE: {
     status: 415,
@@ -88,11 +94,69 @@ const ERRORS = {
   },
   SPACE_UNAVAILABLE: {
     status: 409,
-    message: (space) => `The index has no ${space} space; rebuild it with \`aesearch index --pixel\``,
+    message: (space) =>
+      `The index has no ${space} space; rebuild it with \`aesearch index\` (without --no-pixel)`,
   },
   ITEM_NOT_FOUND: {
     status: 404,
     message: (id, count) => `No item with id ${id}; ids run from 0 to ${count}`,
+  },
+  // http requests
+  BAD_PARAMETER: {
+    status: 400,
+    message: (name, expected, got) => `Expected ${name} to be ${expected} but received ${got}`,
+  },
+  FILE_TOO_LARGE: {
+    status: 413,
+    message: (limit, what, got) =>
+      `Expected an image of at most ${limit} in ${what} but received ${got}; send a smaller or downscaled image`,
+  },
+  NO_FILE: {
+    status: 400,
+    message: (got) =>
+      `Expected an image in multipart field "image" or as the request body with an image/* content type, but received ${got}`,
+  },
+  WRONG_FIELD: {
+    status: 400,
+    message: (got) =>
+      `Expected the image in multipart field "image" but received a file in field "${got}"; rename the field to "image"`,
+  },
+  TOO_MANY_FILES: {
+    status: 400,
+    message: () =>
+      'Expected one file in multipart field "image" but received more; send one image per search',
+  },
+  UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    message: (got) =>
+      `Expected a multipart/form-data body or an image/* body but received content type ${got}; send the image with curl -F image=@file.png or as image/png`,
+  },
+  BAD_MULTIPART: {
+    status: 400,
+    message: (reason) =>
+      `The multipart form could not be read (${reason}); send well-formed multipart/form-data with the image in field "image"`,
+  },
+  BAD_REQUEST: {
+    status: 400,
+    message: (reason) => `The request could not be read: ${reason}`,
+  },
+  ROUTE_NOT_FOUND: {
+    status: 404,
+    message: (method, path) =>
+      `No route ${method} ${path}; the API is listed in the README (GET /api/health checks the server)`,
+  },
+  METHOD_NOT_ALLOWED: {
+    status: 405,
+    message: (method, path, allowed) => `${path} does not take ${method}; use ${allowed}`,
+  },
+  INTERNAL: {
+    status: 500,
+    message: () => 'Internal server error; the server log has the details',
+  },
+  PORT_IN_USE: {
+    status: 500,
+    message: (host, port) =>
+      `Port ${port} on ${host} is already in use; stop the other server or choose another with --port`,
   },
 } satisfies Record<string, ErrorSpec>;
 

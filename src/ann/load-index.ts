@@ -9,7 +9,13 @@ import { sha256File } from '../util/file-hash.js';
 import type { IndexManifest, SpaceManifest } from './manifest.js';
 import { VectorIndex } from './vector-index.js';
 
-async function verify(file: string, expected: string): Promise<void> {
+async function verify(file: string, expected: string | undefined): Promise<void> {
+  if (typeof expected !== 'string')
+    throw createError(
+      'INDEX_CORRUPT',
+      file,
+      'the manifest records no sha256 for it (an index from an older aesearch)',
+    );
   let actual: string;
   try {
     actual = await sha256File(file);

@@ -6,8 +6,11 @@ import { Command, CommanderError } from 'commander';
 import { PACKAGE_ROOT } from '../config.js';
 import { isAesearchError } from '../errors.js';
 import { registerBench } from './commands/bench.js';
+import { registerEval } from './commands/eval.js';
 import { registerIndex } from './commands/index-cmd.js';
 import { registerSearch } from './commands/search.js';
+import { registerServe } from './commands/serve.js';
+import { registerStart } from './commands/start.js';
 import { registerTrain } from './commands/train.js';
 
 const { version } = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as {
@@ -25,6 +28,9 @@ export function buildProgram(): Command {
   registerTrain(program);
   registerIndex(program);
   registerSearch(program);
+  registerEval(program);
+  registerServe(program);
+  registerStart(program);
   registerBench(program);
   return program;
 }

@@ -40,9 +40,25 @@ export interface ModelManifest {
     readonly seconds: number;
     readonly imagesPerSecond: number;
     readonly preset: string | null;
+    /** Few-label runs only. */
+    readonly labels?: LabelsSummary;
   };
   readonly finalLoss: { readonly train: number; readonly val: number | null };
   readonly createdAt: string;
+}
+
+/** How a few-label run used its labels (all from the database split). */
+export interface LabelsSummary {
+  readonly perClass: number;
+  readonly perBatch: number;
+  /** Labelled images training used. */
+  readonly used: number;
+  /** Labelled images held out to pick the best epoch. */
+  readonly heldOut: number;
+  /** The epoch whose weights were saved; null when nothing was held out. */
+  readonly bestEpoch: number | null;
+  /** Its held-out label precision@10 (against the training-labelled images). */
+  readonly heldOutPrecision10: number | null;
 }
 
 /** A loaded encoder/decoder pair with its manifest. */

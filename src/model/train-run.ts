@@ -13,8 +13,10 @@ import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-fs.js';
 import { type ArchConfig, type Autoencoder, buildAutoencoder } from './architectures/index.js';
 import { gatherBatch } from './batches.js';
 import { readCheckpointState, restoreCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { BestWeights, heldOutPrecision, type LabelPick, pickLabelled } from './labels.js';
 import { createLocalRunner } from './step-runner.js';
-import { type ModelManifest, saveModel } from './store.js';
+import { type LabelsSummary, type ModelManifest, saveModel } from './store.js';
+import type { LabelPlan } from './train-settings.js';
 import { type EpochLog, type TrainCallbacks, type TrainOptions, trainAutoencoder } from './trainer.js';
 
 /** Folder under the index folder for checkpoints, pictures and history. */
@@ -31,6 +33,8 @@ export interface TrainRunOptions extends TrainOptions {
   readonly resume: boolean;
   readonly backend: string;
   readonly preset: string | null;
+  /** Few-label training; absent or null for unsupervised training. */
+  readonly labels?: LabelPlan | null;
 }
 
 /** What a run produced. */
@@ -69,6 +73,55 @@ async function writeReconGrid(model: Autoencoder, dataset: Dataset, file: string
   await writeFileAtomic(file, await encodeGridPng([tiles(x), tiles(recon)], side, 3));
 }
 
+async function resumeFrom(
+  checkpointDir: string,
+  options: TrainRunOptions,
+  model: Autoencoder,
+  optimizer: tf.Optimizer,
+): Promise<{ history: EpochLog[]; startEpoch: number }> {
+  if (!options.resume) return { history: [], startEpoch: 0 };
+  const state = await readCheckpointState(checkpointDir);
+  const differs = sameArch(state.arch, options.arch);
+  if (differs)
+    throw createError(
+      'CHECKPOINT_MISMATCH',
+      differs,
+      JSON.stringify(state.arch[differs as keyof ArchConfig]),
+      JSON.stringify(options.arch[differs as keyof ArchConfig]),
+    );
+  if (state.dataset.fingerprint !== options.dataset.fingerprint)
+    throw createError('CHECKPOINT_MISMATCH', 'dataset', state.dataset.name, options.dataset.name);
+  await restoreCheckpoint(checkpointDir, state, model, optimizer);
+  return { history: [...state.history], startEpoch: state.epoch };
+}
+
+/** Scores each epoch on the held-out labelled images, keeps the best weights, and says when to stop. */
+function labelTracker(options: TrainRunOptions, model: Autoencoder, pick: LabelPick | null) {
+  const best = new BestWeights();
+  const patience = options.labels?.patience ?? 0;
+  return {
+    best,
+    score: async (log: EpochLog): Promise<EpochLog> => {
+      if (!pick || pick.heldOut.length === 0) return log;
+      const score = await heldOutPrecision(model.encoder, options.dataset.database, pick);
+      best.offer(score, log.epoch, model.variables);
+      return { ...log, heldOutPrecision: score };
+    },
+    shouldStop: (epoch: number) => patience > 0 && epoch - best.epoch >= patience,
+  };
+}
+
+function labelsSummary(plan: LabelPlan, pick: LabelPick, best: BestWeights): LabelsSummary {
+  return {
+    perClass: plan.perClass,
+    perBatch: plan.perBatch,
+    used: pick.train.length,
+    heldOut: pick.heldOut.length,
+    bestEpoch: best.epoch > 0 ? best.epoch : null,
+    heldOutPrecision10: Number.isFinite(best.score) ? best.score : null,
+  };
+}
+
 /** Runs training end to end; `callbacks` see every batch and epoch (after files are written). */
 export async function runTraining(
   options: TrainRunOptions,
@@ -80,35 +133,24 @@ export async function runTraining(
   const model = buildAutoencoder(options.arch);
   const optimizer = tf.train.adam(options.learningRate);
   const runner = createLocalRunner(model, optimizer);
-  let history: EpochLog[] = [];
-  let startEpoch = 0;
+  const plan = options.labels ?? null;
+  const pick = plan ? pickLabelled(dataset.database, plan.perClass, options.seed, plan.holdout) : null;
+  const tracker = labelTracker(options, model, pick);
   const started = performance.now();
   try {
-    if (options.resume) {
-      const state = await readCheckpointState(checkpointDir);
-      const differs = sameArch(state.arch, options.arch);
-      if (differs)
-        throw createError(
-          'CHECKPOINT_MISMATCH',
-          differs,
-          JSON.stringify(state.arch[differs as keyof ArchConfig]),
-          JSON.stringify(options.arch[differs as keyof ArchConfig]),
-        );
-      if (state.dataset.fingerprint !== dataset.fingerprint)
-        throw createError('CHECKPOINT_MISMATCH', 'dataset', state.dataset.name, dataset.name);
-      await restoreCheckpoint(checkpointDir, state, model, optimizer);
-      history = [...state.history];
-      startEpoch = state.epoch;
-    }
+    const { history, startEpoch } = await resumeFrom(checkpointDir, options, model, optimizer);
+    const labelled =
+      plan && pick ? { labelOf: pick.labelOf, indices: pick.train, perBatch: plan.perBatch } : undefined;
     const logs = await trainAutoencoder(
       model,
       dataset.database,
       dataset.queries,
-      { ...options, startEpoch },
+      { ...options, startEpoch, ...(labelled ? { labelled } : {}) },
       runner,
       {
         onBatchEnd: callbacks.onBatchEnd,
-        onEpochEnd: async (log) => {
+        onEpochEnd: async (raw) => {
+          const log = await tracker.score(raw);
           history.push(log);
           await saveCheckpoint(checkpointDir, model, optimizer, {
             arch: options.arch,
@@ -125,47 +167,70 @@ export async function runTraining(
           await writeJsonAtomic(join(trainDir, 'history.json'), history);
           await callbacks.onEpochEnd?.(log);
         },
+        stopAfter: (log) => tracker.shouldStop(log.epoch),
       },
     );
-    const last = history[history.length - 1];
-    const seconds = (performance.now() - started) / 1000;
-    const images = logs.reduce((s, l) => s + l.imagesPerSecond * l.seconds, 0);
-    const keep = await readIndexManifest(indexDir).then(
-      (m) => [m.model.dir],
-      () => [],
-    );
-    const manifest = await saveModel(
-      indexDir,
-      model.encoder,
-      model.decoder,
-      {
-        arch: options.arch,
-        codeSize: options.arch.codeSize,
-        inputShape: [options.arch.side, options.arch.side, 1],
-        dataset: {
-          name: dataset.name,
-          fingerprint: dataset.fingerprint,
-          count: dataset.database.count,
-          origin: dataset.origin,
-        },
-        backend: options.backend,
-        training: {
-          epochs: options.epochs,
-          batchSize: options.batchSize,
-          learningRate: options.learningRate,
-          seed: options.seed,
-          seconds,
-          imagesPerSecond: seconds > 0 ? images / seconds : 0,
-          preset: options.preset,
-        },
-        finalLoss: { train: last?.loss ?? Number.NaN, val: last?.valLoss ?? null },
-      },
-      keep,
+    tracker.best.restore(model.variables);
+    const labels = plan && pick ? labelsSummary(plan, pick, tracker.best) : null;
+    const manifest = await saveTrained(
+      options,
+      model,
+      history,
+      logs,
+      (performance.now() - started) / 1000,
+      labels,
     );
     return { manifest, history, trainDir };
   } finally {
+    tracker.best.dispose();
     await runner.dispose();
     model.dispose();
     optimizer.dispose();
   }
+}
+
+async function saveTrained(
+  options: TrainRunOptions,
+  model: Autoencoder,
+  history: readonly EpochLog[],
+  logs: readonly EpochLog[],
+  seconds: number,
+  labels: LabelsSummary | null,
+): Promise<ModelManifest> {
+  const { dataset, indexDir } = options;
+  const last = history[history.length - 1];
+  const images = logs.reduce((s, l) => s + l.imagesPerSecond * l.seconds, 0);
+  const keep = await readIndexManifest(indexDir).then(
+    (m) => [m.model.dir],
+    () => [],
+  );
+  return saveModel(
+    indexDir,
+    model.encoder,
+    model.decoder,
+    {
+      arch: options.arch,
+      codeSize: options.arch.codeSize,
+      inputShape: [options.arch.side, options.arch.side, 1],
+      dataset: {
+        name: dataset.name,
+        fingerprint: dataset.fingerprint,
+        count: dataset.database.count,
+        origin: dataset.origin,
+      },
+      backend: options.backend,
+      training: {
+        epochs: options.epochs,
+        batchSize: options.batchSize,
+        learningRate: options.learningRate,
+        seed: options.seed,
+        seconds,
+        imagesPerSecond: seconds > 0 ? images / seconds : 0,
+        preset: options.preset,
+        ...(labels ? { labels } : {}),
+      },
+      finalLoss: { train: last?.loss ?? Number.NaN, val: last?.valLoss ?? null },
+    },
+    keep,
+  );
 }

@@ -6,9 +6,18 @@ import * as tf from '@tensorflow/tfjs';
 import type { ImageSet } from '../dataset/types.js';
 import { createRng } from '../util/rng.js';
 import type { Autoencoder } from './architectures/types.js';
-import { epochOrder, gatherBatch } from './batches.js';
-import { corruptBatch } from './noise.js';
+import { type BatchPlan, composeBatch, epochOrder, gatherBatch } from './batches.js';
 import type { StepRunner } from './step-runner.js';
+
+/** The few labelled images of a run (never from the query split). */
+export interface LabelledImages {
+  /** Label per database index, -1 where hidden. */
+  readonly labelOf: Int32Array;
+  /** Database indices whose labels training may use. */
+  readonly indices: Int32Array;
+  /** Labelled images added to every batch (drawn in a seeded cycle), besides the batch's share of the rest. */
+  readonly perBatch: number;
+}
 
 /** Settings of a training run. */
 export interface TrainOptions {
@@ -21,6 +30,8 @@ export interface TrainOptions {
   readonly startEpoch?: number;
   /** Stop each epoch after this many batches (quick runs and tests). */
   readonly maxBatchesPerEpoch?: number;
+  /** Labels for few-label training; absent for unsupervised training. */
+  readonly labelled?: LabelledImages;
 }
 
 /** One epoch's figures. */
@@ -32,12 +43,16 @@ export interface EpochLog {
   readonly valLoss: number | null;
   readonly seconds: number;
   readonly imagesPerSecond: number;
+  /** Few-label runs: label precision@10 of the held-out labelled images against the training-labelled ones. */
+  readonly heldOutPrecision?: number;
 }
 
 /** Hooks the caller uses for progress, checkpoints and pictures. */
 export interface TrainCallbacks {
   onBatchEnd?(info: { epoch: number; batch: number; batches: number; loss: number }): void;
   onEpochEnd?(log: EpochLog): Promise<void> | void;
+  /** Asked after onEpochEnd; true ends training there (early stopping). */
+  stopAfter?(log: EpochLog): boolean;
 }
 
 /** Mean reconstruction MSE of `model` over `set` (first `limit` images), computed in batches. */
@@ -60,6 +75,29 @@ export function reconstructionLoss(model: Autoencoder, set: ImageSet, limit = 10
   return total / n;
 }
 
+/** The labelled images added to each batch of `epoch`: a fresh seeded shuffle of the labelled set, cycled. */
+function labelledCycle(
+  labelled: LabelledImages | undefined,
+  seed: number,
+  epoch: number,
+): (b: number) => number[] {
+  if (!labelled || labelled.perBatch === 0 || labelled.indices.length === 0) return () => [];
+  const order = epochOrder(labelled.indices.length, seed + 31, epoch);
+  const per = labelled.perBatch;
+  return (b) =>
+    Array.from({ length: per }, (_, i) => labelled.indices[order[(b * per + i) % order.length] ?? 0] ?? 0);
+}
+
+/** How batches are built for `model`. */
+function batchPlan(model: Autoencoder, labelled: LabelledImages | undefined): BatchPlan {
+  return {
+    side: model.config.side,
+    noise: model.config.noise,
+    views: model.config.invariance ? 2 : 1,
+    labelOf: labelled ? labelled.labelOf : null,
+  };
+}
+
 /** Trains `model` on `train` with `runner`'s steps, reporting through `callbacks`; returns one log per epoch run. */
 export async function trainAutoencoder(
   model: Autoencoder,
@@ -69,22 +107,22 @@ export async function trainAutoencoder(
   runner: StepRunner,
   callbacks: TrainCallbacks = {},
 ): Promise<EpochLog[]> {
-  const area = model.config.side * model.config.side;
-  const noise = model.config.noise;
+  const plan = batchPlan(model, options.labelled);
+  const fresh = options.batchSize - (options.labelled?.perBatch ?? 0);
   const logs: EpochLog[] = [];
   for (let epoch = (options.startEpoch ?? 0) + 1; epoch <= options.epochs; epoch++) {
+    model.beginEpoch?.(epoch);
     const started = performance.now();
     const order = epochOrder(train.count, options.seed, epoch);
+    const extra = labelledCycle(options.labelled, options.seed, epoch);
     const noiseRng = createRng(options.seed * 104729 + epoch);
-    const allBatches = Math.ceil(train.count / options.batchSize);
+    const allBatches = Math.ceil(train.count / fresh);
     const batches = Math.min(allBatches, options.maxBatchesPerEpoch ?? allBatches);
     let lossSum = 0;
     let seen = 0;
     for (let b = 0; b < batches; b++) {
-      const idx = order.subarray(b * options.batchSize, (b + 1) * options.batchSize);
-      const clean = gatherBatch(train, idx, area);
-      const input = noise ? corruptBatch(clean, model.config.side, noise, noiseRng) : clean;
-      const value = await runner.step({ n: idx.length, input, target: clean, labels: null });
+      const idx = [...order.subarray(b * fresh, (b + 1) * fresh), ...extra(b)];
+      const value = await runner.step(composeBatch(train, idx, plan, noiseRng));
       lossSum += value * idx.length;
       seen += idx.length;
       callbacks.onBatchEnd?.({ epoch, batch: b + 1, batches, loss: value });
@@ -99,6 +137,7 @@ export async function trainAutoencoder(
     };
     logs.push(log);
     await callbacks.onEpochEnd?.(log);
+    if (callbacks.stopAfter?.(log)) break;
   }
   return logs;
 }

@@ -1,29 +1,140 @@
 /** `aesearch train`: train an autoencoder on the database images and save it under the index folder. */
-import { type Command, Option } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import {
   ARCH_NAMES,
-  type ArchName,
-  defaultArchConfig,
+  INVARIANCE_KINDS,
   NOISE_TYPES,
   type NoiseType,
+  UNPOOL_MODES,
 } from '../../model/architectures/index.js';
-import { runTraining } from '../../model/train-run.js';
-import { log, openDataset, prepare } from '../context.js';
+import { PRESET_NAMES, PRESETS } from '../../model/presets.js';
+import {
+  NOISE_DEFAULT_LEVELS,
+  type NoiseSetting,
+  TRAIN_DEFAULTS,
+  type TrainSettings,
+} from '../../model/train-settings.js';
+import { openDataset, prepare } from '../context.js';
 import { type CommonFlags, commonOptions, intIn, numberIn } from '../options.js';
-import { startBar } from '../progress.js';
+import { trainWithProgress } from '../pipeline.js';
 
-interface TrainFlags extends CommonFlags {
-  arch: ArchName;
-  codeSize?: number;
-  epochs: number;
-  batchSize: number;
-  lr: number;
-  seed: number;
-  resume?: boolean;
+interface TrainFlags extends CommonFlags, TrainSettings {
   limit?: number;
-  steps?: number;
-  noise?: NoiseType;
-  noiseLevel?: number;
+}
+
+/** Parses "256,64" into whole numbers within [min, max]. */
+function intList(min: number, max: number): (value: string) => number[] {
+  const one = intIn(min, max);
+  return (value) => value.split(',').map((v) => one(v.trim()));
+}
+
+/** Parses "shift:2,masking:0.2" (a level after the colon is optional). */
+function noiseList(value: string): NoiseSetting[] {
+  return value.split(',').map((item) => {
+    const [type, level] = item.trim().split(':');
+    if (!NOISE_TYPES.includes(type as NoiseType))
+      throw new InvalidArgumentError(`expected ${NOISE_TYPES.join(', ')} (optionally :level), got "${item}"`);
+    return level === undefined
+      ? { type: type as NoiseType }
+      : { type: type as NoiseType, level: numberIn(0, 28)(level) };
+  });
+}
+
+function presetHelp(): string {
+  return PRESET_NAMES.map((name) => `${name}: ${PRESETS[name].description}`).join('; ');
+}
+
+function architectureOptions(): Option[] {
+  return [
+    new Option('--arch <name>', 'architecture (default dense)').choices(ARCH_NAMES),
+    new Option('--code-size <n>', 'code dimensions (default 32)').argParser(intIn(1, 4096)),
+    new Option(
+      '--hidden <widths>',
+      'dense layers between input and code, e.g. 256,64 (default 256,64; conv: none)',
+    ).argParser(intList(1, 65_536)),
+    new Option('--code-activation <f>', 'activation of the code layer (default linear)').choices([
+      'linear',
+      'relu',
+    ]),
+    new Option('--filters <counts>', 'conv: filters per conv + max-pool block (default 16,32)').argParser(
+      intList(1, 1024),
+    ),
+    new Option('--unpool <mode>', 'conv: how the decoder unpools (default transpose)').choices(UNPOOL_MODES),
+    new Option('--kl-weight <x>', 'vae: weight of the KL term (default 0.05)').argParser(numberIn(0, 1000)),
+    new Option(
+      '--pretrain-epochs <n>',
+      'stacked: greedy pre-training epochs per layer (default 1)',
+    ).argParser(intIn(0, 1000)),
+  ];
+}
+
+function lossOptions(): Option[] {
+  const levels = NOISE_TYPES.map((t) => `${t} ${NOISE_DEFAULT_LEVELS[t]}`).join(', ');
+  return [
+    new Option(
+      '--noise <list>',
+      `input corruptions, e.g. shift:2,masking:0.2 (default for denoising: gaussian); levels default to --noise-level or ${levels}`,
+    ).argParser(noiseList),
+    new Option(
+      '--noise-level <x>',
+      'level of corruptions given without one: sigma, fraction or pixels',
+    ).argParser(numberIn(0, 28)),
+    new Option('--invariance <kind>', 'two-view invariance term on the codes (default none)').choices([
+      'none',
+      ...INVARIANCE_KINDS,
+    ]),
+    new Option(
+      '--invariance-weight <x>',
+      `weight of the invariance term (default ${TRAIN_DEFAULTS.invarianceWeight})`,
+    ).argParser(numberIn(0, 1e6)),
+    new Option(
+      '--temperature <x>',
+      `softmax temperature of the contrastive terms (default ${TRAIN_DEFAULTS.temperature})`,
+    ).argParser(numberIn(0, 100)),
+    new Option(
+      '--labels-per-class <n>',
+      'few-label training: labelled database images per class (never query labels)',
+    ).argParser(intIn(1, 1_000_000)),
+    new Option(
+      '--label-weight <x>',
+      `weight of the supervised contrastive term (default ${TRAIN_DEFAULTS.labelWeight})`,
+    ).argParser(numberIn(0, 1e6)),
+    new Option(
+      '--labels-per-batch <n>',
+      `labelled images added to every batch (default ${TRAIN_DEFAULTS.labelsPerBatch})`,
+    ).argParser(intIn(0, 65_536)),
+    new Option(
+      '--label-holdout <x>',
+      `fraction of the labelled images held out to pick the best epoch (default ${TRAIN_DEFAULTS.labelHoldout})`,
+    ).argParser(numberIn(-1e-9, 0.9)),
+    new Option(
+      '--patience <n>',
+      'stop after N epochs without a better held-out score (default 0: never)',
+    ).argParser(intIn(0, 10_000)),
+  ];
+}
+
+function runOptions(): Option[] {
+  return [
+    new Option('--preset <name>', `named settings; explicit flags override them. ${presetHelp()}`).choices(
+      PRESET_NAMES,
+    ),
+    new Option(
+      '--epochs <n>',
+      `epochs to train (with --resume: total epochs; default ${TRAIN_DEFAULTS.epochs})`,
+    ).argParser(intIn(1, 10_000)),
+    new Option('--batch-size <n>', `images per batch (default ${TRAIN_DEFAULTS.batchSize})`).argParser(
+      intIn(1, 65_536),
+    ),
+    new Option('--lr <rate>', `Adam learning rate (default ${TRAIN_DEFAULTS.lr})`).argParser(numberIn(0, 10)),
+    new Option(
+      '--seed <n>',
+      `seed for initial weights, shuffling, noise and the labelled pick (default ${TRAIN_DEFAULTS.seed})`,
+    ).argParser(intIn(0, 2 ** 31 - 1)),
+    new Option('--resume', 'continue from the last checkpoint in <index-dir>/train/checkpoint'),
+    new Option('--limit <n>', 'train on the first N database images only').argParser(intIn(1, 10_000_000)),
+    new Option('--steps <n>', 'stop each epoch after N batches (quick runs)').argParser(intIn(1, 10_000_000)),
+  ];
 }
 
 /** Adds the train command to `program`. */
@@ -32,69 +143,13 @@ export function registerTrain(program: Command): void {
     .command('train')
     .description(
       'train an autoencoder on the dataset; saves encoder, decoder and manifest under the index folder',
-    )
-    .addOption(new Option('--arch <name>', 'architecture').choices(ARCH_NAMES).default('dense'))
-    .option('--code-size <n>', 'code dimensions (default 32)', intIn(1, 4096))
-    .option('--epochs <n>', 'epochs to train (with --resume: total epochs)', intIn(1, 10_000), 10)
-    .option('--batch-size <n>', 'images per batch', intIn(1, 65_536), 64)
-    .option('--lr <rate>', 'Adam learning rate', numberIn(0, 10), 1e-3)
-    .option('--seed <n>', 'seed for initial weights, shuffling and noise', intIn(0, 2 ** 31 - 1), 1)
-    .option('--resume', 'continue from the last checkpoint in <index-dir>/train/checkpoint')
-    .option('--limit <n>', 'train on the first N database images only', intIn(1, 10_000_000))
-    .option('--steps <n>', 'stop each epoch after N batches (quick runs)', intIn(1, 10_000_000))
-    .addOption(
-      new Option('--noise <type>', 'input corruption for denoising (default gaussian)').choices(NOISE_TYPES),
-    )
-    .option(
-      '--noise-level <x>',
-      'sigma (gaussian), fraction (masking, salt-pepper) or pixels (shift); default 0.3',
-      numberIn(0, 28),
     );
-  for (const o of commonOptions()) cmd.addOption(o);
+  for (const o of [...runOptions(), ...architectureOptions(), ...lossOptions(), ...commonOptions()])
+    cmd.addOption(o);
   cmd.action(async (flags: TrainFlags) => {
     const { config, backend } = await prepare(flags);
     const dataset = await openDataset(config, flags.limit);
-    const noise =
-      flags.arch === 'denoising' || flags.noise
-        ? { type: flags.noise ?? 'gaussian', level: flags.noiseLevel ?? 0.3 }
-        : null;
-    const arch = defaultArchConfig(flags.arch, {
-      side: dataset.side,
-      seed: flags.seed,
-      noise,
-      ...(flags.codeSize ? { codeSize: flags.codeSize } : {}),
-    });
-    log(
-      `training ${arch.arch} autoencoder, code ${arch.codeSize}, on ${dataset.database.count} images, ${flags.epochs} epochs`,
-    );
-    let bar: ReturnType<typeof startBar> | undefined;
-    const result = await runTraining(
-      {
-        indexDir: config.indexDir,
-        dataset,
-        arch,
-        epochs: flags.epochs,
-        batchSize: flags.batchSize,
-        learningRate: flags.lr,
-        seed: flags.seed,
-        resume: flags.resume ?? false,
-        backend: backend.name,
-        preset: null,
-        ...(flags.steps ? { maxBatchesPerEpoch: flags.steps } : {}),
-      },
-      {
-        onBatchEnd: ({ epoch, batch, batches, loss }) => {
-          bar ??= startBar(`epoch ${epoch}/${flags.epochs}`, batches, 'loss {loss}');
-          bar.update(batch, { loss: loss.toFixed(5) });
-        },
-        onEpochEnd: (e) => {
-          bar?.stop();
-          bar = undefined;
-          const val = e.valLoss === null ? '' : `, val ${e.valLoss.toFixed(5)}`;
-          log(`epoch ${e.epoch}: loss ${e.loss.toFixed(5)}${val}, ${e.imagesPerSecond.toFixed(0)} img/s`);
-        },
-      },
-    );
+    const result = await trainWithProgress(config, backend, dataset, flags);
     const m = result.manifest;
     process.stdout.write(
       `saved ${m.arch.arch} model (code ${m.codeSize}, weights ${m.weightsHash}) to ${config.indexDir}/${m.dir}; ` +

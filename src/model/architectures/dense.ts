@@ -1,49 +1,52 @@
 /** The seed's classic dense autoencoder, 784-256-64-code-64-256-784, and its denoising variant. */
 import * as tf from '@tensorflow/tfjs';
+import { applyAll, denseLayer, trainableVariables } from './layers.js';
+import { trainingLoss } from './losses.js';
 import type { ArchConfig, Autoencoder } from './types.js';
 
-function dense(units: number, activation: 'relu' | 'linear' | 'sigmoid', seed: number, name: string) {
-  return tf.layers.dense({
-    units,
-    activation,
-    name,
-    kernelInitializer: tf.initializers.glorotUniform({ seed }),
-    biasInitializer: 'zeros',
-  });
+/** The layers of a dense autoencoder, in order; `stacked` trains them in pairs. */
+export interface DenseLayers {
+  /** Input -> hidden[0] -> ... -> code. */
+  readonly encoder: tf.layers.Layer[];
+  /** Code -> ... -> hidden[0] -> reconstruction (sigmoid). */
+  readonly decoder: tf.layers.Layer[];
+}
+
+/** Creates the layers of the dense stack described by `config`. */
+export function denseLayers(config: ArchConfig): DenseLayers {
+  const encoder = config.hidden.map((units, i) => denseLayer(units, 'relu', config.seed + i, `enc_${i}`));
+  encoder.push(denseLayer(config.codeSize, config.codeActivation, config.seed + 100, 'code'));
+  const decoder = [...config.hidden]
+    .reverse()
+    .map((units, i) => denseLayer(units, 'relu', config.seed + 200 + i, `dec_${i}`));
+  decoder.push(denseLayer(config.side * config.side, 'sigmoid', config.seed + 300, 'reconstruction'));
+  return { encoder, decoder };
+}
+
+/** Wires dense layers into the encoder and decoder models. */
+export function denseModels(
+  config: ArchConfig,
+  layers: DenseLayers,
+): { encoder: tf.LayersModel; decoder: tf.LayersModel } {
+  const input = tf.input({ shape: [config.side * config.side], name: 'image' });
+  const encoder = tf.model({ inputs: input, outputs: applyAll(layers.encoder, input), name: 'encoder' });
+  const codeIn = tf.input({ shape: [config.codeSize], name: 'code_in' });
+  const decoder = tf.model({ inputs: codeIn, outputs: applyAll(layers.decoder, codeIn), name: 'decoder' });
+  return { encoder, decoder };
 }
 
 /** Builds encoder and decoder of the dense (or denoising: same graph, noisy inputs) autoencoder. */
 export function buildDense(config: ArchConfig): Autoencoder {
-  const inputSize = config.side * config.side;
-  const input = tf.input({ shape: [inputSize], name: 'image' });
-  let h: tf.SymbolicTensor = input;
-  config.hidden.forEach((units, i) => {
-    h = dense(units, 'relu', config.seed + i, `enc_${i}`).apply(h) as tf.SymbolicTensor;
-  });
-  const code = dense(config.codeSize, config.codeActivation, config.seed + 100, 'code').apply(
-    h,
-  ) as tf.SymbolicTensor;
-  const encoder = tf.model({ inputs: input, outputs: code, name: 'encoder' });
-
-  const codeIn = tf.input({ shape: [config.codeSize], name: 'code_in' });
-  let d: tf.SymbolicTensor = codeIn;
-  [...config.hidden].reverse().forEach((units, i) => {
-    d = dense(units, 'relu', config.seed + 200 + i, `dec_${i}`).apply(d) as tf.SymbolicTensor;
-  });
-  const out = dense(inputSize, 'sigmoid', config.seed + 300, 'reconstruction').apply(d) as tf.SymbolicTensor;
-  const decoder = tf.model({ inputs: codeIn, outputs: out, name: 'decoder' });
-
-  const variables = [...encoder.trainableWeights, ...decoder.trainableWeights].map(
-    (w) => w.read() as tf.Variable,
-  );
+  const { encoder, decoder } = denseModels(config, denseLayers(config));
   return {
     config,
     encoder,
     decoder,
-    variables,
-    loss: (x, target) => {
-      const recon = decoder.apply(encoder.apply(x, { training: true }), { training: true }) as tf.Tensor2D;
-      return tf.losses.meanSquaredError(target, recon) as tf.Scalar;
+    variables: trainableVariables(encoder, decoder),
+    loss: (x, target, labels) => {
+      const code = encoder.apply(x, { training: true }) as tf.Tensor2D;
+      const recon = decoder.apply(code, { training: true }) as tf.Tensor2D;
+      return trainingLoss(config, { code, recon, target, labels });
     },
     dispose: () => {
       encoder.dispose();

@@ -1,29 +1,41 @@
 /** The architecture registry: builds any --arch from its ArchConfig. */
+import { buildConv } from './conv.js';
 import { buildDense } from './dense.js';
+import { buildStacked } from './stacked.js';
 import type { ArchConfig, ArchName, Autoencoder } from './types.js';
+import { buildVae } from './vae.js';
 
 export * from './types.js';
 
 const BUILDERS: Record<ArchName, (config: ArchConfig) => Autoencoder> = {
   dense: buildDense,
   denoising: buildDense,
+  conv: buildConv,
+  vae: buildVae,
+  stacked: buildStacked,
 };
 
-/** Default settings per architecture; flags override them. */
+/** Default settings per architecture; `overrides` (flags, presets) replace them. */
 export function defaultArchConfig(arch: ArchName, overrides: Partial<ArchConfig> = {}): ArchConfig {
   const base: ArchConfig = {
     arch,
     side: 28,
     codeSize: 32,
-    hidden: [256, 64],
+    // the conv blocks already shrink the image; a dense layer between them and the code only slows it down
+    hidden: arch === 'conv' ? [] : [256, 64],
     codeActivation: 'linear',
-    noise: arch === 'denoising' ? { type: 'gaussian', level: 0.3 } : null,
+    noise: arch === 'denoising' ? [{ type: 'gaussian', level: 0.3 }] : [],
     seed: 1,
+    conv: { filters: [16, 32], kernelSize: 3, unpool: 'transpose' },
+    klWeight: 0.05,
+    pretrainEpochs: 1,
+    invariance: null,
+    labelLoss: null,
   };
   return Object.freeze({ ...base, ...overrides });
 }
 
-/** Builds the autoencoder described by `config`. */
+/** Builds the autoencoder described by `config`; throws BAD_OPTION for shapes it cannot build. */
 export function buildAutoencoder(config: ArchConfig): Autoencoder {
   return BUILDERS[config.arch](config);
 }

@@ -2,7 +2,7 @@
 import type * as tf from '@tensorflow/tfjs';
 
 /** Architectures selectable with --arch. */
-export const ARCH_NAMES = ['dense', 'denoising'] as const;
+export const ARCH_NAMES = ['dense', 'denoising', 'conv', 'vae', 'stacked'] as const;
 export type ArchName = (typeof ARCH_NAMES)[number];
 
 /** Input corruption for denoising training. */
@@ -15,7 +15,43 @@ export interface NoiseConfig {
   readonly level: number;
 }
 
-/** A serialisable description of a model: enough to rebuild it. Stored in manifests and checkpoints. */
+/**
+ * How the conv decoder undoes a max-pool: `copy` repeats each value over its 2x2 window (UpSampling2D),
+ * `argmax` puts it back where the encoder's maximum was (zeros elsewhere), `transpose` lets a stride-2
+ * transposed convolution upsample.
+ */
+export const UNPOOL_MODES = ['copy', 'argmax', 'transpose'] as const;
+export type UnpoolMode = (typeof UNPOOL_MODES)[number];
+
+/** The conv architecture's blocks: one conv + 2x2 max-pool per entry of `filters`. */
+export interface ConvConfig {
+  readonly filters: readonly number[];
+  readonly kernelSize: number;
+  readonly unpool: UnpoolMode;
+}
+
+/**
+ * Unsupervised invariance term on the codes of two corrupted views of each image: `vicreg` (views agree,
+ * every dimension keeps variance, dimensions decorrelate) or `contrastive` (NT-Xent on L2-normalised codes).
+ */
+export const INVARIANCE_KINDS = ['vicreg', 'contrastive'] as const;
+export type InvarianceKind = (typeof INVARIANCE_KINDS)[number];
+
+/** Settings of the invariance term; its weight is relative to the per-pixel reconstruction MSE. */
+export interface InvarianceConfig {
+  readonly kind: InvarianceKind;
+  readonly weight: number;
+  /** Softmax temperature of `contrastive`. */
+  readonly temperature: number;
+}
+
+/** Few-label metric loss: supervised contrastive on L2-normalised codes of the labelled rows of a batch. */
+export interface LabelLossConfig {
+  readonly weight: number;
+  readonly temperature: number;
+}
+
+/** A serialisable description of a model and its training loss: enough to rebuild it. Stored in manifests and checkpoints. */
 export interface ArchConfig {
   readonly arch: ArchName;
   /** Side of the square grayscale input, in pixels. */
@@ -25,10 +61,20 @@ export interface ArchConfig {
   readonly hidden: readonly number[];
   /** `linear` codes search better than the seed's `relu` ones (see README). */
   readonly codeActivation: 'linear' | 'relu';
-  /** Training-time input corruption; null for a plain autoencoder. */
-  readonly noise: NoiseConfig | null;
-  /** Seed of the weight initialisers. */
+  /** Training-time input corruptions, applied in order; empty for a plain autoencoder. */
+  readonly noise: readonly NoiseConfig[];
+  /** Seed of the weight initialisers (and the VAE's sampling). */
   readonly seed: number;
+  /** Conv blocks (arch `conv`); the dense `hidden` layers then sit between the last block and the code. */
+  readonly conv: ConvConfig;
+  /** Weight of the VAE's KL term against the per-pixel reconstruction MSE (arch `vae`). */
+  readonly klWeight: number;
+  /** Greedy pre-training epochs per layer before fine-tuning the whole stack (arch `stacked`). */
+  readonly pretrainEpochs: number;
+  /** Two-view invariance term; null for none. When set, batches hold two views of each image. */
+  readonly invariance: InvarianceConfig | null;
+  /** Metric loss on the few labelled images of each batch; null for none. */
+  readonly labelLoss: LabelLossConfig | null;
 }
 
 /** A built autoencoder. Inputs are flat [N, side*side] batches in [0, 1]. */
@@ -42,10 +88,17 @@ export interface Autoencoder {
   readonly variables: tf.Variable[];
   /**
    * Training loss of a batch: rebuild `target` from `input` (input may be a corrupted copy of target).
-   * `labels` (int32, -1 = hidden) is given only when training with a few labels. Call inside tf.tidy
-   * or an optimiser's minimize.
+   * With `config.invariance`, rows 2i and 2i+1 are two views of one image (a runner that splits a batch
+   * must split it at an even row). `labels` (int32, -1 = hidden) is given only when training with a few
+   * labels. Call inside tf.tidy or an optimiser's minimize.
    */
   loss(input: tf.Tensor2D, target: tf.Tensor2D, labels: tf.Tensor1D | null): tf.Scalar;
+  /**
+   * Called by the trainer before each epoch (1-based). Models whose loss changes during training
+   * (`stacked`: one layer at a time, then the whole) switch stage here; a runner that computes the loss
+   * in another thread must forward it.
+   */
+  beginEpoch?(epoch: number): void;
   /** Frees every tensor the model owns. */
   dispose(): void;
 }

@@ -1,0 +1,221 @@
+/** Rendering API responses into the page. Pure DOM code; app.js owns the state and the events. */
+import { sized } from './api.js';
+
+const $ = (selector) => document.querySelector(selector);
+
+/** Creates an element with attributes (and `dataset`/`className`) and children. */
+export function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key === 'dataset') Object.assign(node.dataset, value);
+    else if (key === 'className') node.className = value;
+    else node.setAttribute(key, value === true ? '' : String(value));
+  }
+  node.append(...children.filter((c) => c !== null && c !== undefined));
+  return node;
+}
+
+const percent = (share) => `${Math.round(share * 100)}%`;
+const SPACE_NAMES = { code: 'code', pixel: 'pixels' };
+
+/** Fills the header from /api/stats. */
+export function renderStats(stats) {
+  const set = (name, text) => {
+    $(`[data-stat="${name}"]`).textContent = text;
+  };
+  set('dataset', stats.dataset.name);
+  set('items', stats.items.toLocaleString('en'));
+  set('code', `${stats.codeSize}-d ${stats.arch.arch}`);
+  set('backend', stats.backend.name);
+  $('[data-stat="backend"]').title = stats.backend.description;
+}
+
+/** Shows the query: the image, the model's 28x28 input (uploads only) and the reconstruction. */
+export function renderQuery(response, query) {
+  const { query: q } = response;
+  $('#query').hidden = false;
+  $('#hint').hidden = true;
+  const image = $('#query-image');
+  image.src = query.kind === 'upload' ? query.objectUrl : sized(q.imageUrl, 224);
+  image.alt =
+    query.kind === 'upload' ? `Uploaded image ${query.name}` : `Item ${q.id}: ${q.labelName ?? 'unlabelled'}`;
+  $('#query-image-caption').textContent = query.kind === 'upload' ? 'Your image' : `Item ${q.id}`;
+  $('#query-input-figure').hidden = query.kind !== 'upload';
+  $('#query-input').src = q.image;
+  $('#query-recon').src = q.reconstruction;
+  const title = $('#query-title');
+  title.replaceChildren(
+    query.kind === 'upload'
+      ? el('span', {}, `Upload: ${query.name}`)
+      : el('span', {}, `Item ${q.id}`, q.labelName ? el('strong', { className: 'tag' }, q.labelName) : null),
+  );
+}
+
+function metricFor(result, response) {
+  const labelled = response.query.label !== null && result.precision !== null;
+  if (labelled) return { name: `precision@${response.k}`, value: result.precision, kind: 'precision' };
+  if (result.agreement !== null) return { name: 'agreement', value: result.agreement, kind: 'agreement' };
+  return null;
+}
+
+function hitItem(hit, rank, queryLabel) {
+  const match = queryLabel !== null && hit.label === queryLabel;
+  const name = hit.labelName ?? 'unlabelled';
+  return el(
+    'li',
+    {},
+    el(
+      'button',
+      {
+        type: 'button',
+        className: match ? 'hit match' : 'hit',
+        dataset: { id: String(hit.id), label: String(hit.label) },
+        'aria-label': `Rank ${rank}: item ${hit.id}, ${name}, distance ${hit.distance.toFixed(3)}${match ? ', same label as the query' : ''}. Search by it.`,
+      },
+      el('img', {
+        src: sized(hit.imageUrl, 112),
+        alt: `Item ${hit.id}: ${name}`,
+        width: 112,
+        height: 112,
+        loading: 'lazy',
+      }),
+      el('span', { className: 'rank', 'aria-hidden': 'true' }, String(rank)),
+      el('span', { className: 'hit-label', 'aria-hidden': 'true' }, name),
+      el('span', { className: 'hit-distance', 'aria-hidden': 'true' }, hit.distance.toFixed(3)),
+    ),
+  );
+}
+
+/** Fills one result column (or shows that the index has no such space). */
+function renderColumn(space, response) {
+  const column = $(`.column[data-space="${space}"]`);
+  const result = response.spaces[space];
+  const hits = column.querySelector('[data-role="hits"]');
+  const metric = column.querySelector('[data-role="metric"]');
+  const ms = column.querySelector('[data-role="ms"]');
+  if (!result) {
+    hits.replaceChildren(el('li', { className: 'empty' }, `The index has no ${SPACE_NAMES[space]} space.`));
+    metric.hidden = true;
+    ms.textContent = '';
+    return;
+  }
+  hits.replaceChildren(...result.results.map((hit, i) => hitItem(hit, i + 1, response.query.label)));
+  if (result.results.length === 0)
+    hits.append(el('li', { className: 'empty' }, 'No neighbours within the distance.'));
+  ms.textContent = `${result.ms.toFixed(1)} ms`;
+  const m = metricFor(result, response);
+  metric.hidden = m === null;
+  if (m) {
+    metric.className = `metric ${m.kind}`;
+    metric.replaceChildren(
+      el('span', { className: 'metric-value' }, percent(m.value)),
+      el('span', { className: 'metric-name' }, m.name),
+    );
+  }
+}
+
+/** Fills both result columns. */
+export function renderColumns(response) {
+  renderColumn('code', response);
+  renderColumn('pixel', response);
+}
+
+function labelVerdict(response) {
+  const { code, pixel } = response.spaces;
+  const label = response.query.labelName;
+  const count = (r) => Math.round(r.precision * r.results.length);
+  const parts = [`Item ${response.query.id} is labelled ${label}. Of its ${response.k} nearest neighbours,`];
+  parts.push(`${count(code)} share that label by code and ${count(pixel)} by pixels.`);
+  const diff = code.precision - pixel.precision;
+  const verdict = diff > 0 ? 'Code search did better.' : diff < 0 ? 'Pixel search did better.' : 'A tie.';
+  return { text: parts.join(' '), verdict, winner: diff > 0 ? 'code' : diff < 0 ? 'pixel' : 'tie' };
+}
+
+/** The sentence above the columns: which space did better (labelled items), or what agreement means. */
+export function renderVerdict(response) {
+  const node = $('#verdict');
+  const { code, pixel } = response.spaces;
+  if (!code || !pixel) {
+    node.hidden = true;
+    return;
+  }
+  node.hidden = false;
+  if (response.query.label !== null && code.precision !== null && pixel.precision !== null) {
+    const v = labelVerdict(response);
+    node.dataset.winner = v.winner;
+    node.replaceChildren(el('span', {}, v.text, ' '), el('strong', {}, v.verdict));
+    return;
+  }
+  node.dataset.winner = 'none';
+  node.replaceChildren(
+    el(
+      'span',
+      {},
+      'An upload has no label of its own, so each column shows agreement: the share of its hits whose label is the top hit label of the other column.',
+    ),
+  );
+}
+
+/** Shows the browse page and its pager. */
+export function renderBrowse(page, onPick) {
+  const grid = $('#browse-grid');
+  grid.replaceChildren(
+    ...page.items.map((item) =>
+      el(
+        'li',
+        {},
+        el(
+          'button',
+          {
+            type: 'button',
+            className: 'thumb',
+            dataset: { id: String(item.id) },
+            title: `Item ${item.id}: ${item.labelName ?? 'unlabelled'}`,
+          },
+          el('img', {
+            src: sized(item.imageUrl, 56),
+            alt: `Item ${item.id}: ${item.labelName ?? 'unlabelled'}`,
+            width: 56,
+            height: 56,
+            loading: 'lazy',
+          }),
+        ),
+      ),
+    ),
+  );
+  for (const button of grid.querySelectorAll('button'))
+    button.addEventListener('click', () => onPick(Number(button.dataset.id)));
+  const first = page.total === 0 ? 0 : page.offset + 1;
+  const last = page.offset + page.items.length;
+  $('#page-info').textContent =
+    `${first.toLocaleString('en')}–${last.toLocaleString('en')} of ${page.total.toLocaleString('en')}`;
+  $('#prev').disabled = page.offset === 0;
+  $('#next').disabled = last >= page.total;
+}
+
+/** Fills the label filter from the dataset's class names. */
+export function renderLabelFilter(stats) {
+  const select = $('#label-filter');
+  const names = stats.dataset.classNames ?? [];
+  const counts = stats.dataset.labelCounts ?? [];
+  select.append(
+    ...names.map((name, label) => el('option', { value: String(label) }, `${name} (${counts[label] ?? 0})`)),
+  );
+  select.disabled = names.length === 0;
+}
+
+/** Shows an error message (the API's own words) or clears it. */
+export function showMessage(error) {
+  const node = $('#message');
+  if (!error) {
+    node.hidden = true;
+    node.replaceChildren();
+    return;
+  }
+  node.hidden = false;
+  node.replaceChildren(
+    el('strong', {}, error.code ? `${error.code}: ` : 'Error: '),
+    el('span', {}, error.message),
+  );
+}

@@ -1,0 +1,136 @@
+/**
+ * `aesearch eval`: label precision, mAP@10, robustness, queries/s and bytes per item of the pixel, PCA
+ * and code spaces side by side, with HNSW recall for the code space; a table, or one JSON object.
+ */
+import { join } from 'node:path';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { readIndexManifest } from '../../ann/manifest.js';
+import { SPACES, type SpaceName } from '../../ann/vector-index.js';
+import type { Config } from '../../config.js';
+import { writeEvalOutputs } from '../../eval/outputs.js';
+import { describeProtocol, formatTable } from '../../eval/report.js';
+import { protocolOf, reportedKs, runEval } from '../../eval/run-eval.js';
+import type { StageReporter } from '../../eval/space-eval.js';
+import { loadModel } from '../../model/store.js';
+import { log, openDataset, prepare } from '../context.js';
+import { type CommonFlags, commonOptions, intIn } from '../options.js';
+import { type Bar, startBar } from '../progress.js';
+
+interface EvalFlags extends CommonFlags {
+  queries?: number;
+  k: number[];
+  json?: boolean;
+  out?: string;
+  space?: SpaceName;
+  limit?: number;
+  threads?: number;
+  cache: boolean;
+}
+
+/** Parses "1,10,50" into whole numbers from 1 to 1000. */
+export function parseKList(value: string): number[] {
+  const parts = value.split(',').map((s) => s.trim());
+  const ks = parts.map(Number);
+  if (parts.some((p) => !/^\d+$/.test(p)) || ks.some((k) => k < 1 || k > 1000))
+    throw new InvalidArgumentError(`expected comma-separated whole numbers from 1 to 1000, got "${value}"`);
+  return [...new Set(ks)].sort((a, b) => a - b);
+}
+
+/** The saved index's code space and database size, when an index exists. */
+async function savedIndex(config: Config): Promise<{ space: SpaceName; count: number; name: string } | null> {
+  try {
+    const m = await readIndexManifest(config.indexDir);
+    return { space: m.code.space, count: m.dataset.count, name: m.dataset.name };
+  } catch {
+    return null;
+  }
+}
+
+/** One progress bar per stage; starting a stage ends the previous bar. */
+function barReporter(): { stage: StageReporter; stop: () => void } {
+  let bar: Bar | undefined;
+  const stop = () => {
+    bar?.stop();
+    bar = undefined;
+  };
+  const stage: StageReporter = (label, total) => {
+    stop();
+    const mine = startBar(label, total);
+    bar = mine;
+    return (done) => mine.update(done);
+  };
+  return { stage, stop };
+}
+
+/** Adds the eval command to `program`. */
+export function registerEval(program: Command): void {
+  const cmd = program
+    .command('eval')
+    .description(
+      'compare exact search over pixels, PCA and autoencoder codes (and HNSW over codes): precision@k, mAP@10, robustness, queries/s',
+    )
+    .option('--queries <n>', 'evaluate the first N queries only (default: all)', intIn(1, 10_000_000))
+    .option(
+      '--k <list>',
+      'precision depths, comma-separated (10 is always included)',
+      parseKList,
+      [1, 10, 50],
+    )
+    .option('--json', 'print one JSON object (the report) on stdout; the table goes to stderr')
+    .option('--out <dir>', 'folder for report.json and the PNG charts (default <index-dir>/eval)')
+    .addOption(
+      new Option('--space <name>', "distance for every space (default: the code index's, else l2)").choices(
+        SPACES,
+      ),
+    )
+    .option(
+      '--limit <n>',
+      'database = first N images (default: as many as the index holds)',
+      intIn(1, 10_000_000),
+    )
+    .option('--threads <n>', 'threads for exact search (default: 2 when it pays)', intIn(1, 2))
+    .option('--no-cache', 'recompute the pixel and PCA figures instead of reusing a cached run');
+  for (const o of commonOptions()) cmd.addOption(o);
+  cmd.action(async (flags: EvalFlags) => {
+    const started = performance.now();
+    const { config, backend } = await prepare(flags);
+    const model = await loadModel(config.indexDir);
+    const { stage, stop } = barReporter();
+    try {
+      const saved = await savedIndex(config);
+      const limit = flags.limit ?? (saved && saved.name === config.data ? saved.count : undefined);
+      const dataset = await openDataset(config, limit);
+      const metric = flags.space ?? saved?.space ?? 'l2';
+      const queries = Math.min(flags.queries ?? dataset.queries.count, dataset.queries.count);
+      log(describeProtocol(protocolOf(dataset, queries, reportedKs(flags.k), metric)));
+      const outDir = flags.out ?? join(config.indexDir, 'eval');
+      const report = await runEval({
+        indexDir: config.indexDir,
+        dataset,
+        model,
+        queries,
+        ks: flags.k,
+        metric,
+        backend: backend.name,
+        cacheDir: flags.cache ? join(outDir, 'cache') : null,
+        stage,
+        note: (message) => {
+          stop();
+          log(message);
+        },
+        ...(flags.threads ? { threads: flags.threads } : {}),
+      });
+      stop();
+      const files = await writeEvalOutputs(report, outDir);
+      if (flags.json) {
+        process.stderr.write(formatTable(report));
+        process.stdout.write(`${JSON.stringify(report)}\n`);
+      } else process.stdout.write(`${describeProtocol(report.protocol)}\n${formatTable(report)}`);
+      log(`wrote ${files.join(', ')}; eval took ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    } finally {
+      stop();
+      model.encoder.dispose();
+      model.decoder.dispose();
+    }
+  });
+}

@@ -1,0 +1,161 @@
+/**
+ * The code space of the eval: database codes and HNSW index from `aesearch index` when one exists, was
+ * built by this model for this data and uses this distance; otherwise the database is embedded and an
+ * HNSW index built in memory with the default parameters (and a note says why).
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { assertIndexMatches, type IndexManifest, readIndexManifest } from '../ann/manifest.js';
+import { DEFAULT_HNSW, type HnswParams, VectorIndex } from '../ann/vector-index.js';
+import type { Dataset } from '../dataset/types.js';
+import { embedImages } from '../encoder.js';
+import { createError, isAesearchError } from '../errors.js';
+import type { LoadedModel } from '../model/store.js';
+import type { KnnResult } from './knn.js';
+import { type Ranking, recallAtK } from './metrics.js';
+import type { HnswReport } from './report.js';
+import { type EvalLabels, type StageReporter, scoreRanking } from './space-eval.js';
+import { type Metric, pixelVectors, type VectorSet, vectorSet } from './vectors.js';
+
+/** Database codes and the HNSW index to evaluate. */
+export interface CodeDatabase {
+  readonly codes: VectorSet;
+  readonly index: VectorIndex;
+  readonly params: HnswParams;
+  readonly source: 'index' | 'memory';
+  readonly indexBytesPerItem: number | null;
+  /** Why the index was built in memory; null when it was loaded. */
+  readonly note: string | null;
+}
+
+/** Embeds flat [0, 1] images with the encoder; `progress` gets images done. */
+export async function embedVectors(
+  model: LoadedModel,
+  images: VectorSet,
+  progress?: (done: number) => void,
+): Promise<VectorSet> {
+  const dims = model.manifest.codeSize;
+  const codes = await embedImages(model.encoder, images.data, images.count, (start, batch) =>
+    progress?.(start + batch.length / dims),
+  );
+  return vectorSet(codes, dims);
+}
+
+/** Runs the encoder once on a blank image, so one-off set-up is not timed as query embedding. */
+export async function warmUpEncoder(model: LoadedModel, inputSize: number): Promise<void> {
+  await embedVectors(model, vectorSet(new Float32Array(inputSize), inputSize));
+}
+
+/** Why the saved index cannot serve this eval, or null when it can. */
+function unusableReason(
+  manifest: IndexManifest,
+  model: LoadedModel,
+  dataset: Dataset,
+  metric: Metric,
+): string | null {
+  try {
+    assertIndexMatches(manifest, model.manifest, dataset);
+  } catch (err) {
+    if (isAesearchError(err, 'INDEX_MISMATCH')) return err.message;
+    throw err;
+  }
+  if (manifest.code.space !== metric)
+    return `the index uses ${manifest.code.space} distance and this eval ${metric}`;
+  return null;
+}
+
+async function loadSaved(indexDir: string, manifest: IndexManifest): Promise<CodeDatabase> {
+  const { code } = manifest;
+  const dir = join(indexDir, manifest.dir);
+  const index = VectorIndex.load(
+    join(dir, code.file),
+    code.dims,
+    code.space,
+    code.params.efSearch,
+    code.count,
+  );
+  const file = join(dir, manifest.codesFile);
+  const buf = await readFile(file).catch((err: NodeJS.ErrnoException) => {
+    throw createError('INDEX_CORRUPT', file, err.code ?? 'unreadable');
+  });
+  if (buf.byteLength !== code.count * code.dims * 4)
+    throw createError(
+      'INDEX_CORRUPT',
+      file,
+      `it holds ${buf.byteLength} bytes, expected ${code.count * code.dims * 4}`,
+    );
+  const codes = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+  return {
+    codes: vectorSet(codes, code.dims),
+    index,
+    params: code.params,
+    source: 'index',
+    indexBytesPerItem: code.count > 0 ? code.bytes / code.count : null,
+    note: null,
+  };
+}
+
+/**
+ * The database side of the code space for `dataset` under `indexDir`. Throws INDEX_CORRUPT when a
+ * matching index's files cannot be read.
+ */
+export async function openCodeDatabase(
+  indexDir: string,
+  model: LoadedModel,
+  dataset: Dataset,
+  metric: Metric,
+  stage: StageReporter,
+): Promise<CodeDatabase> {
+  let reason: string;
+  try {
+    const manifest = await readIndexManifest(indexDir);
+    const why = unusableReason(manifest, model, dataset, metric);
+    if (why === null) return await loadSaved(indexDir, manifest);
+    reason = why;
+  } catch (err) {
+    if (!isAesearchError(err, 'NO_INDEX')) throw err;
+    reason = `no index at ${join(indexDir, 'manifest.json')}`;
+  }
+  const count = dataset.database.count;
+  const codes = await embedVectors(model, pixelVectors(dataset.database), stage('embed database', count));
+  const params = DEFAULT_HNSW;
+  const index = await VectorIndex.build(codes.data, codes.dims, metric, params, stage('HNSW build', count));
+  const note = `${reason}; built an HNSW index in memory (m ${params.m}, efConstruction ${params.efConstruction}, ef ${params.efSearch})`;
+  return { codes, index, params, source: 'memory', indexBytesPerItem: null, note };
+}
+
+/**
+ * Searches every clean query code through HNSW, one at a time as a user would, and scores the
+ * result against labels and against the exact neighbours (`exact`).
+ */
+export function evaluateHnsw(
+  db: CodeDatabase,
+  queries: VectorSet,
+  embedSeconds: number,
+  exact: KnnResult,
+  labels: EvalLabels,
+  ks: readonly number[],
+  stage: StageReporter,
+): HnswReport {
+  const depth = exact.k;
+  const ids = new Int32Array(queries.count * depth).fill(-1);
+  const progress = stage('code HNSW', queries.count);
+  const started = performance.now();
+  for (let q = 0; q < queries.count; q++) {
+    const found = db.index.search(queries.data.subarray(q * queries.dims, (q + 1) * queries.dims), depth);
+    ids.set(found.ids.slice(0, depth), q * depth);
+    if ((q + 1) % 1000 === 0 || q + 1 === queries.count) progress(q + 1);
+  }
+  const seconds = (performance.now() - started) / 1000 + embedSeconds;
+  const ranking: Ranking = { k: depth, count: queries.count, ids };
+  return {
+    ...scoreRanking(ranking, labels, ks),
+    qps: queries.count / Math.max(seconds, 1e-9),
+    recall10: recallAtK(ranking, exact, Math.min(10, depth)),
+    source: db.source,
+    m: db.params.m,
+    efConstruction: db.params.efConstruction,
+    efSearch: db.params.efSearch,
+    indexBytesPerItem: db.indexBytesPerItem,
+  };
+}

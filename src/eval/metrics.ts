@@ -1,0 +1,100 @@
+/**
+ * Retrieval metrics over kNN results, with relevance = same label as the query. Pure.
+ * Every metric is a mean over queries, in [0, 1].
+ */
+
+/** Neighbour ids per query: `count` rows of `k` database ids, nearest first. */
+export interface Ranking {
+  readonly k: number;
+  readonly count: number;
+  readonly ids: Int32Array;
+}
+
+function checkDepth(ranking: Ranking, k: number): void {
+  if (!Number.isInteger(k) || k < 1 || k > ranking.k)
+    throw new RangeError(`Expected k from 1 to ${ranking.k} (the neighbours searched) but got ${k}`);
+}
+
+/**
+ * Label precision@k: the mean over queries of the share of the top k neighbours whose label equals
+ * the query's. Throws RangeError when k exceeds the neighbours searched.
+ */
+export function precisionAtK(
+  ranking: Ranking,
+  queryLabels: ArrayLike<number>,
+  dbLabels: ArrayLike<number>,
+  k: number,
+): number {
+  checkDepth(ranking, k);
+  if (ranking.count === 0) return 0;
+  let hits = 0;
+  for (let q = 0; q < ranking.count; q++) {
+    const label = queryLabels[q];
+    for (let i = 0; i < k; i++) if (dbLabels[ranking.ids[q * ranking.k + i] ?? -1] === label) hits++;
+  }
+  return hits / (ranking.count * k);
+}
+
+/** How many database items carry each label (index = label). */
+export function labelCounts(labels: ArrayLike<number>): number[] {
+  const counts: number[] = [];
+  for (let i = 0; i < labels.length; i++) {
+    const l = labels[i] ?? 0;
+    counts[l] = (counts[l] ?? 0) + 1;
+  }
+  return counts;
+}
+
+/**
+ * mAP@k: the mean over queries of the average precision over the top k,
+ *
+ *     AP@k = (1 / min(k, R)) · Σ_{i=1..k} P@i · rel_i
+ *
+ * where rel_i is 1 when neighbour i has the query's label, P@i is the precision of the first i
+ * neighbours, and R is the number of database items with the query's label. The normaliser min(k, R)
+ * is the most relevant items the top k can hold, so a perfect ranking scores 1; a query whose label
+ * is absent from the database scores 0. (With Fashion-MNIST R is 6,000, so the normaliser is k.)
+ */
+export function meanAveragePrecisionAtK(
+  ranking: Ranking,
+  queryLabels: ArrayLike<number>,
+  dbLabels: ArrayLike<number>,
+  k: number,
+): number {
+  checkDepth(ranking, k);
+  if (ranking.count === 0) return 0;
+  const counts = labelCounts(dbLabels);
+  let total = 0;
+  for (let q = 0; q < ranking.count; q++) {
+    const label = queryLabels[q] ?? -1;
+    const norm = Math.min(k, counts[label] ?? 0);
+    if (norm === 0) continue;
+    let hits = 0;
+    let sum = 0;
+    for (let i = 0; i < k; i++) {
+      if (dbLabels[ranking.ids[q * ranking.k + i] ?? -1] !== label) continue;
+      hits++;
+      sum += hits / (i + 1);
+    }
+    total += sum / norm;
+  }
+  return total / ranking.count;
+}
+
+/**
+ * Recall@k of an approximate ranking against the exact one: the mean over queries of the share of
+ * the exact top k that the approximate top k contains.
+ */
+export function recallAtK(approx: Ranking, exact: Ranking, k: number): number {
+  checkDepth(approx, k);
+  checkDepth(exact, k);
+  if (exact.count !== approx.count)
+    throw new RangeError(`Expected rankings of the same queries but got ${approx.count} and ${exact.count}`);
+  if (exact.count === 0) return 0;
+  let found = 0;
+  for (let q = 0; q < exact.count; q++) {
+    const truth = new Set(exact.ids.subarray(q * exact.k, q * exact.k + k));
+    for (let i = 0; i < k; i++) if (truth.has(approx.ids[q * approx.k + i] ?? -1)) found++;
+  }
+  return found / (exact.count * k);
+}

@@ -1,0 +1,52 @@
+/**
+ * The JSON error responses: `{ "error": { "code", "message" } }` with the error's status. AesearchErrors
+ * pass through; other 4xx errors from express become BAD_REQUEST; anything else is logged and answered
+ * with INTERNAL, without its stack.
+ */
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { AesearchError, createError, isAesearchError } from '../errors.js';
+import type { LogLine } from './request-log.js';
+
+function clientStatus(err: unknown): number | undefined {
+  const e = err as { status?: unknown; statusCode?: unknown } | null;
+  const status = Number(e?.status ?? e?.statusCode);
+  return Number.isInteger(status) && status >= 400 && status < 500 ? status : undefined;
+}
+
+/** Turns anything thrown into an AesearchError; logs unexpected ones with their stack. */
+export function toAesearchError(err: unknown, log: LogLine): AesearchError {
+  if (isAesearchError(err)) return err;
+  const status = clientStatus(err);
+  if (status !== undefined) {
+    const reason = err instanceof Error ? err.message : String(err);
+    const bad = createError('BAD_REQUEST', reason);
+    return new AesearchError(bad.code, bad.message, status, { cause: err });
+  }
+  log(`internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  return createError('INTERNAL');
+}
+
+/** Express error middleware that answers with the JSON error. */
+export function errorHandler(log: LogLine): ErrorRequestHandler {
+  return (err, _req, res, next) => {
+    if (res.headersSent) {
+      next(err);
+      return;
+    }
+    const error = toAesearchError(err, log);
+    res.status(error.status).json({ error: { code: error.code, message: error.message } });
+  };
+}
+
+/** The last route: ROUTE_NOT_FOUND for anything no route or static file answered. */
+export const notFound: RequestHandler = (req, _res, next) => {
+  next(createError('ROUTE_NOT_FOUND', req.method, req.path));
+};
+
+/** Answers METHOD_NOT_ALLOWED (with an Allow header) on a path that only takes `allowed`. */
+export function methodNotAllowed(...allowed: string[]): RequestHandler {
+  return (req, res, next) => {
+    res.setHeader('Allow', allowed.join(', '));
+    next(createError('METHOD_NOT_ALLOWED', req.method, req.path, allowed.join(' or ')));
+  };
+}

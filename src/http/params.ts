@@ -1,0 +1,129 @@
+/**
+ * Validation of query and path parameters with zod. Each parameter carries what it should be, in words,
+ * so a bad one becomes BAD_PARAMETER naming the parameter, what was expected and what arrived.
+ */
+import { z } from 'zod';
+import { createError } from '../errors.js';
+import type { ListOptions } from '../search/catalog.js';
+import type { QuerySpace, SearchOptions, SearchService } from '../search/search-service.js';
+import { describeValue } from './format.js';
+
+/** A request parameter: a zod schema from the raw string to its value, and its expectation in words. */
+export interface Param<T> {
+  readonly schema: z.ZodType<T>;
+  readonly expected: string;
+}
+
+/** Bounds of `k`, the number of neighbours per space. */
+export const K_RANGE = { min: 1, max: 100, fallback: 10 } as const;
+
+/** Bounds of `size`, the side of item images in px; the default is 4x a 28 px item. */
+export const IMAGE_SIZE_RANGE = { min: 28, max: 560, fallback: 112 } as const;
+
+/** Bounds of `limit` when browsing items. */
+export const PAGE_LIMIT_RANGE = { min: 1, max: 200, fallback: 48 } as const;
+
+/** The `space` parameter's values; `both` means every space the index has. */
+export const SPACE_CHOICES = ['code', 'pixel', 'both'] as const;
+
+/** A whole number in [min, max], written in decimal digits. */
+export function wholeNumber(min: number, max: number): Param<number> {
+  return {
+    schema: z
+      .string()
+      .regex(/^\d{1,15}$/)
+      .transform(Number)
+      .pipe(z.number().int().min(min).max(max)),
+    expected: `a whole number from ${min} to ${max}`,
+  };
+}
+
+/** One of `choices`. */
+export function oneOf<const T extends readonly [string, ...string[]]>(choices: T): Param<T[number]> {
+  return { schema: z.enum(choices), expected: `one of ${choices.join(', ')}` };
+}
+
+/** A finite decimal number of at least 0. */
+export function nonNegativeNumber(): Param<number> {
+  return {
+    schema: z
+      .string()
+      .regex(/^(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/)
+      .transform(Number)
+      .pipe(z.number().min(0)),
+    expected: 'a finite number of at least 0',
+  };
+}
+
+type Source = Record<string, unknown>;
+
+/** Reads `name` from `source` (a query or path object); undefined when absent; throws BAD_PARAMETER. */
+export function optionalParam<T>(
+  source: Source,
+  where: 'query' | 'path',
+  name: string,
+  param: Param<T>,
+): T | undefined {
+  const raw = source[name];
+  if (raw === undefined) return undefined;
+  const parsed = param.schema.safeParse(raw);
+  if (!parsed.success) {
+    throw createError('BAD_PARAMETER', `${where} parameter "${name}"`, param.expected, describeValue(raw));
+  }
+  return parsed.data;
+}
+
+/** Like `optionalParam`, with `fallback` when absent. */
+export function paramOr<T>(
+  source: Source,
+  where: 'query' | 'path',
+  name: string,
+  param: Param<T>,
+  fallback: T,
+): T {
+  return optionalParam(source, where, name, param) ?? fallback;
+}
+
+/** k, spaces and maxDistance of a search; `both` expands to the spaces the index has. */
+export function searchOptions(
+  query: Source,
+  available: readonly QuerySpace[],
+): SearchOptions & { k: number } {
+  const k = paramOr(query, 'query', 'k', wholeNumber(K_RANGE.min, K_RANGE.max), K_RANGE.fallback);
+  const space = paramOr(query, 'query', 'space', oneOf(SPACE_CHOICES), 'both');
+  const maxDistance = optionalParam(query, 'query', 'maxDistance', nonNegativeNumber());
+  const spaces = space === 'both' ? available : [space];
+  return maxDistance === undefined ? { k, spaces } : { k, spaces, maxDistance };
+}
+
+/** The `:id` path parameter: a whole number; an id past the end is left to the service (404). */
+export function itemId(params: Source, service: SearchService): number {
+  const id: Param<number> = {
+    schema: z
+      .string()
+      .regex(/^\d{1,15}$/)
+      .transform(Number),
+    expected: `a whole number (an item id from 0 to ${service.count - 1})`,
+  };
+  return paramOr(params, 'path', 'id', id, -1);
+}
+
+/** The `size` of an item image in px. */
+export function imageSize(query: Source): number {
+  const { min, max, fallback } = IMAGE_SIZE_RANGE;
+  return paramOr(query, 'query', 'size', wholeNumber(min, max), fallback);
+}
+
+/** offset, limit and label for browsing; label must be one of the dataset's labels. */
+export function listOptions(query: Source, service: SearchService): ListOptions {
+  const { min, max, fallback } = PAGE_LIMIT_RANGE;
+  const offset = paramOr(query, 'query', 'offset', wholeNumber(0, service.count), 0);
+  const limit = paramOr(query, 'query', 'limit', wholeNumber(min, max), fallback);
+  const classes = service.state.dataset.database.labels ? (service.state.dataset.classNames?.length ?? 0) : 0;
+  const labelParam: Param<number> =
+    classes > 0
+      ? wholeNumber(0, classes - 1)
+      : { schema: z.never(), expected: 'absent (this dataset has no labels)' };
+  const label = optionalParam(query, 'query', 'label', labelParam);
+  return label === undefined ? { offset, limit } : { offset, limit, label };
+}

@@ -1,0 +1,78 @@
+/** Shapes search results into the API's JSON: image URLs for hits, data URIs for the query's pictures. */
+import { encodeGrayPng } from '../image/preprocess.js';
+import type { Hit, QuerySpace, SearchResponse, SpaceResult } from '../search/search-service.js';
+import { pngDataUri } from './format.js';
+
+/** URL of item `id`'s image (PNG), optionally at `size` px. */
+export function itemImageUrl(id: number, size?: number): string {
+  return size === undefined ? `/api/items/${id}/image` : `/api/items/${id}/image?size=${size}`;
+}
+
+/** A hit with its image URL. */
+export interface HitJson extends Hit {
+  readonly imageUrl: string;
+}
+
+/** One space's results as JSON. */
+export interface SpaceJson {
+  readonly results: HitJson[];
+  readonly ms: number;
+  readonly agreement: number | null;
+  readonly precision: number | null;
+}
+
+/** The body of a search response. */
+export interface SearchJson {
+  readonly k: number;
+  readonly query: {
+    readonly id: number | null;
+    readonly label: number | null;
+    readonly labelName: string | null;
+    readonly imageUrl: string | null;
+    readonly code: number[];
+    /** The preprocessed query (side x side) as a PNG data URI. */
+    readonly image: string;
+    /** The decoder's reconstruction of the query's code as a PNG data URI. */
+    readonly reconstruction: string;
+  };
+  readonly spaces: Partial<Record<QuerySpace, SpaceJson>>;
+}
+
+function roundMs(ms: number): number {
+  return Math.round(ms * 100) / 100;
+}
+
+function spaceJson(result: SpaceResult): SpaceJson {
+  return {
+    results: result.results.map((hit) => ({ ...hit, imageUrl: itemImageUrl(hit.id) })),
+    ms: roundMs(result.ms),
+    agreement: result.agreement,
+    precision: result.precision,
+  };
+}
+
+/** The JSON for a search response; `side` is the side of the query's images in px. */
+export async function searchJson(response: SearchResponse, k: number, side: number): Promise<SearchJson> {
+  const { query } = response;
+  const [image, reconstruction] = await Promise.all([
+    encodeGrayPng(query.image, side, side),
+    encodeGrayPng(query.reconstruction, side, side),
+  ]);
+  const spaces: Partial<Record<QuerySpace, SpaceJson>> = {};
+  for (const [space, result] of Object.entries(response.spaces) as [QuerySpace, SpaceResult][]) {
+    spaces[space] = spaceJson(result);
+  }
+  return {
+    k,
+    query: {
+      id: query.id,
+      label: query.label,
+      labelName: query.labelName,
+      imageUrl: query.id === null ? null : itemImageUrl(query.id),
+      code: query.code,
+      image: pngDataUri(image),
+      reconstruction: pngDataUri(reconstruction),
+    },
+    spaces,
+  };
+}

@@ -1,0 +1,91 @@
+/**
+ * Reading the query image of POST /api/search: a multipart field `image` (multer, in memory) or a raw
+ * body with an image/* content type (express.raw), both capped at the configured size. Their errors
+ * become AesearchErrors here, so the error handler only sees codes a person can act on.
+ */
+import express, { type Request, type RequestHandler } from 'express';
+import multer from 'multer';
+import { type AesearchError, createError } from '../errors.js';
+import { formatBytes } from './format.js';
+
+/** The multipart field that carries the query image. */
+export const IMAGE_FIELD = 'image';
+
+/** The uploaded image and how to name it in messages. */
+export interface Upload {
+  readonly bytes: Uint8Array;
+  readonly what: string;
+}
+
+function contentLength(req: Request): number | undefined {
+  const n = Number(req.headers['content-length']);
+  return Number.isFinite(n) && n > 0 ? n : undefined;
+}
+
+function rawError(err: { type?: string; length?: number; message: string }, limit: number): AesearchError {
+  if (err.type === 'entity.too.large') {
+    const got = err.length === undefined ? 'more than that' : formatBytes(err.length);
+    return createError('FILE_TOO_LARGE', formatBytes(limit), 'the request body', got);
+  }
+  return createError('BAD_REQUEST', err.message);
+}
+
+function formError(err: unknown, req: Request, limit: number): AesearchError {
+  if (!(err instanceof multer.MulterError)) {
+    return createError('BAD_MULTIPART', err instanceof Error ? err.message : String(err));
+  }
+  const field = err.field ?? IMAGE_FIELD;
+  switch (err.code) {
+    case 'LIMIT_FILE_SIZE': {
+      const size = contentLength(req);
+      const got = size === undefined ? 'more than that' : `a request of ${formatBytes(size)}`;
+      return createError('FILE_TOO_LARGE', formatBytes(limit), `field "${field}"`, got);
+    }
+    case 'LIMIT_FILE_COUNT':
+      return createError('TOO_MANY_FILES');
+    case 'LIMIT_UNEXPECTED_FILE':
+      return field === IMAGE_FIELD ? createError('TOO_MANY_FILES') : createError('WRONG_FIELD', field);
+    default:
+      return createError('BAD_MULTIPART', err.field ? `${err.message}: "${err.field}"` : err.message);
+  }
+}
+
+/** Middleware that reads the image into `req.file` (multipart) or `req.body` (raw image/* body). */
+export function readUpload(maxUploadBytes: number): RequestHandler[] {
+  const raw = express.raw({ type: 'image/*', limit: maxUploadBytes });
+  const form = multer({
+    storage: multer.memoryStorage(),
+    limits: { fileSize: maxUploadBytes, files: 1, fields: 16, parts: 32, fieldSize: 64 * 1024 },
+  }).single(IMAGE_FIELD);
+  return [
+    (req, res, next) =>
+      raw(req, res, (err?: unknown) => next(err ? rawError(err as Error, maxUploadBytes) : undefined)),
+    (req, res, next) =>
+      form(req, res, (err?: unknown) => next(err ? formError(err, req, maxUploadBytes) : undefined)),
+  ];
+}
+
+/** The image `readUpload` found; throws NO_FILE or UNSUPPORTED_MEDIA_TYPE when there is none. */
+export function uploadedImage(req: Request): Upload {
+  if (req.file) {
+    if (req.file.size === 0) throw createError('NO_FILE', `an empty file in field "${IMAGE_FIELD}"`);
+    return { bytes: req.file.buffer, what: `field "${IMAGE_FIELD}"` };
+  }
+  if (Buffer.isBuffer(req.body)) {
+    if (req.body.length === 0) throw createError('NO_FILE', 'an empty body');
+    return { bytes: req.body, what: 'the request body' };
+  }
+  if (req.is('multipart/form-data')) {
+    const fields = (req.body ?? {}) as Record<string, unknown>;
+    if (typeof fields[IMAGE_FIELD] === 'string') {
+      throw createError(
+        'NO_FILE',
+        `a text field "${IMAGE_FIELD}" instead of a file (with curl: -F ${IMAGE_FIELD}=@photo.png)`,
+      );
+    }
+    throw createError('NO_FILE', 'a multipart form without a file');
+  }
+  const type = req.headers['content-type'];
+  if (type === undefined || contentLength(req) === undefined) throw createError('NO_FILE', 'no body');
+  throw createError('UNSUPPORTED_MEDIA_TYPE', type);
+}

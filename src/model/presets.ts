@@ -1,0 +1,60 @@
+/**
+ * Named training settings for `aesearch train --preset NAME`. Explicit flags override a preset's values.
+ * The README's quality table gives what each preset scores and how long it trains.
+ */
+import type { TrainSettings } from './train-settings.js';
+
+/** Preset names; `best` is always the best unsupervised one, `best-labels` the best with 60 labels per class. */
+export const PRESET_NAMES = ['seed', 'fast', 'best', 'best-labels'] as const;
+export type PresetName = (typeof PRESET_NAMES)[number];
+
+/** A preset: what it is for, and its settings. */
+export interface Preset {
+  readonly description: string;
+  readonly settings: Readonly<Omit<TrainSettings, 'preset' | 'resume' | 'steps'>>;
+}
+
+/** Every preset. */
+export const PRESETS: Readonly<Record<PresetName, Preset>> = Object.freeze({
+  seed: {
+    description:
+      "the seed's dense autoencoder 784-256-64-20 with a ReLU code, 10 epochs (the benchmark baseline)",
+    settings: {
+      arch: 'dense',
+      hidden: [256, 64],
+      codeSize: 20,
+      codeActivation: 'relu',
+      epochs: 10,
+      batchSize: 256,
+    },
+  },
+  fast: {
+    description: 'a dense autoencoder with a linear 32-d code in about a minute',
+    settings: { arch: 'dense', codeSize: 32, epochs: 5, batchSize: 128, lr: 2e-3 },
+  },
+  best: {
+    description: 'the best unsupervised settings found',
+    settings: {
+      arch: 'dense',
+      codeSize: 32,
+      noise: [{ type: 'shift', level: 2 }],
+      invariance: 'vicreg',
+      epochs: 20,
+      batchSize: 256,
+      lr: 2e-3,
+    },
+  },
+  'best-labels': {
+    description: 'the best settings found with 60 labelled images per class',
+    settings: {
+      arch: 'dense',
+      codeSize: 32,
+      noise: [{ type: 'shift', level: 2 }],
+      invariance: 'vicreg',
+      labelsPerClass: 60,
+      epochs: 20,
+      batchSize: 256,
+      lr: 2e-3,
+    },
+  },
+});

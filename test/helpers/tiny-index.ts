@@ -1,0 +1,81 @@
+/**
+ * A tiny trained index for tests: a small dense autoencoder trained for a few batches on the first few
+ * hundred bundled Fashion-MNIST images, indexed into a temp folder. Build it once per test file, in `before`.
+ */
+import { buildIndex } from '../../src/ann/build-index.js';
+import { DEFAULT_HNSW } from '../../src/ann/vector-index.js';
+import { loadDataset } from '../../src/dataset/load.js';
+import type { Dataset } from '../../src/dataset/types.js';
+import { defaultArchConfig } from '../../src/model/architectures/index.js';
+import { loadModel } from '../../src/model/store.js';
+import { runTraining } from '../../src/model/train-run.js';
+import { SearchService } from '../../src/search/search-service.js';
+import { useTestBackend } from './backend.js';
+import { TEST_DATA_PATH, tempDir } from './fixtures.js';
+
+/** How to build the tiny index. */
+export interface TinyIndexOptions {
+  /** Database images to train on and index (default 300). */
+  readonly limit?: number;
+  /** Code dimensions (default 8). */
+  readonly codeSize?: number;
+  /** Hidden layer widths (default [32]). */
+  readonly hidden?: number[];
+  /** Also build the raw-pixel index (default true). */
+  readonly pixel?: boolean;
+  /** Training batches (of 32) in the single epoch (default 5). */
+  readonly steps?: number;
+  readonly seed?: number;
+}
+
+/** A built tiny index in a temp folder. */
+export interface TinyIndex {
+  readonly indexDir: string;
+  readonly dataset: Dataset;
+  /** Opens a SearchService on it (the caller disposes it). */
+  open(): Promise<SearchService>;
+  /** Removes the temp folder. */
+  cleanup(): Promise<void>;
+}
+
+/** Trains and indexes a tiny model on the bundled data into a fresh temp folder. */
+export async function buildTinyIndex(options: TinyIndexOptions = {}): Promise<TinyIndex> {
+  await useTestBackend();
+  const { dir: indexDir, cleanup } = await tempDir('aesearch-tiny-');
+  const dataset = await loadDataset({
+    data: 'fashion-mnist',
+    searchPath: TEST_DATA_PATH,
+    limit: options.limit ?? 300,
+  });
+  await runTraining({
+    indexDir,
+    dataset,
+    arch: defaultArchConfig('dense', { codeSize: options.codeSize ?? 8, hidden: options.hidden ?? [32] }),
+    epochs: 1,
+    batchSize: 32,
+    learningRate: 1e-3,
+    seed: options.seed ?? 3,
+    maxBatchesPerEpoch: options.steps ?? 5,
+    resume: false,
+    backend: 'test',
+    preset: null,
+  });
+  const model = await loadModel(indexDir);
+  try {
+    await buildIndex({
+      indexDir,
+      dataset,
+      model,
+      params: DEFAULT_HNSW,
+      codeSpace: 'l2',
+      pixel: options.pixel ?? true,
+      backend: 'test',
+    });
+  } finally {
+    model.encoder.dispose();
+    model.decoder.dispose();
+  }
+  const open = () =>
+    SearchService.open({ indexDir, data: 'fashion-mnist', dataPath: TEST_DATA_PATH, dataset });
+  return { indexDir, dataset, open, cleanup };
+}

@@ -1,0 +1,151 @@
+/**
+ * The server as a person runs it: `aesearch start` on an empty index folder trains, indexes and serves
+ * (on a small image folder, to stay quick); `aesearch serve` serves a built index; both log the backend,
+ * dataset, item count and URL, log one line per request, and exit 0 on SIGTERM or SIGINT.
+ */
+import assert from 'node:assert/strict';
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { PACKAGE_ROOT } from '../../src/config.js';
+import { pngOf, TEST_DATA_PATH, tempDir } from '../helpers/fixtures.js';
+import { buildTinyIndex, type TinyIndex } from '../helpers/tiny-index.js';
+
+/** A running CLI process and its stderr so far. */
+interface Running {
+  readonly child: ChildProcessWithoutNullStreams;
+  stderr(): string;
+  /** Resolves with the first match of `pattern` in stderr; rejects if the process exits first. */
+  waitFor(pattern: RegExp): Promise<RegExpMatchArray>;
+  /** Resolves with the exit code. */
+  exited: Promise<number | null>;
+}
+
+function startCli(args: string[], env: Record<string, string>): Running {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(PACKAGE_ROOT, 'src/cli/main.ts'), ...args], {
+    env: { ...process.env, ...env },
+    cwd: PACKAGE_ROOT,
+  });
+  let stderr = '';
+  const waiters: { pattern: RegExp; resolve: (m: RegExpMatchArray) => void }[] = [];
+  child.stderr.on('data', (d) => {
+    stderr += d;
+    for (const w of [...waiters]) {
+      const match = stderr.match(w.pattern);
+      if (match) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(match);
+      }
+    }
+  });
+  child.stdout.resume();
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  const waitFor = (pattern: RegExp) =>
+    new Promise<RegExpMatchArray>((resolve, reject) => {
+      const match = stderr.match(pattern);
+      if (match) return resolve(match);
+      waiters.push({ pattern, resolve });
+      exited.then((code) => reject(new Error(`exited ${code} before ${pattern}:\n${stderr}`)));
+    });
+  return { child, stderr: () => stderr, waitFor, exited };
+}
+
+/** A folder dataset of 40 bundled images in two labelled sub-folders. */
+async function writeImageFolder(tiny: TinyIndex, root: string): Promise<void> {
+  const { database, classNames } = tiny.dataset;
+  const wanted = [1, 8];
+  let written = 0;
+  for (let id = 0; id < database.count && written < 40; id++) {
+    const label = database.labels?.[id] ?? -1;
+    if (!wanted.includes(label)) continue;
+    const dir = join(root, classNames?.[label] ?? String(label));
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, `${id}.png`), await pngOf(database.pixels.subarray(id * 784, (id + 1) * 784)));
+    written++;
+  }
+}
+
+describe('aesearch serve and start', { timeout: 120_000 }, () => {
+  let tiny: TinyIndex;
+  let scratch: { dir: string; cleanup: () => Promise<void> };
+
+  before(async () => {
+    tiny = await buildTinyIndex();
+    scratch = await tempDir();
+  });
+  after(async () => {
+    await tiny.cleanup();
+    await scratch.cleanup();
+  });
+
+  it('serve: logs what it serves and where, answers, logs requests, and exits 0 on SIGTERM', async () => {
+    const run = startCli(['serve', '--port', '0', '--index-dir', tiny.indexDir], {
+      AESEARCH_DATA_PATH: TEST_DATA_PATH.join(':'),
+    });
+    try {
+      const [, url] = await run.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+\/)\n/);
+      assert.match(run.stderr(), /^backend: \w+/);
+      assert.match(
+        run.stderr(),
+        /\nserving 300 items of fashion-mnist \(dense autoencoder, code 8\) on \w+\n/,
+      );
+      const health = await fetch(`${url}api/health`);
+      assert.equal(health.status, 200);
+      assert.equal(((await health.json()) as { items: number }).items, 300);
+      await run.waitFor(/GET \/api\/health 200 \d+\.\d ms\n/);
+    } finally {
+      run.child.kill('SIGTERM');
+    }
+    assert.equal(await run.exited, 0);
+    assert.match(run.stderr(), /SIGTERM: closing the server\n$/);
+  });
+
+  it('start: trains and indexes an empty index folder, then serves search; SIGINT exits 0', async () => {
+    const images = join(scratch.dir, 'images');
+    await writeImageFolder(tiny, images);
+    const indexDir = join(scratch.dir, 'index');
+    const run = startCli(['start', '--port', '0', '--data', images, '--index-dir', indexDir], {});
+    try {
+      const [, url] = await run.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+\/)\n/);
+      const log = run.stderr();
+      assert.match(log, /no model in .*: training one with the default settings\n/);
+      assert.match(log, /training dense autoencoder, code 32, on 36 images, 10 epochs\n/);
+      assert.match(log, /epoch 10: loss /);
+      assert.match(log, /indexing 36 images into /);
+      assert.match(log, /serving 36 items of .*images \(dense autoencoder, code 32\)/);
+      const form = new FormData();
+      form.append(
+        'image',
+        new Blob([new Uint8Array(await pngOf(tiny.dataset.database.pixels.subarray(0, 784)))]),
+        'q.png',
+      );
+      const res = await fetch(`${url}api/search?k=5&space=both`, { method: 'POST', body: form });
+      assert.equal(res.status, 200);
+      const body = (await res.json()) as { spaces: Record<string, { results: unknown[] }> };
+      assert.equal(body.spaces.code?.results.length, 5);
+      assert.equal(body.spaces.pixel?.results.length, 5);
+    } finally {
+      run.child.kill('SIGINT');
+    }
+    assert.equal(await run.exited, 0);
+
+    const again = startCli(['start', '--port', '0', '--data', images, '--index-dir', indexDir], {});
+    try {
+      await again.waitFor(/listening on /);
+      assert.doesNotMatch(again.stderr(), /training|indexing/, 'a built index is served as it is');
+    } finally {
+      again.child.kill('SIGTERM');
+    }
+    assert.equal(await again.exited, 0, again.stderr());
+  });
+
+  it('serve: says to run aesearch index when there is no index, and exits 1', async () => {
+    const run = startCli(['serve', '--port', '0', '--index-dir', join(scratch.dir, 'none')], {});
+    assert.equal(await run.exited, 1);
+    assert.match(
+      run.stderr(),
+      /\naesearch: No index at .*none\/manifest\.json; run `aesearch index` first\n$/,
+    );
+  });
+});

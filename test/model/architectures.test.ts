@@ -1,0 +1,172 @@
+/**
+ * Every --arch on tiny shapes: output shapes, the loss falling on a fixed batch, no tensor leaks after a
+ * warm-up step, and a save/load round trip of the encoder that gives the same codes.
+ */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { before, describe, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import {
+  type ArchConfig,
+  type ArchName,
+  buildAutoencoder,
+  defaultArchConfig,
+} from '../../src/model/architectures/index.js';
+import { loadLayersModel, saveLayersModel } from '../../src/model/model-io.js';
+import { createLocalRunner, type TrainBatch } from '../../src/model/step-runner.js';
+import { useTestBackend } from '../helpers/backend.js';
+import { tempDir } from '../helpers/fixtures.js';
+
+const SIDE = 8;
+const AREA = SIDE * SIDE;
+
+/** A fixed batch of smooth blobs (learnable, unlike hashed noise). */
+function blobs(n: number): Float32Array {
+  const x = new Float32Array(n * AREA);
+  for (let i = 0; i < n; i++) {
+    const cx = 2 + (i % 4);
+    const cy = 2 + ((i * 3) % 4);
+    for (let p = 0; p < AREA; p++) {
+      const d2 = ((p % SIDE) - cx) ** 2 + (Math.floor(p / SIDE) - cy) ** 2;
+      x[i * AREA + p] = Math.exp(-d2 / (2 + (i % 3)));
+    }
+  }
+  return x;
+}
+
+const TINY: Partial<ArchConfig> = {
+  side: SIDE,
+  codeSize: 4,
+  hidden: [16],
+  conv: { filters: [4, 8], kernelSize: 3, unpool: 'copy' },
+};
+
+const CASES: { name: string; arch: ArchName; config?: Partial<ArchConfig> }[] = [
+  { name: 'dense', arch: 'dense' },
+  { name: 'denoising', arch: 'denoising' },
+  { name: 'conv, copy unpooling', arch: 'conv', config: { hidden: [] } },
+  {
+    name: 'conv, argmax unpooling',
+    arch: 'conv',
+    config: { conv: { filters: [4, 8], kernelSize: 3, unpool: 'argmax' } },
+  },
+  {
+    name: 'conv, transposed-conv unpooling',
+    arch: 'conv',
+    config: { conv: { filters: [4, 8], kernelSize: 3, unpool: 'transpose' } },
+  },
+  { name: 'vae', arch: 'vae', config: { klWeight: 0.01 } },
+  { name: 'stacked', arch: 'stacked' },
+  {
+    name: 'dense + vicreg',
+    arch: 'dense',
+    config: { invariance: { kind: 'vicreg', weight: 0.01, temperature: 0.2 } },
+  },
+  {
+    name: 'dense + contrastive + labels',
+    arch: 'dense',
+    config: {
+      invariance: { kind: 'contrastive', weight: 0.01, temperature: 0.5 },
+      labelLoss: { weight: 0.01, temperature: 0.5 },
+    },
+  },
+];
+
+function batchFor(config: ArchConfig, n: number): TrainBatch {
+  const x = blobs(n);
+  const labels = config.labelLoss
+    ? Int32Array.from({ length: n }, (_, i) => (i % 3 === 2 ? -1 : i % 2))
+    : null;
+  return { n, input: x, target: x, labels };
+}
+
+describe('architectures', () => {
+  before(useTestBackend);
+
+  for (const c of CASES) {
+    describe(c.name, () => {
+      const config = defaultArchConfig(c.arch, { ...TINY, ...c.config });
+
+      it('maps [N, side*side] to codes [N, codeSize] and back to [N, side*side] in [0, 1]', () => {
+        const model = buildAutoencoder(config);
+        try {
+          tf.tidy(() => {
+            const code = model.encoder.predict(tf.tensor2d(blobs(3), [3, AREA])) as tf.Tensor;
+            assert.deepEqual(code.shape, [3, 4]);
+            const recon = model.decoder.predict(code) as tf.Tensor;
+            assert.deepEqual(recon.shape, [3, AREA]);
+            assert.ok(recon.dataSync().every((v) => v >= 0 && v <= 1));
+          });
+        } finally {
+          model.dispose();
+        }
+      });
+
+      it('lowers its loss on a fixed batch', async () => {
+        const model = buildAutoencoder(config);
+        const optimizer = tf.train.adam(1e-2);
+        const runner = createLocalRunner(model, optimizer);
+        try {
+          const batch = batchFor(config, 16);
+          const first = await runner.step(batch);
+          let last = first;
+          for (let i = 0; i < 40; i++) last = await runner.step(batch);
+          assert.ok(Number.isFinite(last) && last < first * 0.7, `loss went from ${first} to ${last}`);
+        } finally {
+          model.dispose();
+          optimizer.dispose();
+        }
+      });
+
+      it('leaks no tensors across training steps after a warm-up step', async () => {
+        const model = buildAutoencoder(config);
+        const optimizer = tf.train.adam(1e-3);
+        const runner = createLocalRunner(model, optimizer);
+        try {
+          const batch = { ...batchFor(config, 4), input: blobs(4).map((v) => 1 - v) };
+          await runner.step(batch);
+          const before = tf.memory().numTensors;
+          for (let i = 0; i < 3; i++) await runner.step(batch);
+          tf.tidy(() => {
+            model.decoder.predict(model.encoder.predict(tf.zeros([2, AREA])) as tf.Tensor);
+          });
+          assert.equal(tf.memory().numTensors, before);
+        } finally {
+          model.dispose();
+          optimizer.dispose();
+        }
+      });
+
+      it('saves an encoder that loads back and gives the same codes', async () => {
+        const model = buildAutoencoder(config);
+        const { dir, cleanup } = await tempDir();
+        try {
+          await saveLayersModel(model.encoder, join(dir, 'encoder'));
+          const loaded = await loadLayersModel(join(dir, 'encoder'));
+          const [a, b] = tf.tidy(() => {
+            const x = tf.tensor2d(blobs(2), [2, AREA]);
+            return [model.encoder.predict(x) as tf.Tensor, loaded.predict(x) as tf.Tensor];
+          });
+          assert.deepEqual(Array.from(b?.dataSync() ?? []), Array.from(a?.dataSync() ?? []));
+          tf.dispose([a, b]);
+          loaded.dispose();
+        } finally {
+          model.dispose();
+          await cleanup();
+        }
+      });
+    });
+  }
+
+  it('refuses a conv model whose side does not halve once per block', () => {
+    assert.throws(
+      () =>
+        buildAutoencoder(
+          defaultArchConfig('conv', { side: 10, conv: { filters: [2, 2], kernelSize: 3, unpool: 'copy' } }),
+        ),
+      (err: Error & { code?: string }) =>
+        err.code === 'BAD_OPTION' &&
+        err.message === 'Expected the image side to be a multiple of 4 for 2 conv blocks but received 10',
+    );
+  });
+});

@@ -1,0 +1,102 @@
+/**
+ * Presets and settings resolution: explicit settings beat the preset, the preset beats the defaults,
+ * and every preset builds, trains a couple of steps on tiny data and saves a loadable model that names it.
+ */
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import { loadDataset } from '../../src/dataset/load.js';
+import type { Dataset } from '../../src/dataset/types.js';
+import { PRESET_NAMES, PRESETS } from '../../src/model/presets.js';
+import { loadModel } from '../../src/model/store.js';
+import { runTraining } from '../../src/model/train-run.js';
+import { resolveTrainSettings } from '../../src/model/train-settings.js';
+import { useTestBackend } from '../helpers/backend.js';
+import { TEST_DATA_PATH, tempDir } from '../helpers/fixtures.js';
+
+describe('train settings', () => {
+  it('takes built-in defaults when nothing is set', () => {
+    const plan = resolveTrainSettings({}, 28);
+    assert.equal(plan.arch.arch, 'dense');
+    assert.equal(plan.arch.codeSize, 32);
+    assert.equal(plan.epochs, 10);
+    assert.equal(plan.preset, null);
+    assert.equal(plan.labels, null);
+  });
+
+  it("lets explicit settings override the preset's", () => {
+    const plan = resolveTrainSettings({ preset: 'seed', codeSize: 8, epochs: 2 }, 28);
+    assert.equal(plan.preset, 'seed');
+    assert.equal(plan.arch.codeActivation, 'relu');
+    assert.equal(plan.arch.codeSize, 8);
+    assert.equal(plan.epochs, 2);
+    assert.equal(plan.batchSize, PRESETS.seed.settings.batchSize);
+  });
+
+  it('gives each corruption its level, --noise-level, or its default', () => {
+    const plan = resolveTrainSettings({ noise: [{ type: 'shift' }, { type: 'masking', level: 0.1 }] }, 28);
+    assert.deepEqual(plan.arch.noise, [
+      { type: 'shift', level: 2 },
+      { type: 'masking', level: 0.1 },
+    ]);
+    const denoising = resolveTrainSettings({ arch: 'denoising', noiseLevel: 0.2 }, 28);
+    assert.deepEqual(denoising.arch.noise, [{ type: 'gaussian', level: 0.2 }]);
+  });
+
+  it('turns on the label loss and plan with --labels-per-class, and checks the batch share', () => {
+    const plan = resolveTrainSettings({ labelsPerClass: 6, labelsPerBatch: 8, batchSize: 32 }, 28);
+    assert.ok(plan.arch.labelLoss);
+    assert.equal(plan.labels?.perClass, 6);
+    assert.throws(
+      () => resolveTrainSettings({ labelsPerClass: 6, labelsPerBatch: 32, batchSize: 32 }, 28),
+      (err: Error & { code?: string }) =>
+        err.code === 'BAD_OPTION' &&
+        err.message === 'Expected --labels-per-batch to be below --batch-size (32) but received 32',
+    );
+  });
+
+  it('refuses a stacked run too short to fine-tune', () => {
+    assert.throws(
+      () => resolveTrainSettings({ arch: 'stacked', epochs: 3 }, 28),
+      (err: Error & { code?: string }) =>
+        err.code === 'BAD_OPTION' &&
+        err.message.startsWith('Expected --epochs to be above 3 (pre-training epochs per layer x layers)'),
+    );
+  });
+});
+
+describe('presets', () => {
+  let dataset: Dataset;
+  before(async () => {
+    await useTestBackend();
+    dataset = await loadDataset({ data: 'fashion-mnist', searchPath: TEST_DATA_PATH, limit: 200 });
+  });
+
+  for (const name of PRESET_NAMES) {
+    it(`${name} trains two steps and saves a loadable model that records the preset`, async () => {
+      const { dir, cleanup } = await tempDir();
+      try {
+        const plan = resolveTrainSettings({ preset: name, epochs: 1, batchSize: 64, labelsPerBatch: 16 }, 28);
+        const labels = plan.labels ? { ...plan.labels, perClass: 3 } : null;
+        await runTraining({
+          ...plan,
+          labels,
+          indexDir: dir,
+          dataset,
+          maxBatchesPerEpoch: 2,
+          resume: false,
+          backend: 'test',
+        });
+        const model = await loadModel(dir);
+        assert.equal(model.manifest.training.preset, name);
+        assert.equal(model.manifest.codeSize, plan.arch.codeSize);
+        const code = tf.tidy(() => (model.encoder.predict(tf.zeros([1, 784])) as tf.Tensor).shape);
+        assert.deepEqual(code, [1, plan.arch.codeSize]);
+        model.encoder.dispose();
+        model.decoder.dispose();
+      } finally {
+        await cleanup();
+      }
+    });
+  }
+});
