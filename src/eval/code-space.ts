@@ -3,13 +3,18 @@
  * built by this model for this data and uses this distance; otherwise the database is embedded and an
  * HNSW index built in memory with the default parameters (and a note says why).
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { assertIndexMatches, type IndexManifest, readIndexManifest } from '../ann/manifest.js';
+import { loadCodes, loadSpace } from '../ann/load-index.js';
+import {
+  assertIndexMatches,
+  INDEX_MANIFEST,
+  type IndexManifest,
+  readIndexManifest,
+} from '../ann/manifest.js';
 import { DEFAULT_HNSW, type HnswParams, VectorIndex } from '../ann/vector-index.js';
 import type { Dataset } from '../dataset/types.js';
 import { embedImages } from '../encoder.js';
-import { createError, isAesearchError } from '../errors.js';
+import { isAesearchError } from '../errors.js';
 import type { LoadedModel } from '../model/store.js';
 import type { KnnResult } from './knn.js';
 import { type Ranking, recallAtK } from './metrics.js';
@@ -48,13 +53,14 @@ export async function warmUpEncoder(model: LoadedModel, inputSize: number): Prom
 
 /** Why the saved index cannot serve this eval, or null when it can. */
 function unusableReason(
+  indexDir: string,
   manifest: IndexManifest,
   model: LoadedModel,
   dataset: Dataset,
   metric: Metric,
 ): string | null {
   try {
-    assertIndexMatches(manifest, model.manifest, dataset);
+    assertIndexMatches(manifest, model.manifest, dataset, join(indexDir, INDEX_MANIFEST));
   } catch (err) {
     if (isAesearchError(err, 'INDEX_MISMATCH')) return err.message;
     throw err;
@@ -66,25 +72,8 @@ function unusableReason(
 
 async function loadSaved(indexDir: string, manifest: IndexManifest): Promise<CodeDatabase> {
   const { code } = manifest;
-  const dir = join(indexDir, manifest.dir);
-  const index = VectorIndex.load(
-    join(dir, code.file),
-    code.dims,
-    code.space,
-    code.params.efSearch,
-    code.count,
-  );
-  const file = join(dir, manifest.codesFile);
-  const buf = await readFile(file).catch((err: NodeJS.ErrnoException) => {
-    throw createError('INDEX_CORRUPT', file, err.code ?? 'unreadable');
-  });
-  if (buf.byteLength !== code.count * code.dims * 4)
-    throw createError(
-      'INDEX_CORRUPT',
-      file,
-      `it holds ${buf.byteLength} bytes, expected ${code.count * code.dims * 4}`,
-    );
-  const codes = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+  const index = await loadSpace(indexDir, manifest, code);
+  const codes = await loadCodes(indexDir, manifest);
   return {
     codes: vectorSet(codes, code.dims),
     index,
@@ -95,9 +84,29 @@ async function loadSaved(indexDir: string, manifest: IndexManifest): Promise<Cod
   };
 }
 
+/** The saved index when it can serve this eval; otherwise why not. */
+async function trySaved(
+  indexDir: string,
+  model: LoadedModel,
+  dataset: Dataset,
+  metric: Metric,
+): Promise<CodeDatabase | string> {
+  try {
+    const manifest = await readIndexManifest(indexDir);
+    return (
+      unusableReason(indexDir, manifest, model, dataset, metric) ?? (await loadSaved(indexDir, manifest))
+    );
+  } catch (err) {
+    if (isAesearchError(err, 'NO_INDEX')) return `no index at ${join(indexDir, INDEX_MANIFEST)}`;
+    // A damaged or outdated index does not stop the measurement; the note passes the message on.
+    if (isAesearchError(err, 'INDEX_CORRUPT')) return err.message;
+    throw err;
+  }
+}
+
 /**
- * The database side of the code space for `dataset` under `indexDir`. Throws INDEX_CORRUPT when a
- * matching index's files cannot be read.
+ * The database side of the code space for `dataset` under `indexDir`: the saved index when it matches,
+ * else the database embedded and indexed in memory, with a note saying why.
  */
 export async function openCodeDatabase(
   indexDir: string,
@@ -106,21 +115,13 @@ export async function openCodeDatabase(
   metric: Metric,
   stage: StageReporter,
 ): Promise<CodeDatabase> {
-  let reason: string;
-  try {
-    const manifest = await readIndexManifest(indexDir);
-    const why = unusableReason(manifest, model, dataset, metric);
-    if (why === null) return await loadSaved(indexDir, manifest);
-    reason = why;
-  } catch (err) {
-    if (!isAesearchError(err, 'NO_INDEX')) throw err;
-    reason = `no index at ${join(indexDir, 'manifest.json')}`;
-  }
+  const saved = await trySaved(indexDir, model, dataset, metric);
+  if (typeof saved !== 'string') return saved;
   const count = dataset.database.count;
   const codes = await embedVectors(model, pixelVectors(dataset.database), stage('embed database', count));
   const params = DEFAULT_HNSW;
   const index = await VectorIndex.build(codes.data, codes.dims, metric, params, stage('HNSW build', count));
-  const note = `${reason}; built an HNSW index in memory (m ${params.m}, efConstruction ${params.efConstruction}, ef ${params.efSearch})`;
+  const note = `${saved}; built an HNSW index in memory (m ${params.m}, efConstruction ${params.efConstruction}, ef ${params.efSearch})`;
   return { codes, index, params, source: 'memory', indexBytesPerItem: null, note };
 }
 

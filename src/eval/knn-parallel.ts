@@ -11,8 +11,11 @@ import { KnnEngine, type KnnProgress, type KnnResult } from './knn.js';
 import type { KnnReply, KnnWorkerData } from './knn-protocol.js';
 import { type Metric, rowsOf, type VectorSet } from './vectors.js';
 
-/** Database entries (count x dims) below which a worker costs more to start than it saves. */
-const MIN_PARALLEL_ENTRIES = 2_000_000;
+/**
+ * Work (queries x database rows x (dims + 32), roughly the product plus the per-score JS) below which
+ * a worker costs more to start (~1-2 s) than it saves.
+ */
+const MIN_PARALLEL_WORK = 2e10;
 
 /** An exact searcher over one database; `dispose` frees tensors and stops the worker. */
 export interface ExactSearcher {
@@ -22,10 +25,13 @@ export interface ExactSearcher {
   dispose(): Promise<void>;
 }
 
-/** How many threads pay for `database` on `backend`: 2 for wasm/cpu on a multi-core machine and a large database. */
-export function defaultThreads(database: VectorSet, backend: BackendName): number {
+/**
+ * How many threads pay for `queries` searches of `database` on `backend`: 2 for wasm/cpu (single-threaded
+ * backends) on a multi-core machine when the work is large, else 1.
+ */
+export function defaultThreads(database: VectorSet, backend: BackendName, queries: number): number {
   const singleThreaded = backend === 'wasm' || backend === 'cpu';
-  const large = database.count * database.dims >= MIN_PARALLEL_ENTRIES;
+  const large = queries * database.count * (database.dims + 32) >= MIN_PARALLEL_WORK;
   return singleThreaded && large && availableParallelism() >= 2 ? 2 : 1;
 }
 
@@ -37,7 +43,7 @@ export async function openExactSearcher(
   database: VectorSet,
   metric: Metric,
   backend: BackendName,
-  threads = defaultThreads(database, backend),
+  threads: number,
 ): Promise<ExactSearcher> {
   const engine = KnnEngine.create(database, metric);
   if (threads < 2) {
@@ -50,7 +56,10 @@ export async function openExactSearcher(
     count: database.count,
     dims: database.dims,
   };
-  const worker = startWorker(siblingModule(import.meta.url, 'knn-worker'), { workerData: data });
+  const worker = startWorker(siblingModule(import.meta.url, 'knn-worker'), {
+    workerData: data,
+    transferList: [data.database],
+  });
   const dispose = async () => {
     engine.dispose();
     await worker.terminate();

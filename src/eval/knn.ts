@@ -3,6 +3,7 @@
  *
  * Blocks of queries are scored against the whole database with one tfjs matMul each, using
  * ||q - x||² = ||q||² + ||x||² - 2 q·x (||q||² is constant per row, so rows rank by ||x||² - 2 q·x).
+ * The norms ride in the product: queries [-2q, 1] times the database [xᵀ; ||x||²] gives the scores.
  * Each row keeps its k + RERANK_EXTRA best candidates with a bounded heap, which are then re-scored
  * exactly in float64, so float32 round-off in the product cannot reorder the final k. Cosine search
  * normalises both sides and reports 1 - cos = ||q - x||² / 2.
@@ -46,22 +47,28 @@ export class KnnEngine {
   private constructor(
     readonly database: VectorSet,
     readonly metric: Metric,
-    private readonly transposed: tf.Tensor2D,
-    private readonly norms: Float32Array,
+    private readonly augmented: tf.Tensor2D,
     private readonly maxNormSq: number,
   ) {}
 
   /** Uploads `database` (normalised first for cosine). */
   static create(database: VectorSet, metric: Metric): KnnEngine {
     const db = metric === 'cosine' ? normaliseRows(database) : database;
-    // Stored [dims, count] so every product is XNNPACK's plain (untransposed) path.
-    const transposed = tf.tidy(() => tf.tensor2d(db.data, [db.count, db.dims]).transpose<tf.Tensor2D>());
     const norms = squaredNorms(db);
+    // [dims + 1, count]: transposed so every product is XNNPACK's plain (untransposed) path.
+    const augmented = tf.tidy(() =>
+      tf.concat2d(
+        [
+          tf.tensor2d(db.data, [db.count, db.dims]).transpose<tf.Tensor2D>(),
+          tf.tensor2d(norms, [1, db.count]),
+        ],
+        0,
+      ),
+    );
     return new KnnEngine(
       db,
       metric,
-      transposed,
-      norms,
+      augmented,
       norms.reduce((a, b) => Math.max(a, b), 0),
     );
   }
@@ -90,17 +97,16 @@ export class KnnEngine {
 
   /** (end - start) x count scores ||x||² - 2 q·x, row-major. */
   private async blockScores(block: VectorSet): Promise<Float32Array> {
-    const product = tf.tidy(() =>
-      tf.matMul(tf.tensor2d(block.data, [block.count, block.dims]), this.transposed),
-    );
-    const dots = (await product.data()) as Float32Array;
-    product.dispose();
-    const n = this.database.count;
+    const d = block.dims;
+    const rows = new Float32Array(block.count * (d + 1));
     for (let r = 0; r < block.count; r++) {
-      const o = r * n;
-      for (let j = 0; j < n; j++) dots[o + j] = (this.norms[j] ?? 0) - 2 * (dots[o + j] ?? 0);
+      for (let j = 0; j < d; j++) rows[r * (d + 1) + j] = -2 * (block.data[r * d + j] ?? 0);
+      rows[r * (d + 1) + d] = 1;
     }
-    return dots;
+    const product = tf.tidy(() => tf.matMul(tf.tensor2d(rows, [block.count, d + 1]), this.augmented));
+    const scores = (await product.data()) as Float32Array;
+    product.dispose();
+    return scores;
   }
 
   /**
@@ -143,19 +149,19 @@ export class KnnEngine {
   }
 
   /**
-   * An upper bound on |approximate - exact| score for a query of norm `queryNorm`: float32 products of
-   * d terms err by at most d·u·|q||x| (u = 2^-24), the stored norm and the subtraction by u each;
-   * doubled for safety.
+   * An upper bound on |approximate - exact| score for a query of norm `queryNorm`: a float32 sum of
+   * d + 1 products errs by at most (d + 1)·u·Σ|terms| ≤ (d + 1)·u·(2|q||x| + ||x||²) (u = 2^-24), plus
+   * u·||x||² for the stored norm; doubled for safety.
    */
   private scoreError(queryNorm: number): number {
     const u = 2 ** -24;
-    const d = this.database.dims;
-    return 2 * u * (2 * this.maxNormSq + 2 * (d + 1) * queryNorm * Math.sqrt(this.maxNormSq)) + 1e-30;
+    const terms = 2 * queryNorm * Math.sqrt(this.maxNormSq) + this.maxNormSq;
+    return 2 * u * ((this.database.dims + 2) * terms) + 1e-30;
   }
 
   /** Frees the database tensor. */
   dispose(): void {
-    this.transposed.dispose();
+    this.augmented.dispose();
   }
 }
 

@@ -80,6 +80,13 @@ export interface EvalReport {
   readonly model: Record<string, unknown>;
   readonly notes: string[];
   readonly backend: string;
+  /** Wall times of the stages not inside a space's `seconds`, and in total. */
+  readonly timings: {
+    readonly perturbSeconds: number;
+    /** Loading (or embedding and indexing) the database codes, within the code space's seconds. */
+    readonly codeDatabaseSeconds: number;
+    readonly totalSeconds: number;
+  };
   readonly seconds: number;
   readonly createdAt: string;
 }
@@ -143,10 +150,17 @@ function seriesLabel(report: EvalReport, space: EvalSpace): string {
   return `${SERIES_NAMES[space]} (${report.spaces[space].dims}-d)`;
 }
 
-function subtitle(report: EvalReport): string {
+function subtitle(report: EvalReport): string[] {
   const p = report.protocol;
   const n = (x: number) => x.toLocaleString('en');
-  return `${p.dataset}: ${n(p.database)} database images, ${n(p.queries)} queries; exact ${p.metric} kNN; relevance = same label`;
+  const m = report.model;
+  const data = `${p.dataset}: ${n(p.database)} database images, ${n(p.queries)} queries; exact ${p.metric} kNN; relevance = same label`;
+  if (typeof m.arch !== 'string') return [data];
+  const preset = m.preset ? `, preset ${String(m.preset)}` : '';
+  return [
+    data,
+    `code: ${m.arch} autoencoder, ${String(m.epochs)} epochs${preset}, weights ${String(m.weightsHash)}`,
+  ];
 }
 
 /** Chart of precision@k and mAP@10 per space (SVG). */
@@ -154,7 +168,7 @@ export function precisionChart(report: EvalReport): string {
   const ks = report.protocol.k;
   const chart: BarChart = {
     title: 'Label precision by search space',
-    subtitle: [subtitle(report)],
+    subtitle: subtitle(report),
     yLabel: 'precision',
     groups: [...ks.map((k) => `precision@${k}`), 'mAP@10'],
     series: EVAL_SPACES.map((space) => ({
@@ -170,7 +184,7 @@ export function robustnessChart(report: EvalReport): string {
   const chart: BarChart = {
     title: 'Robustness: precision@10 with perturbed queries',
     subtitle: [
-      subtitle(report),
+      ...subtitle(report),
       'shift2: moved 2 px right and down; noise: gaussian sigma 0.1; jpeg224: upscaled to 224 px, JPEG quality 75',
     ],
     yLabel: 'precision@10',

@@ -16,7 +16,8 @@ import {
   writeCachedBaselines,
 } from './baseline.js';
 import { embedVectors, evaluateHnsw, openCodeDatabase, warmUpEncoder } from './code-space.js';
-import { PERTURBATION_PROTOCOL, PERTURBATIONS, perturbQueries } from './perturb.js';
+import { PERTURBATION_PROTOCOL } from './perturb.js';
+import { perturbedQuerySets } from './query-cache.js';
 import type { CodeSpaceReport, EvalProtocol, EvalReport } from './report.js';
 import {
   type EvalLabels,
@@ -40,8 +41,10 @@ export interface EvalOptions {
   readonly backend: BackendName;
   /** Threads for exact search (default: 2 where it pays). */
   readonly threads?: number;
-  /** Folder of cached pixel/PCA results; null disables the cache. */
+  /** Folder of cached perturbed queries and pixel/PCA results; null disables the cache. */
   readonly cacheDir: string | null;
+  /** Reuse cached results (default true); false recomputes them and refreshes the cache. */
+  readonly readCache?: boolean;
   readonly stage?: StageReporter;
   readonly note?: (message: string) => void;
 }
@@ -56,20 +59,13 @@ function labelsOf(dataset: Dataset, queries: ImageSet): EvalLabels {
   return { queries: queries.labels, database: dataset.database.labels };
 }
 
-async function querySets(queries: ImageSet, side: number, stage: StageReporter): Promise<QuerySets> {
-  const sets: Partial<Record<keyof QuerySets, ImageSet>> = { clean: queries };
-  for (const p of PERTURBATIONS)
-    sets[p] = await perturbQueries(p, queries, side, stage(`perturb ${p}`, queries.count));
-  return sets as QuerySets;
-}
-
 async function baselines(
   options: EvalOptions,
   input: Parameters<typeof evaluateBaselines>[0],
   stage: StageReporter,
 ): Promise<Baselines> {
   const key = options.cacheDir ? baselineKey(input) : '';
-  if (options.cacheDir) {
+  if (options.cacheDir && options.readCache !== false) {
     const cached = await readCachedBaselines(options.cacheDir, key);
     if (cached) {
       options.note?.(
@@ -83,39 +79,23 @@ async function baselines(
   return fresh;
 }
 
-/** Runs the whole evaluation. Throws EVAL_NEEDS_LABELS, BAD_OPTION, or the index/model errors. */
-export async function runEval(options: EvalOptions): Promise<EvalReport> {
+/** Evaluates the code space: exact search over the database codes, then HNSW. */
+async function evaluateCode(
+  options: EvalOptions,
+  sets: QuerySets,
+  labels: EvalLabels,
+  ks: readonly number[],
+  stage: StageReporter,
+): Promise<{ code: CodeSpaceReport; note: string | null; databaseSeconds: number }> {
+  const { dataset, model, metric, backend, threads } = options;
   const started = performance.now();
-  const { dataset, model, metric, backend } = options;
-  const stage: StageReporter = options.stage ?? (() => () => {});
-  const ks = reportedKs(options.ks);
-  if (dataset.database.count < searchDepth(ks))
-    throw createError(
-      'BAD_OPTION',
-      '--k',
-      `at most the database size (${dataset.database.count})`,
-      searchDepth(ks),
-    );
-  const queries = head(dataset.queries, options.queries, dataset.side);
-  const labels = labelsOf(dataset, queries);
-  const sets = await querySets(queries, dataset.side, stage);
-  const threads = options.threads;
-  const common = { metric, backend, ...(threads ? { threads } : {}) };
-  const base = await baselines(
-    options,
-    { dataset, queries: sets, labels, ks, pcaDims: model.manifest.codeSize, ...common },
-    stage,
-  );
   const db = await openCodeDatabase(options.indexDir, model, dataset, metric, stage);
   if (db.note) options.note?.(db.note);
   await warmUpEncoder(model, dataset.side * dataset.side);
-  const exact = await evaluateExactSpace(
-    { name: 'code', database: db.codes, embed: (set) => embedVectors(model, pixelVectors(set)), ...common },
-    sets,
-    labels,
-    ks,
-    stage,
-  );
+  const databaseSeconds = (performance.now() - started) / 1000;
+  const embed = (set: ImageSet) => embedVectors(model, pixelVectors(set));
+  const space = { name: 'code', database: db.codes, embed, metric, backend, ...(threads ? { threads } : {}) };
+  const exact = await evaluateExactSpace(space, sets, labels, ks, stage);
   const hnsw = evaluateHnsw(db, exact.cleanVectors, exact.embedSeconds, exact.clean, labels, ks, stage);
   const code: CodeSpaceReport = {
     ...exact.report,
@@ -124,14 +104,39 @@ export async function runEval(options: EvalOptions): Promise<EvalReport> {
     hnswRecall10: hnsw.recall10,
     hnsw,
     method: `${exact.report.method}; qps through HNSW (${hnsw.source === 'index' ? 'the built index' : 'built in memory'})`,
+    seconds: (performance.now() - started) / 1000,
   };
+  return { code, note: db.note, databaseSeconds };
+}
+
+/** Runs the whole evaluation. Throws EVAL_NEEDS_LABELS, BAD_OPTION, or the index/model errors. */
+export async function runEval(options: EvalOptions): Promise<EvalReport> {
+  const started = performance.now();
+  const { dataset, model, metric, backend } = options;
+  const stage: StageReporter = options.stage ?? (() => () => {});
+  const ks = reportedKs(options.ks);
+  const depth = searchDepth(ks);
+  if (dataset.database.count < depth)
+    throw createError('BAD_OPTION', '--k', `at most the database size (${dataset.database.count})`, depth);
+  const queries = head(dataset.queries, options.queries, dataset.side);
+  const labels = labelsOf(dataset, queries);
+  const read = options.readCache !== false;
+  const { sets, cached } = await perturbedQuerySets(queries, dataset.side, options.cacheDir, read, stage);
+  if (cached) options.note?.(`perturbed queries from the cache in ${options.cacheDir}`);
+  const perturbSeconds = (performance.now() - started) / 1000;
+  const common = { metric, backend, ...(options.threads ? { threads: options.threads } : {}) };
+  const pcaDims = model.manifest.codeSize;
+  const base = await baselines(options, { dataset, queries: sets, labels, ks, pcaDims, ...common }, stage);
+  const { code, note, databaseSeconds } = await evaluateCode(options, sets, labels, ks, stage);
+  const seconds = (performance.now() - started) / 1000;
   return {
     protocol: protocolOf(dataset, queries.count, ks, metric),
     spaces: { pixel: base.pixel, pca: base.pca, code },
     model: modelSummary(model),
-    notes: db.note ? [db.note] : [],
+    notes: note ? [note] : [],
     backend,
-    seconds: (performance.now() - started) / 1000,
+    timings: { perturbSeconds, codeDatabaseSeconds: databaseSeconds, totalSeconds: seconds },
+    seconds,
     createdAt: new Date().toISOString(),
   };
 }

@@ -5,7 +5,7 @@
 import type { ImageSet } from '../dataset/types.js';
 import type { BackendName } from '../model/backend.js';
 import type { KnnResult } from './knn.js';
-import { openExactSearcher } from './knn-parallel.js';
+import { defaultThreads, openExactSearcher } from './knn-parallel.js';
 import { meanAveragePrecisionAtK, precisionAtK, type Ranking } from './metrics.js';
 import { PERTURBATIONS, type PerturbationName } from './perturb.js';
 import type { PrecisionByK, SpaceReport } from './report.js';
@@ -71,7 +71,9 @@ export async function evaluateExactSpace(
   stage: StageReporter,
 ): Promise<ExactSpaceResult> {
   const started = performance.now();
-  const searcher = await openExactSearcher(space.database, space.metric, space.backend, space.threads);
+  const total = Object.values(queries).reduce((sum, set) => sum + set.count, 0);
+  const threads = space.threads ?? defaultThreads(space.database, space.backend, total);
+  const searcher = await openExactSearcher(space.database, space.metric, space.backend, threads);
   const depth = searchDepth(ks);
   try {
     const run = async (variant: QueryVariant) => {

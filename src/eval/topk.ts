@@ -58,26 +58,33 @@ export function selectSmallest(
   offset = 0,
   length = row.length - offset,
 ): Selection {
+  const typed = row instanceof Float32Array || row instanceof Float64Array ? row : Float64Array.from(row);
+  return selectTyped(typed, k, offset, length);
+}
+
+// One typed-array loop (kept monomorphic for the hot path, Float32Array scores).
+function selectTyped(row: Float32Array | Float64Array, k: number, offset: number, length: number): Selection {
   const size = Math.max(0, Math.min(k, length));
   const vals = new Float64Array(size);
   const ids = new Int32Array(size);
   let j = 0;
   for (; j < size; j++) {
-    const v = row[offset + j] ?? Number.NaN;
+    const v = row[offset + j] as number;
     vals[j] = Number.isNaN(v) ? Number.POSITIVE_INFINITY : v;
     ids[j] = j;
     siftUp(vals, ids, j);
   }
   // Columns arrive in ascending order, so a newcomer beats the worst kept entry only when strictly
   // smaller: ties keep the lower index, and NaN never passes.
-  let worst = size > 0 ? (vals[0] ?? 0) : Number.NEGATIVE_INFINITY;
-  for (; j < length; j++) {
-    const v = row[offset + j] ?? Number.NaN;
+  let worst = size > 0 ? (vals[0] as number) : Number.NEGATIVE_INFINITY;
+  const end = offset + length;
+  for (let at = offset + j; at < end; at++) {
+    const v = row[at] as number;
     if (!(v < worst)) continue;
     vals[0] = v;
-    ids[0] = j;
+    ids[0] = at - offset;
     siftDown(vals, ids, size, 0);
-    worst = vals[0] ?? 0;
+    worst = vals[0] as number;
   }
   return sortSelection(vals, ids);
 }

@@ -89,7 +89,7 @@ describe('aesearch eval', () => {
     }
   });
 
-  it('builds HNSW in memory when the saved index uses another distance, says so, and reuses cached baselines', async () => {
+  it('builds HNSW in memory when the saved index uses another distance, says so, and reuses cached queries and baselines', async () => {
     const out = join(tiny.indexDir, 'eval-cosine');
     const args = ['eval', '--queries', '30', '--k', '5', '--space', 'cosine', '--out', out];
     const first = await runCli(args, env());
@@ -107,11 +107,24 @@ describe('aesearch eval', () => {
     assert.equal(report.spaces.pixel.metric, 'cosine');
     const second = await runCli(args, env());
     assert.equal(second.code, 0, second.stderr);
+    assert.match(second.stderr, /perturbed queries from the cache/);
     assert.match(second.stderr, /pixel and pca figures from the cache/);
     assert.match(second.stdout, /^pixel\* +784 /m);
     const again = JSON.parse(await readFile(join(out, 'report.json'), 'utf8'));
     assert.equal(again.spaces.pixel.cached, true);
     assert.equal(again.spaces.pixel.precision['10'], report.spaces.pixel.precision['10']);
+    const fresh = await runCli([...args, '--no-cache'], env());
+    assert.equal(fresh.code, 0, fresh.stderr);
+    assert.doesNotMatch(fresh.stderr, /from the cache/);
+    const recomputed = JSON.parse(await readFile(join(out, 'report.json'), 'utf8'));
+    assert.equal(recomputed.spaces.pixel.cached, undefined);
+    assert.deepEqual(recomputed.spaces.pixel.robustness, report.spaces.pixel.robustness);
+    // --no-cache refreshed the cache: the next run reuses the recomputed figures
+    const third = await runCli(args, env());
+    assert.equal(third.code, 0, third.stderr);
+    const refreshed = JSON.parse(await readFile(join(out, 'report.json'), 'utf8'));
+    assert.equal(refreshed.spaces.pixel.cached, true);
+    assert.equal(refreshed.spaces.pixel.seconds, recomputed.spaces.pixel.seconds);
   });
 
   it('says what to do when there is no trained model', async () => {
@@ -123,7 +136,7 @@ describe('aesearch eval', () => {
     );
   });
 
-  it('leaks no tensors when run as a library call', async () => {
+  it('leaks no tensors when run as a library call, and refuses unlabelled data', async () => {
     const model = await loadModel(tiny.indexDir);
     try {
       const options = {
@@ -142,6 +155,12 @@ describe('aesearch eval', () => {
       const report = await runEval(options);
       assert.equal(tf.memory().numTensors, before);
       assert.deepEqual(Object.keys(report.spaces.code.precision), ['1', '10']);
+      const unlabelled = { ...tiny.dataset, database: { ...tiny.dataset.database, labels: null } };
+      await assert.rejects(runEval({ ...options, dataset: unlabelled }), {
+        code: 'EVAL_NEEDS_LABELS',
+        message:
+          'Evaluation measures label precision, but dataset fashion-mnist has no labels; use a labelled dataset (fashion-mnist, mnist, or a folder with one sub-folder per label)',
+      });
     } finally {
       model.encoder.dispose();
       model.decoder.dispose();

@@ -61,6 +61,7 @@ const report: EvalReport = {
   model: {},
   notes: [],
   backend: 'wasm',
+  timings: { perturbSeconds: 1, codeDatabaseSeconds: 1, totalSeconds: 1 },
   seconds: 1,
   createdAt: '2026-01-01T00:00:00.000Z',
 };

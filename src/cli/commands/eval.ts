@@ -8,7 +8,7 @@ import { readIndexManifest } from '../../ann/manifest.js';
 import { SPACES, type SpaceName } from '../../ann/vector-index.js';
 import type { Config } from '../../config.js';
 import { writeEvalOutputs } from '../../eval/outputs.js';
-import { describeProtocol, formatTable } from '../../eval/report.js';
+import { describeProtocol, type EvalReport, formatTable } from '../../eval/report.js';
 import { protocolOf, reportedKs, runEval } from '../../eval/run-eval.js';
 import type { StageReporter } from '../../eval/space-eval.js';
 import { loadModel } from '../../model/store.js';
@@ -89,48 +89,69 @@ export function registerEval(program: Command): void {
       intIn(1, 10_000_000),
     )
     .option('--threads <n>', 'threads for exact search (default: 2 when it pays)', intIn(1, 2))
-    .option('--no-cache', 'recompute the pixel and PCA figures instead of reusing a cached run');
+    .option(
+      '--no-cache',
+      "recompute the perturbed queries and the pixel and PCA figures (and refresh the cache) instead of reusing an earlier run's",
+    );
   for (const o of commonOptions()) cmd.addOption(o);
-  cmd.action(async (flags: EvalFlags) => {
-    const started = performance.now();
-    const { config, backend } = await prepare(flags);
-    const model = await loadModel(config.indexDir);
-    const { stage, stop } = barReporter();
-    try {
-      const saved = await savedIndex(config);
-      const limit = flags.limit ?? (saved && saved.name === config.data ? saved.count : undefined);
-      const dataset = await openDataset(config, limit);
-      const metric = flags.space ?? saved?.space ?? 'l2';
-      const queries = Math.min(flags.queries ?? dataset.queries.count, dataset.queries.count);
-      log(describeProtocol(protocolOf(dataset, queries, reportedKs(flags.k), metric)));
-      const outDir = flags.out ?? join(config.indexDir, 'eval');
-      const report = await runEval({
-        indexDir: config.indexDir,
-        dataset,
-        model,
-        queries,
-        ks: flags.k,
-        metric,
-        backend: backend.name,
-        cacheDir: flags.cache ? join(outDir, 'cache') : null,
-        stage,
-        note: (message) => {
-          stop();
-          log(message);
-        },
-        ...(flags.threads ? { threads: flags.threads } : {}),
-      });
-      stop();
-      const files = await writeEvalOutputs(report, outDir);
-      if (flags.json) {
-        process.stderr.write(formatTable(report));
-        process.stdout.write(`${JSON.stringify(report)}\n`);
-      } else process.stdout.write(`${describeProtocol(report.protocol)}\n${formatTable(report)}`);
-      log(`wrote ${files.join(', ')}; eval took ${((performance.now() - started) / 1000).toFixed(1)} s`);
-    } finally {
-      stop();
-      model.encoder.dispose();
-      model.decoder.dispose();
-    }
-  });
+  cmd.action(runEvalCommand);
+}
+
+/** Loads model and data, runs the eval with progress bars, writes the outputs and prints the result. */
+async function runEvalCommand(flags: EvalFlags): Promise<void> {
+  const started = performance.now();
+  const { config, backend } = await prepare(flags);
+  const model = await loadModel(config.indexDir);
+  const { stage, stop } = barReporter();
+  try {
+    const saved = await savedIndex(config);
+    const limit = flags.limit ?? (saved && saved.name === config.data ? saved.count : undefined);
+    const dataset = await openDataset(config, limit);
+    const metric = flags.space ?? saved?.space ?? 'l2';
+    const queries = Math.min(flags.queries ?? dataset.queries.count, dataset.queries.count);
+    log(describeProtocol(protocolOf(dataset, queries, reportedKs(flags.k), metric)));
+    const outDir = flags.out ?? join(config.indexDir, 'eval');
+    const report = await runEval({
+      indexDir: config.indexDir,
+      dataset,
+      model,
+      queries,
+      ks: flags.k,
+      metric,
+      backend: backend.name,
+      cacheDir: join(outDir, 'cache'),
+      readCache: flags.cache,
+      stage,
+      note: (message) => {
+        stop();
+        log(message);
+      },
+      ...(flags.threads ? { threads: flags.threads } : {}),
+    });
+    stop();
+    const files = await writeEvalOutputs(report, outDir);
+    printReport(report, flags.json ?? false);
+    log(`${timingLine(report, (performance.now() - started) / 1000)}; wrote ${files.join(', ')}`);
+  } finally {
+    stop();
+    model.encoder.dispose();
+    model.decoder.dispose();
+  }
+}
+
+/** The table on stdout; with `json`, the report as one JSON object on stdout and the table on stderr. */
+function printReport(report: EvalReport, json: boolean): void {
+  if (json) {
+    process.stderr.write(formatTable(report));
+    process.stdout.write(`${JSON.stringify(report)}\n`);
+  } else process.stdout.write(`${describeProtocol(report.protocol)}\n${formatTable(report)}`);
+}
+
+function timingLine(report: EvalReport, seconds: number): string {
+  const { pixel, pca, code } = report.spaces;
+  const took = (x: number, cached?: boolean) => `${x.toFixed(1)} s${cached ? ' cached' : ''}`;
+  return (
+    `eval took ${took(seconds)} (perturbing ${took(report.timings.perturbSeconds)}, pixel ${took(pixel.seconds, pixel.cached)}, ` +
+    `pca ${took(pca.seconds, pca.cached)}, code ${took(code.seconds)})`
+  );
 }
