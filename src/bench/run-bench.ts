@@ -10,6 +10,7 @@ import { DEFAULT_HNSW, VectorIndex } from '../ann/vector-index.js';
 import { fingerprint } from '../dataset/split.js';
 import type { Dataset, ImageSet } from '../dataset/types.js';
 import { embedImages, embedOne } from '../encoder.js';
+import { isAesearchError } from '../errors.js';
 import {
   ARCH_NAMES,
   type ArchConfig,
@@ -17,6 +18,7 @@ import {
   defaultArchConfig,
 } from '../model/architectures/index.js';
 import { toFloatImages } from '../model/batches.js';
+import type { ThreadsChoice } from '../model/parallel/index.js';
 import { loadModel } from '../model/store.js';
 import { runTraining } from '../model/train-run.js';
 import { exactTopK, measureSearch, type SearchFigures } from './search-speed.js';
@@ -32,6 +34,7 @@ export interface BenchReport {
     readonly node: string;
   };
   readonly train: { readonly denseB64: number; readonly denseB256: number; readonly convB64: number | null };
+  /** Per figure: `<name>` (the default, --threads auto), `<name>_1t` and `<name>_2t` (one and two threads). */
   readonly trainDetails: Record<string, TrainFigures>;
   readonly embedImgPerS: number;
   readonly index: {
@@ -77,6 +80,25 @@ function concatSets(a: ImageSet, b: ImageSet): ImageSet {
   return { count: a.count + b.count, pixels, labels: null };
 }
 
+/** One timed epoch on `threads`; null when that thread count cannot train `arch` here (e.g. 2 on tensorflow). */
+async function measureOn(
+  arch: ArchConfig,
+  images: ImageSet,
+  batch: number,
+  threads: ThreadsChoice,
+): Promise<TrainFigures | null> {
+  try {
+    return await measureTraining(arch, images, batch, threads);
+  } catch (err) {
+    if (isAesearchError(err, 'BAD_OPTION')) return null;
+    throw err;
+  }
+}
+
+/**
+ * Each training figure three times, back to back: `<name>_1t` on one thread, `<name>_2t` on two
+ * (data-parallel), and `<name>` with the default `--threads auto`.
+ */
 async function benchTraining(dataset: Dataset, log: BenchLog): Promise<Record<string, TrainFigures>> {
   const side = dataset.side;
   const images = firstImages(dataset.database, dataset.queries, 10_000, side);
@@ -88,9 +110,20 @@ async function benchTraining(dataset: Dataset, log: BenchLog): Promise<Record<st
     runs.push(['convB64', defaultArchConfig('conv' as ArchName, { side }), 64]);
   const out: Record<string, TrainFigures> = {};
   for (const [name, arch, batch] of runs) {
-    log(`training ${name}: ${arch.arch}, batch ${batch}, 1 epoch of ${images.count} images`);
-    out[name] = await measureTraining(arch, images, batch);
-    log(`  ${out[name]?.imagesPerSecond.toFixed(0)} img/s`);
+    log(
+      `training ${name}: ${arch.arch}, batch ${batch}, 1 epoch of ${images.count} images, on 1, 2 and auto threads`,
+    );
+    const variants: [string, ThreadsChoice][] = [
+      [`${name}_1t`, 1],
+      [`${name}_2t`, 2],
+      [name, 'auto'],
+    ];
+    for (const [key, threads] of variants) {
+      const figures = await measureOn(arch, images, batch, threads);
+      if (!figures) continue;
+      out[key] = figures;
+      log(`  ${key}: ${figures.imagesPerSecond.toFixed(0)} img/s on ${figures.threads} thread(s)`);
+    }
   }
   return out;
 }
