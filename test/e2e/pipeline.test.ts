@@ -6,61 +6,28 @@ import assert from 'node:assert/strict';
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { buildIndex } from '../../src/ann/build-index.js';
-import { DEFAULT_HNSW } from '../../src/ann/vector-index.js';
 import { PACKAGE_ROOT } from '../../src/config.js';
-import { loadDataset } from '../../src/dataset/load.js';
 import type { Dataset } from '../../src/dataset/types.js';
-import { defaultArchConfig } from '../../src/model/architectures/index.js';
-import { loadModel } from '../../src/model/store.js';
-import { runTraining } from '../../src/model/train-run.js';
-import { SearchService } from '../../src/search/search-service.js';
-import { useTestBackend } from '../helpers/backend.js';
 import { runCli } from '../helpers/cli.js';
 import { pngOf, TEST_DATA_PATH, tempDir } from '../helpers/fixtures.js';
+import { buildTinyIndex, type TinyIndex } from '../helpers/tiny-index.js';
 
 const LIMIT = 300;
 
 describe('train -> index -> search', () => {
+  let tiny: TinyIndex;
   let indexDir: string;
-  let cleanup: () => Promise<void>;
   let dataset: Dataset;
   const env = () => ({ AESEARCH_INDEX_DIR: indexDir, AESEARCH_DATA_PATH: TEST_DATA_PATH.join(':') });
 
   before(async () => {
-    await useTestBackend();
-    ({ dir: indexDir, cleanup } = await tempDir());
-    dataset = await loadDataset({ data: 'fashion-mnist', searchPath: TEST_DATA_PATH, limit: LIMIT });
-    await runTraining({
-      indexDir,
-      dataset,
-      arch: defaultArchConfig('dense', { codeSize: 8, hidden: [32] }),
-      epochs: 1,
-      batchSize: 32,
-      learningRate: 1e-3,
-      seed: 3,
-      maxBatchesPerEpoch: 5,
-      resume: false,
-      backend: 'test',
-      preset: null,
-    });
-    const model = await loadModel(indexDir);
-    await buildIndex({
-      indexDir,
-      dataset,
-      model,
-      params: DEFAULT_HNSW,
-      codeSpace: 'l2',
-      pixel: true,
-      backend: 'test',
-    });
-    model.encoder.dispose();
-    model.decoder.dispose();
+    tiny = await buildTinyIndex({ limit: LIMIT, codeSize: 8, hidden: [32] });
+    ({ indexDir, dataset } = tiny);
   });
-  after(() => cleanup());
+  after(() => tiny.cleanup());
 
   it('finds a stored image, uploaded as PNG, as its own top hit at distance ~0 in both spaces', async () => {
-    const service = await SearchService.open({ indexDir, data: 'fashion-mnist', dataPath: TEST_DATA_PATH });
+    const service = await tiny.open();
     try {
       for (const id of [0, 123, LIMIT - 1]) {
         const png = await pngOf(service.itemPixels(id));
