@@ -25,6 +25,9 @@ export const PACKAGE_ROOT = findPackageRoot(dirname(fileURLToPath(import.meta.ur
 /** Upload limit by default, in bytes. */
 export const DEFAULT_MAX_UPLOAD_BYTES = 10 * 1024 * 1024;
 
+/** Searches in flight by default: room for 50 busy clients, and at most 64 uploads held in memory. */
+export const DEFAULT_QUEUE_LIMIT = 64;
+
 const schema = z.object({
   /** Folder of built artifacts: model, vector indexes, manifests. */
   indexDir: z.string().min(1),
@@ -36,6 +39,10 @@ const schema = z.object({
   port: z.number().int().min(0).max(65535),
   host: z.string().min(1),
   maxUploadBytes: z.number().int().positive(),
+  /** Searches in flight at most (reading, waiting or running); past it the server answers 503 OVERLOADED. */
+  queueLimit: z.number().int().positive(),
+  /** Server processes (one per core with `auto`); each loads the index. */
+  workers: z.union([z.literal('auto'), z.number().int().min(1).max(64)]),
   /** Guards POST /api/admin/reload; reload is disabled when empty. */
   adminToken: z.string(),
   /** Folder of the web page. */
@@ -54,6 +61,8 @@ export const ENV_VARS = {
   AESEARCH_PORT: 'port',
   AESEARCH_HOST: 'host',
   AESEARCH_MAX_UPLOAD_BYTES: 'maxUploadBytes',
+  AESEARCH_QUEUE_LIMIT: 'queueLimit',
+  AESEARCH_WORKERS: 'workers',
   AESEARCH_ADMIN_TOKEN: 'adminToken',
 } as const satisfies Record<string, keyof Config>;
 
@@ -66,6 +75,8 @@ function defaults(cwd: string): Config {
     port: 3000,
     host: '127.0.0.1',
     maxUploadBytes: DEFAULT_MAX_UPLOAD_BYTES,
+    queueLimit: DEFAULT_QUEUE_LIMIT,
+    workers: 1,
     adminToken: '',
     publicDir: join(PACKAGE_ROOT, 'public'),
   };
@@ -77,7 +88,8 @@ function fromEnv(env: NodeJS.ProcessEnv): Partial<Record<keyof Config, unknown>>
     const raw = env[name];
     if (raw === undefined || raw === '') continue;
     if (key === 'dataPath') out[key] = raw.split(':').filter(Boolean);
-    else if (key === 'port' || key === 'maxUploadBytes') out[key] = Number(raw);
+    else if (key === 'port' || key === 'maxUploadBytes' || key === 'queueLimit') out[key] = Number(raw);
+    else if (key === 'workers') out[key] = raw === 'auto' ? raw : Number(raw);
     else out[key] = raw;
   }
   return out;

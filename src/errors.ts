@@ -59,12 +59,17 @@ const ERRORS = {
   },
   INDEX_MISMATCH: {
     status: 503,
-    message: (what, index, current) =>
-      `The index was built with ${what} ${index} but the current one is ${current}; run \`aesearch index\` to rebuild it`,
+    message: (file, what, index, current) =>
+      `The index (${file}) was built with ${what} ${index} but the current one is ${current}; run \`aesearch index\` to rebuild it`,
   },
   INDEX_CORRUPT: {
     status: 503,
     message: (file, reason) => `${file} cannot be loaded (${reason}); run \`aesearch index\` to rebuild it`,
+  },
+  MODEL_CORRUPT: {
+    status: 503,
+    message: (file, reason) =>
+      `The trained model at ${file} cannot be loaded (${reason}); run \`aesearch train\`, then \`aesearch index\``,
   },
   CHECKPOINT_MISMATCH: {
     status: 500,
@@ -87,6 +92,16 @@ const ERRORS = {
     status: 415,
     message: (what, reason) =>
       `Expected an image (PNG, JPEG, WebP or GIF) in ${what} but could not decode it: ${reason}`,
+  },
+  UNSUPPORTED_IMAGE_TYPE: {
+    status: 415,
+    message: (what, got) =>
+      `Expected a PNG, JPEG, GIF or WebP image in ${what} but received ${got}; convert it to PNG or JPEG`,
+  },
+  IMAGE_TOO_LARGE: {
+    status: 413,
+    message: (what, limit, declared) =>
+      `Expected an image of at most ${limit} pixels in ${what} but it declares ${declared}; refused before decoding, send a downscaled image`,
   },
   FILE_NOT_FOUND: {
     status: 404,
@@ -148,6 +163,30 @@ const ERRORS = {
   METHOD_NOT_ALLOWED: {
     status: 405,
     message: (method, path, allowed) => `${path} does not take ${method}; use ${allowed}`,
+  },
+  OVERLOADED: {
+    status: 503,
+    message: (limit, seconds) =>
+      `The server is busy (${limit} searches in flight, its limit); retry in ${seconds} s, as the Retry-After header says`,
+  },
+  ADMIN_DISABLED: {
+    status: 403,
+    message: () =>
+      'Reloading over HTTP is disabled because no admin token is set; start the server with AESEARCH_ADMIN_TOKEN set (it also reloads by itself when index/manifest.json changes)',
+  },
+  UNAUTHORIZED: {
+    status: 401,
+    message: (got) =>
+      `Expected the admin token in an "Authorization: Bearer <token>" header but received ${got}; use the value of AESEARCH_ADMIN_TOKEN`,
+  },
+  RELOAD_FAILED: {
+    status: 409,
+    message: (reason, served) => `The index on disk could not be loaded: ${reason}. Still serving ${served}`,
+  },
+  WORKER_FAILED: {
+    status: 500,
+    message: (pid, code) =>
+      `Server process ${pid} exited with ${code} before it listened (its error is above); fix that and start again`,
   },
   INTERNAL: {
     status: 500,

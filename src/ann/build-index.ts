@@ -11,7 +11,7 @@ import { embedImages } from '../encoder.js';
 import { PREPROCESSING } from '../image/preprocess.js';
 import { toFloatImages } from '../model/batches.js';
 import { type LoadedModel, removeStaleDirs } from '../model/store.js';
-import { fsyncDir, writeFileAtomic, writeJsonAtomic } from '../util/atomic-fs.js';
+import { fsyncDir, removeOrphanTemps, writeFileAtomic, writeJsonAtomic } from '../util/atomic-fs.js';
 import { sha256File } from '../util/file-hash.js';
 import { BackgroundBuild } from './background-build.js';
 import { INDEX_MANIFEST, type IndexManifest, type SpaceManifest } from './manifest.js';
@@ -133,6 +133,7 @@ export async function buildIndex(options: BuildIndexOptions): Promise<IndexManif
     };
     await writeJsonAtomic(join(indexDir, INDEX_MANIFEST), manifest);
     await removeStaleDirs(indexDir, 'ann-', [id]);
+    await removeOrphanTemps(indexDir);
     return manifest;
   } catch (err) {
     await Promise.all([codeBuild.cancel(), pixelBuild?.cancel()]);

@@ -20,7 +20,12 @@ async function verify(file: string, expected: string | undefined): Promise<void>
   try {
     actual = await sha256File(file);
   } catch (err) {
-    throw createError('INDEX_CORRUPT', file, (err as NodeJS.ErrnoException).code ?? 'unreadable');
+    const code = (err as NodeJS.ErrnoException).code;
+    throw createError(
+      'INDEX_CORRUPT',
+      file,
+      code === 'ENOENT' ? 'the file is missing' : (code ?? 'unreadable'),
+    );
   }
   if (actual !== expected)
     throw createError(

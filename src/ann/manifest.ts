@@ -66,24 +66,72 @@ export async function readIndexManifest(indexDir: string): Promise<IndexManifest
   } catch {
     throw createError('NO_INDEX', file);
   }
+  let parsed: unknown;
   try {
-    return JSON.parse(text) as IndexManifest;
+    parsed = JSON.parse(text);
   } catch (err) {
     throw createError('INDEX_CORRUPT', file, (err as Error).message);
   }
+  const problem = manifestProblem(parsed);
+  if (problem) throw createError('INDEX_CORRUPT', file, problem);
+  return parsed as IndexManifest;
+}
+
+/** Fields the loader relies on, with their types; file names must stay inside the index folder. */
+const REQUIRED_FIELDS: readonly [string, 'string' | 'number'][] = [
+  ['dir', 'string'],
+  ['model.weightsHash', 'string'],
+  ['model.codeSize', 'number'],
+  ['dataset.fingerprint', 'string'],
+  ['dataset.count', 'number'],
+  ['code.file', 'string'],
+  ['code.dims', 'number'],
+  ['code.sha256', 'string'],
+  ['codesFile', 'string'],
+  ['codesSha256', 'string'],
+  ['builtAt', 'string'],
+];
+
+const PLAIN_NAME = /^[\w.-]+$/;
+
+function field(value: unknown, path: string): unknown {
+  return path.split('.').reduce<unknown>((o, key) => (o as Record<string, unknown> | null)?.[key], value);
+}
+
+/** Why a parsed manifest cannot be used, or undefined when it can. */
+function manifestProblem(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null) return 'it is not a JSON object';
+  for (const [path, type] of REQUIRED_FIELDS) {
+    if (typeof field(value, path) !== type) return `its field "${path}" is missing or not a ${type}`;
+  }
+  for (const path of ['dir', 'code.file', 'codesFile', 'pixel.file']) {
+    const name = field(value, path);
+    if (name !== undefined && (typeof name !== 'string' || !PLAIN_NAME.test(name) || name.startsWith('..')))
+      return `its field "${path}" is not a plain file name`;
+  }
+  return undefined;
 }
 
 /**
- * Throws INDEX_MISMATCH when the index was built by another model or for another dataset than
- * the ones given.
+ * Throws INDEX_MISMATCH, naming `file` (the manifest's path), when the index was built by another model
+ * (weights hash or code size) or for another dataset than the ones given.
  */
-export function assertIndexMatches(index: IndexManifest, model: ModelManifest, dataset: Dataset): void {
+export function assertIndexMatches(
+  index: IndexManifest,
+  model: ModelManifest,
+  dataset: Dataset,
+  file: string = INDEX_MANIFEST,
+): void {
   if (index.model.weightsHash !== model.weightsHash) {
-    throw createError('INDEX_MISMATCH', 'model', index.model.weightsHash, model.weightsHash);
+    throw createError('INDEX_MISMATCH', file, 'model', index.model.weightsHash, model.weightsHash);
+  }
+  if (index.code.dims !== model.codeSize || index.model.codeSize !== model.codeSize) {
+    throw createError('INDEX_MISMATCH', file, 'code size', index.code.dims, model.codeSize);
   }
   if (index.dataset.fingerprint !== dataset.fingerprint) {
     throw createError(
       'INDEX_MISMATCH',
+      file,
       'dataset',
       `${index.dataset.name} (${index.dataset.count} images, ${index.dataset.fingerprint})`,
       `${dataset.name} (${dataset.database.count} images, ${dataset.fingerprint})`,

@@ -3,6 +3,7 @@
  * (hnswlib's l2 is squared), clamps k to the item count, and saves through a temp file and rename.
  */
 import { rename, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import hnswlib from 'hnswlib-node';
 import { createError } from '../errors.js';
 import { fsyncPath, tempPathFor } from '../util/atomic-fs.js';
@@ -40,6 +41,13 @@ export interface Neighbours {
 
 /** Points added between progress callbacks (and event-loop yields) during a build. */
 const PROGRESS_EVERY = 2000;
+
+/** hnswlib-node takes plain arrays; a sized loop is ~20x faster than Array.from on a Float32Array (784-d). */
+function toArray(vector: Float32Array | readonly number[]): number[] {
+  const out = new Array<number>(vector.length);
+  for (let i = 0; i < vector.length; i++) out[i] = vector[i] ?? 0;
+  return out;
+}
 
 /** An HNSW index over fixed-size float vectors; ids are the vectors' positions. */
 export class VectorIndex {
@@ -106,7 +114,7 @@ export class VectorIndex {
     const n = Math.min(Math.max(0, Math.floor(k)), this.count);
     if (n === 0) return { ids: [], distances: [] };
     if (n > this.efSearch) this.hnsw.setEf(n);
-    const result = this.hnsw.searchKnn(Array.from(query), n);
+    const result = this.hnsw.searchKnn(toArray(query), n);
     if (n > this.efSearch) this.hnsw.setEf(this.efSearch);
     const order = result.neighbors
       .map((_, i) => i)
@@ -128,6 +136,7 @@ export class VectorIndex {
       await this.hnsw.writeIndex(tmp);
       await fsyncPath(tmp);
       await rename(tmp, file);
+      await fsyncPath(dirname(file));
     } catch (err) {
       await rm(tmp, { force: true });
       throw err;

@@ -60,7 +60,7 @@ function unusableReason(
   metric: Metric,
 ): string | null {
   try {
-    assertIndexMatches(manifest, model.manifest, dataset);
+    assertIndexMatches(manifest, model.manifest, dataset, join(indexDir, INDEX_MANIFEST));
   } catch (err) {
     if (isAesearchError(err, 'INDEX_MISMATCH')) return err.message;
     throw err;

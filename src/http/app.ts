@@ -3,36 +3,46 @@
  * test) does. Routes only parse, validate and shape JSON; searching is the SearchService's job.
  */
 import express, { type Express } from 'express';
-import type { Config } from '../config.js';
+import { type Config, DEFAULT_QUEUE_LIMIT } from '../config.js';
 import { errorHandler, notFound } from './error-handler.js';
 import type { ServiceProvider } from './provider.js';
 import { type LogLine, requestLog } from './request-log.js';
+import { requestScope } from './request-scope.js';
+import { adminRoutes } from './routes/admin.js';
 import { infoRoutes } from './routes/info.js';
 import { itemRoutes } from './routes/items.js';
 import { searchRoutes } from './routes/search.js';
-import { securityHeaders, servePage } from './static.js';
+import { rejectPathTricks, securityHeaders, servePage } from './static.js';
+import { WorkQueue } from './work-queue.js';
 
 /** Options of `createApp`. */
 export interface AppOptions {
   /** Receives one line per request and the stacks of internal errors; silent by default. */
   readonly log?: LogLine;
+  /** The queue of search work (default: one of `config.queueLimit` places). */
+  readonly queue?: WorkQueue;
 }
 
-/** Builds the app; `config` gives the upload limit and the page's folder. */
-export function createApp(
-  provider: ServiceProvider,
-  config: Pick<Config, 'maxUploadBytes' | 'publicDir'>,
-  options: AppOptions = {},
-): Express {
+/** The settings createApp reads; the admin token and queue limit are optional (off, and the default). */
+export type AppConfig = Pick<Config, 'maxUploadBytes' | 'publicDir'> &
+  Partial<Pick<Config, 'adminToken' | 'queueLimit'>>;
+
+/** Builds the app; `config` gives the upload limit, the page's folder, the admin token and the queue limit. */
+export function createApp(provider: ServiceProvider, config: AppConfig, options: AppOptions = {}): Express {
   const log = options.log ?? (() => {});
+  const queue = options.queue ?? new WorkQueue(config.queueLimit ?? DEFAULT_QUEUE_LIMIT);
   const app = express();
   app.disable('x-powered-by');
+  app.disable('etag');
   app.set('query parser', 'simple');
   app.use(requestLog(log));
   app.use(securityHeaders);
-  app.use(searchRoutes(provider, config.maxUploadBytes));
+  app.use(requestScope);
+  app.use(searchRoutes(provider, config.maxUploadBytes, queue));
   app.use(itemRoutes(provider));
-  app.use(infoRoutes(provider));
+  app.use(infoRoutes(provider, queue));
+  app.use(adminRoutes(provider, config.adminToken ?? ''));
+  app.use(rejectPathTricks);
   app.use(servePage(config.publicDir));
   app.use(notFound);
   app.use(errorHandler(log));

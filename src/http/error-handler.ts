@@ -4,8 +4,9 @@
  * with INTERNAL, without its stack.
  */
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { AesearchError, createError, isAesearchError } from '../errors.js';
+import { AesearchError, createError, type ErrorCode, isAesearchError } from '../errors.js';
 import type { LogLine } from './request-log.js';
+import { RETRY_AFTER_S } from './work-queue.js';
 
 function clientStatus(err: unknown): number | undefined {
   const e = err as { status?: unknown; statusCode?: unknown } | null;
@@ -26,6 +27,12 @@ export function toAesearchError(err: unknown, log: LogLine): AesearchError {
   return createError('INTERNAL');
 }
 
+/** Headers some errors carry: when to retry, how to authenticate. */
+const ERROR_HEADERS: Partial<Record<ErrorCode, Record<string, string>>> = {
+  OVERLOADED: { 'Retry-After': String(RETRY_AFTER_S) },
+  UNAUTHORIZED: { 'WWW-Authenticate': 'Bearer realm="aesearch admin"' },
+};
+
 /** Express error middleware that answers with the JSON error. */
 export function errorHandler(log: LogLine): ErrorRequestHandler {
   return (err, _req, res, next) => {
@@ -34,6 +41,7 @@ export function errorHandler(log: LogLine): ErrorRequestHandler {
       return;
     }
     const error = toAesearchError(err, log);
+    for (const [name, value] of Object.entries(ERROR_HEADERS[error.code] ?? {})) res.setHeader(name, value);
     res.status(error.status).json({ error: { code: error.code, message: error.message } });
   };
 }

@@ -1,7 +1,7 @@
 /** Shapes search results into the API's JSON: image URLs for hits, data URIs for the query's pictures. */
-import { encodeGrayPng } from '../image/preprocess.js';
 import type { Hit, QuerySpace, SearchResponse, SpaceResult } from '../search/search-service.js';
 import { pngDataUri } from './format.js';
+import { grayPng } from './png.js';
 
 /** URL of item `id`'s image (PNG), optionally at `size` px. */
 export function itemImageUrl(id: number, size?: number): string {
@@ -52,12 +52,8 @@ function spaceJson(result: SpaceResult): SpaceJson {
 }
 
 /** The JSON for a search response; `side` is the side of the query's images in px. */
-export async function searchJson(response: SearchResponse, k: number, side: number): Promise<SearchJson> {
+export function searchJson(response: SearchResponse, k: number, side: number): SearchJson {
   const { query } = response;
-  const [image, reconstruction] = await Promise.all([
-    encodeGrayPng(query.image, side, side),
-    encodeGrayPng(query.reconstruction, side, side),
-  ]);
   const spaces: Partial<Record<QuerySpace, SpaceJson>> = {};
   for (const [space, result] of Object.entries(response.spaces) as [QuerySpace, SpaceResult][]) {
     spaces[space] = spaceJson(result);
@@ -70,8 +66,8 @@ export async function searchJson(response: SearchResponse, k: number, side: numb
       labelName: query.labelName,
       imageUrl: query.id === null ? null : itemImageUrl(query.id),
       code: query.code,
-      image: pngDataUri(image),
-      reconstruction: pngDataUri(reconstruction),
+      image: pngDataUri(grayPng(query.image, side, side)),
+      reconstruction: pngDataUri(grayPng(query.reconstruction, side, side)),
     },
     spaces,
   };

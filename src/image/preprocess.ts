@@ -4,7 +4,8 @@
  * encodes grayscale pixels back to PNG for display.
  */
 import sharp from 'sharp';
-import { createError } from '../errors.js';
+import { type AesearchError, createError } from '../errors.js';
+import { sniffImage } from './sniff.js';
 
 /** Side of the square images the models take, in pixels. */
 export const IMAGE_SIDE_PX = 28;
@@ -67,12 +68,15 @@ export function centreOnDark(px: Uint8Array, w: number, h: number, side: number)
 }
 
 /**
- * Decodes image bytes (PNG, JPEG, WebP, GIF, TIFF, AVIF, ...) to side x side grayscale pixels, 0-255.
- * Throws NOT_AN_IMAGE when sharp cannot decode them or they declare more than MAX_INPUT_PIXELS.
+ * Decodes image bytes (PNG, JPEG, GIF or WebP, recognised by their signature) to side x side grayscale
+ * pixels, 0-255. Throws UNSUPPORTED_IMAGE_TYPE for other formats (SVG, TIFF, AVIF, PDF, ...), NOT_AN_IMAGE
+ * when the bytes are no image or a damaged one, and IMAGE_TOO_LARGE, after reading only the header, when
+ * they declare more than MAX_INPUT_PIXELS.
  */
 export async function decodeToGray(bytes: Uint8Array, options: DecodeOptions = {}): Promise<Uint8Array> {
   const side = options.side ?? IMAGE_SIDE_PX;
   const what = options.what ?? 'the upload';
+  assertAccepted(bytes, what);
   try {
     const { data, info } = await sharp(bytes, {
       limitInputPixels: MAX_INPUT_PIXELS,
@@ -88,8 +92,19 @@ export async function decodeToGray(bytes: Uint8Array, options: DecodeOptions = {
     const px = info.channels === 1 ? new Uint8Array(data) : firstChannel(data, info.channels);
     return centreOnDark(px, info.width, info.height, side);
   } catch (err) {
-    throw createError('NOT_AN_IMAGE', what, describeSharpError(err));
+    throw await decodeError(err, bytes, what);
   }
+}
+
+function assertAccepted(bytes: Uint8Array, what: string): void {
+  const sniffed = sniffImage(bytes);
+  if (sniffed.kind === 'refused') throw createError('UNSUPPORTED_IMAGE_TYPE', what, sniffed.name);
+  if (sniffed.kind === 'unknown')
+    throw createError(
+      'NOT_AN_IMAGE',
+      what,
+      `it starts like ${sniffed.looksLike}, not like any of these formats`,
+    );
 }
 
 function firstChannel(data: Buffer, channels: number): Uint8Array {
@@ -98,11 +113,25 @@ function firstChannel(data: Buffer, channels: number): Uint8Array {
   return out;
 }
 
-function describeSharpError(err: unknown): string {
+/** The error for a failed decode: IMAGE_TOO_LARGE naming the declared size, else NOT_AN_IMAGE. */
+async function decodeError(err: unknown, bytes: Uint8Array, what: string): Promise<AesearchError> {
   const message = err instanceof Error ? err.message : String(err);
-  if (/pixel limit/i.test(message))
-    return `it declares more than ${MAX_INPUT_PIXELS.toLocaleString('en')} pixels`;
-  return message.split('\n')[0] ?? message;
+  if (/pixel limit/i.test(message)) {
+    // Only the header is read here, whatever size it declares.
+    const meta = await sharp(bytes, { limitInputPixels: false })
+      .metadata()
+      .catch(() => undefined);
+    const declared =
+      meta?.width && meta.height
+        ? `${meta.width.toLocaleString('en')} x ${meta.height.toLocaleString('en')} pixels`
+        : 'more';
+    return createError('IMAGE_TOO_LARGE', what, MAX_INPUT_PIXELS.toLocaleString('en'), declared);
+  }
+  const first = message.split('\n')[0] ?? message;
+  const reason = /premature end|truncat|read error|end of (stream|file|data)|unexpected end/i.test(first)
+    ? `it is truncated or damaged (${first})`
+    : first;
+  return createError('NOT_AN_IMAGE', what, reason);
 }
 
 /** Scales 0-255 grayscale pixels to [0, 1] floats, the models' input. */

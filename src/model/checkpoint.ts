@@ -39,6 +39,8 @@ export async function saveCheckpoint(
   const b = await tf.io.encodeWeights(
     optimizerWeights.map((w, i) => ({ name: `o${i}:${w.name}`, tensor: w.tensor })),
   );
+  // getWeights makes a new scalar for the iteration count; the rest are the optimiser's own variables
+  for (const w of optimizerWeights) if (!(w.tensor instanceof tf.Variable)) w.tensor.dispose();
   const weightsFile = `checkpoint-${state.epoch}-${Date.now()}.bin`;
   const bytes = new Uint8Array(a.data.byteLength + b.data.byteLength);
   bytes.set(new Uint8Array(a.data), 0);

@@ -7,6 +7,8 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { writeFileAtomic } from '../util/atomic-fs.js';
+// registers the custom layers saved encoders may contain, before any model is loaded
+import './architectures/l2-normalize.js';
 
 const WEIGHTS_FILE = 'weights.bin';
 

@@ -25,10 +25,69 @@ export function shiftImage(src: Float32Array, dst: Float32Array, side: number, d
   }
 }
 
+/** Scales one side x side image by `scale` about its centre (bilinear), filling with 0. */
+export function zoomImage(src: Float32Array, dst: Float32Array, side: number, scale: number): void {
+  const c = (side - 1) / 2;
+  const at = (x: number, y: number) =>
+    x < 0 || y < 0 || x >= side || y >= side ? 0 : (src[y * side + x] ?? 0);
+  for (let y = 0; y < side; y++) {
+    const sy = (y - c) / scale + c;
+    const y0 = Math.floor(sy);
+    const fy = sy - y0;
+    for (let x = 0; x < side; x++) {
+      const sx = (x - c) / scale + c;
+      const x0 = Math.floor(sx);
+      const fx = sx - x0;
+      const top = at(x0, y0) * (1 - fx) + at(x0 + 1, y0) * fx;
+      const bottom = at(x0, y0 + 1) * (1 - fx) + at(x0 + 1, y0 + 1) * fx;
+      dst[y * side + x] = top * (1 - fy) + bottom * fy;
+    }
+  }
+}
+
+/** Sets a square of `size` px at (x, y) of one side x side image to 0 (cutout). */
+export function eraseSquare(img: Float32Array, side: number, x: number, y: number, size: number): void {
+  for (let r = y; r < Math.min(side, y + size); r++)
+    img.fill(0, r * side + x, r * side + Math.min(side, x + size));
+}
+
+/** Applies a per-image geometric corruption (shift, zoom, erase) to every image of a batch. */
+function perImage(batch: Float32Array, side: number, noise: NoiseConfig, rng: () => number): Float32Array {
+  const area = side * side;
+  const out = noise.type === 'erase' ? batch.slice() : new Float32Array(batch.length);
+  for (let i = 0; i * area < batch.length; i++) {
+    const src = batch.subarray(i * area, (i + 1) * area);
+    const dst = out.subarray(i * area, (i + 1) * area);
+    if (noise.type === 'shift') {
+      const span = Math.round(noise.level);
+      shiftImage(
+        src,
+        dst,
+        side,
+        Math.floor(rng() * (2 * span + 1)) - span,
+        Math.floor(rng() * (2 * span + 1)) - span,
+      );
+    } else if (noise.type === 'zoom') {
+      zoomImage(src, dst, side, 1 + (2 * rng() - 1) * noise.level);
+    } else {
+      const size = Math.round(rng() * noise.level * side);
+      eraseSquare(
+        dst,
+        side,
+        Math.floor(rng() * (side - size + 1)),
+        Math.floor(rng() * (side - size + 1)),
+        size,
+      );
+    }
+  }
+  return out;
+}
+
 /**
  * Returns a corrupted copy of a flat batch of side x side images in [0, 1]:
  * gaussian (sigma = level, clipped), masking (a `level` fraction of pixels set to 0),
- * salt-pepper (a `level` fraction set to 0 or 1) or shift (each image moved by up to `level` px).
+ * salt-pepper (a `level` fraction set to 0 or 1), shift (each image moved by up to `level` px), zoom
+ * (scaled by 1 ± up to `level`) or erase (a square of up to `level` x side px set to 0).
  */
 export function corruptBatch(
   batch: Float32Array,
@@ -38,22 +97,7 @@ export function corruptBatch(
 ): Float32Array {
   const out = new Float32Array(batch.length);
   const { type, level } = noise;
-  if (type === 'shift') {
-    const area = side * side;
-    const span = Math.round(level);
-    for (let i = 0; i * area < batch.length; i++) {
-      const dx = Math.floor(rng() * (2 * span + 1)) - span;
-      const dy = Math.floor(rng() * (2 * span + 1)) - span;
-      shiftImage(
-        batch.subarray(i * area, (i + 1) * area),
-        out.subarray(i * area, (i + 1) * area),
-        side,
-        dx,
-        dy,
-      );
-    }
-    return out;
-  }
+  if (type === 'shift' || type === 'zoom' || type === 'erase') return perImage(batch, side, noise, rng);
   for (let i = 0; i < batch.length; i++) {
     const v = batch[i] ?? 0;
     if (type === 'gaussian') out[i] = clamp01(v + level * gaussian(rng));

@@ -8,7 +8,7 @@ import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import { createError } from '../errors.js';
-import { fsyncDir, writeJsonAtomic } from '../util/atomic-fs.js';
+import { fsyncDir, removeOrphanTemps, writeJsonAtomic } from '../util/atomic-fs.js';
 import type { ArchConfig } from './architectures/types.js';
 import { hashWeights, loadLayersModel, saveLayersModel } from './model-io.js';
 
@@ -68,14 +68,27 @@ export interface LoadedModel {
   readonly decoder: tf.LayersModel;
 }
 
-/** Reads index/model.json; throws NO_MODEL when absent or unreadable. */
+/** Reads index/model.json; throws NO_MODEL when absent, MODEL_CORRUPT when it cannot be used. */
 export async function readModelManifest(indexDir: string): Promise<ModelManifest> {
   const file = join(indexDir, MODEL_MANIFEST);
+  let text: string;
   try {
-    return JSON.parse(await readFile(file, 'utf8')) as ModelManifest;
+    text = await readFile(file, 'utf8');
   } catch {
     throw createError('NO_MODEL', file);
   }
+  let manifest: Partial<ModelManifest>;
+  try {
+    manifest = JSON.parse(text) as Partial<ModelManifest>;
+  } catch (err) {
+    throw createError('MODEL_CORRUPT', file, (err as Error).message);
+  }
+  // The folder name comes from the file: keep it a plain model-<hash> folder inside the index folder.
+  if (typeof manifest.dir !== 'string' || !/^model-[\w-]+$/.test(manifest.dir))
+    throw createError('MODEL_CORRUPT', file, 'its field "dir" is not a model-<hash> folder name');
+  if (typeof manifest.weightsHash !== 'string' || typeof manifest.codeSize !== 'number')
+    throw createError('MODEL_CORRUPT', file, 'its fields "weightsHash" and "codeSize" are missing');
+  return manifest as ModelManifest;
 }
 
 /**
@@ -104,10 +117,11 @@ export async function saveModel(
   };
   await writeJsonAtomic(join(indexDir, MODEL_MANIFEST), manifest);
   await removeStaleDirs(indexDir, 'model-', [dir, ...keep]);
+  await removeOrphanTemps(indexDir);
   return manifest;
 }
 
-/** Loads the current model; throws NO_MODEL, or INDEX_CORRUPT when its files are damaged. */
+/** Loads the current model; throws NO_MODEL, or MODEL_CORRUPT when its files are missing or damaged. */
 export async function loadModel(indexDir: string): Promise<LoadedModel> {
   const manifest = await readModelManifest(indexDir);
   const dir = join(indexDir, manifest.dir);
@@ -117,14 +131,16 @@ export async function loadModel(indexDir: string): Promise<LoadedModel> {
     encoder = await loadLayersModel(join(dir, 'encoder'));
     decoder = await loadLayersModel(join(dir, 'decoder'));
   } catch (err) {
-    throw createError('INDEX_CORRUPT', dir, (err as Error).message.split('\n')[0] ?? 'unreadable');
+    const e = err as NodeJS.ErrnoException;
+    const reason = e.code === 'ENOENT' ? `${e.path ?? 'a file'} is missing` : e.message.split('\n')[0];
+    throw createError('MODEL_CORRUPT', dir, reason ?? 'unreadable');
   }
   const hash = hashWeights(encoder, decoder);
   if (hash !== manifest.weightsHash) {
     encoder.dispose();
     decoder.dispose();
     throw createError(
-      'INDEX_CORRUPT',
+      'MODEL_CORRUPT',
       dir,
       `weights hash ${hash} differs from the manifest's ${manifest.weightsHash}`,
     );

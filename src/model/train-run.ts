@@ -13,6 +13,7 @@ import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-fs.js';
 import { type ArchConfig, type Autoencoder, buildAutoencoder } from './architectures/index.js';
 import { gatherBatch } from './batches.js';
 import { readCheckpointState, restoreCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { withSearchNorm } from './code-norm.js';
 import { BestWeights, heldOutPrecision, type LabelPick, pickLabelled } from './labels.js';
 import { createLocalRunner } from './step-runner.js';
 import { type LabelsSummary, type ModelManifest, saveModel } from './store.js';
@@ -204,33 +205,42 @@ async function saveTrained(
     (m) => [m.model.dir],
     () => [],
   );
-  return saveModel(
-    indexDir,
-    model.encoder,
-    model.decoder,
-    {
-      arch: options.arch,
-      codeSize: options.arch.codeSize,
-      inputShape: [options.arch.side, options.arch.side, 1],
-      dataset: {
-        name: dataset.name,
-        fingerprint: dataset.fingerprint,
-        count: dataset.database.count,
-        origin: dataset.origin,
+  const norm = options.arch.codeNorm;
+  const saved =
+    norm === 'cosine' || norm === 'whiten'
+      ? await withSearchNorm(model.encoder, model.decoder, dataset.database, norm)
+      : null;
+  try {
+    return await saveModel(
+      indexDir,
+      saved?.encoder ?? model.encoder,
+      saved?.decoder ?? model.decoder,
+      {
+        arch: options.arch,
+        codeSize: options.arch.codeSize,
+        inputShape: [options.arch.side, options.arch.side, 1],
+        dataset: {
+          name: dataset.name,
+          fingerprint: dataset.fingerprint,
+          count: dataset.database.count,
+          origin: dataset.origin,
+        },
+        backend: options.backend,
+        training: {
+          epochs: options.epochs,
+          batchSize: options.batchSize,
+          learningRate: options.learningRate,
+          seed: options.seed,
+          seconds,
+          imagesPerSecond: seconds > 0 ? images / seconds : 0,
+          preset: options.preset,
+          ...(labels ? { labels } : {}),
+        },
+        finalLoss: { train: last?.loss ?? Number.NaN, val: last?.valLoss ?? null },
       },
-      backend: options.backend,
-      training: {
-        epochs: options.epochs,
-        batchSize: options.batchSize,
-        learningRate: options.learningRate,
-        seed: options.seed,
-        seconds,
-        imagesPerSecond: seconds > 0 ? images / seconds : 0,
-        preset: options.preset,
-        ...(labels ? { labels } : {}),
-      },
-      finalLoss: { train: last?.loss ?? Number.NaN, val: last?.valLoss ?? null },
-    },
-    keep,
-  );
+      keep,
+    );
+  } finally {
+    saved?.dispose();
+  }
 }

@@ -6,6 +6,7 @@ import { createError } from '../errors.js';
 import {
   type ArchConfig,
   type ArchName,
+  type CodeNorm,
   defaultArchConfig,
   type InvarianceKind,
   type NoiseConfig,
@@ -27,6 +28,7 @@ export interface TrainSettings {
   codeSize?: number;
   hidden?: readonly number[];
   codeActivation?: 'linear' | 'relu';
+  codeNorm?: CodeNorm;
   filters?: readonly number[];
   unpool?: UnpoolMode;
   klWeight?: number;
@@ -86,12 +88,14 @@ export const TRAIN_DEFAULTS = Object.freeze({
   patience: 0,
 });
 
-/** Default level per corruption: sigma, fraction, fraction, pixels. */
+/** Default level per corruption (see NoiseConfig for the units). */
 export const NOISE_DEFAULT_LEVELS: Readonly<Record<NoiseType, number>> = Object.freeze({
   gaussian: 0.3,
   masking: 0.3,
   'salt-pepper': 0.1,
   shift: 2,
+  zoom: 0.15,
+  erase: 0.4,
 });
 
 function noiseOf(s: TrainSettings, arch: ArchName): readonly NoiseConfig[] | undefined {
@@ -114,6 +118,7 @@ function archOf(s: TrainSettings, side: number, seed: number): ArchConfig {
     codeSize: pick(s.codeSize, base.codeSize),
     hidden: pick(s.hidden, base.hidden),
     codeActivation: pick(s.codeActivation, base.codeActivation),
+    codeNorm: pick(s.codeNorm, base.codeNorm),
     noise: pick(noiseOf(s, arch), base.noise),
     conv: {
       ...base.conv,

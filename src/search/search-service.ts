@@ -1,6 +1,12 @@
+import { join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import { loadCodes, loadSpace } from '../ann/load-index.js';
-import { assertIndexMatches, type IndexManifest, readIndexManifest } from '../ann/manifest.js';
+import {
+  assertIndexMatches,
+  INDEX_MANIFEST,
+  type IndexManifest,
+  readIndexManifest,
+} from '../ann/manifest.js';
 import type { VectorIndex } from '../ann/vector-index.js';
 import { loadDataset } from '../dataset/load.js';
 import { type Dataset, labelName } from '../dataset/types.js';
@@ -89,7 +95,7 @@ export async function loadSearchState(options: OpenOptions): Promise<SearchState
         searchPath: options.dataPath,
         limit: indexManifest.dataset.count,
       }));
-    assertIndexMatches(indexManifest, model.manifest, dataset);
+    assertIndexMatches(indexManifest, model.manifest, dataset, join(options.indexDir, INDEX_MANIFEST));
     const indexes: Partial<Record<QuerySpace, VectorIndex>> = {
       code: await loadSpace(options.indexDir, indexManifest, indexManifest.code),
     };
@@ -171,11 +177,20 @@ export class SearchService {
     return this.searchByPixels(this.itemPixels(id), options, id);
   }
 
-  /** Neighbours of a side x side grayscale image; `selfId` is excluded from results and gives the query label. */
-  searchByPixels(gray: Uint8Array, options: SearchOptions, selfId: number | null): SearchResponse {
+  /**
+   * Neighbours of a side x side grayscale image; `selfId` is excluded from results and gives the query label.
+   * `embedded` is the image's code and reconstruction when already computed (the server batches them).
+   */
+  searchByPixels(
+    gray: Uint8Array,
+    options: SearchOptions,
+    selfId: number | null,
+    embedded?: { readonly code: Float32Array; readonly reconstruction: Float32Array },
+  ): SearchResponse {
     const floats = toUnitFloat(gray);
     let started = performance.now();
-    const code = selfId === null ? embedOne(this.state.encoder, floats) : this.storedCode(selfId);
+    const code =
+      embedded?.code ?? (selfId === null ? embedOne(this.state.encoder, floats) : this.storedCode(selfId));
     const encodeMs = performance.now() - started;
     const raw: Partial<Record<QuerySpace, { hits: Hit[]; ms: number }>> = {};
     for (const space of options.spaces) {
@@ -200,7 +215,7 @@ export class SearchService {
       };
     }
     const side = this.state.dataset.side;
-    const recon = decodeCodes(this.state.decoder, code, 1);
+    const recon = embedded?.reconstruction ?? decodeCodes(this.state.decoder, code, 1);
     return {
       query: {
         id: selfId,

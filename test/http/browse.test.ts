@@ -218,10 +218,13 @@ describe('item, stats and page routes', () => {
     it('answers an unexpected error with INTERNAL (500), logging the stack but not sending it', async () => {
       const logged: string[] = [];
       const broken: ServiceProvider = {
-        current: () => {
+        acquire: () => {
           throw new Error('disk on fire at /secret/path');
         },
         backend: TEST_BACKEND,
+        status: () => {
+          throw new Error('disk on fire at /secret/path');
+        },
       };
       const res = await request(createApp(broken, CONFIG, { log: (l) => logged.push(l) })).get('/api/stats');
       expectApiError(res, 500, 'INTERNAL', 'Internal server error; the server log has the details');

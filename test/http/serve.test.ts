@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { PACKAGE_ROOT } from '../../src/config.js';
@@ -99,6 +100,53 @@ describe('aesearch serve and start', { timeout: 120_000 }, () => {
     }
     assert.equal(await run.exited, 0);
     assert.match(run.stderr(), /SIGTERM: closing the server\n$/);
+  });
+
+  it('serve: on SIGTERM stops accepting, finishes a slow upload in flight with 200, and exits 0', async () => {
+    const run = startCli(['serve', '--port', '0', '--index-dir', tiny.indexDir], {
+      AESEARCH_DATA_PATH: TEST_DATA_PATH.join(':'),
+    });
+    const [, url = ''] = await run.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+\/)\n/);
+    const png = await pngOf(tiny.dataset.database.pixels.subarray(0, 784));
+    const { hostname, port } = new URL(url);
+    let finishUpload = () => {};
+    const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = httpRequest(
+        {
+          hostname,
+          port,
+          path: '/api/search?k=2',
+          method: 'POST',
+          agent: false,
+          headers: { 'content-type': 'image/png', 'content-length': png.length },
+        },
+        (res) => {
+          let body = '';
+          res.on('data', (d) => {
+            body += d;
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        },
+      );
+      req.on('error', reject);
+      req.write(png.subarray(0, 16));
+      finishUpload = () => req.end(png.subarray(16));
+    });
+    const inFlight = async () =>
+      ((await (await fetch(`${url}api/health`)).json()) as { queue: { inFlight: number } }).queue.inFlight;
+    while ((await inFlight()) < 1) await new Promise((r) => setTimeout(r, 10));
+    run.child.kill('SIGTERM');
+    await run.waitFor(/SIGTERM: closing the server\n/);
+    await assert.rejects(fetch(`${url}api/health`), 'no new connections are accepted');
+    finishUpload();
+    const res = await answer;
+    assert.equal(res.status, 200, res.body);
+    assert.equal(
+      (JSON.parse(res.body) as { spaces: { code: { results: unknown[] } } }).spaces.code.results.length,
+      2,
+    );
+    assert.equal(await run.exited, 0, run.stderr());
+    assert.match(run.stderr(), /\nPOST \/api\/search 200 [\d.]+ ms\n/);
   });
 
   it('start: trains and indexes an empty index folder, then serves search; SIGINT exits 0', async () => {

@@ -54,7 +54,7 @@ describe('POST /api/search refusals', () => {
       res,
       415,
       'NOT_AN_IMAGE',
-      'Expected an image (PNG, JPEG, WebP or GIF) in field "image" but could not decode it: Input buffer contains unsupported image format',
+      'Expected an image (PNG, JPEG, WebP or GIF) in field "image" but could not decode it: it starts like text ("hello, world"), not like any of these formats',
     );
     const raw = await request(app)
       .post('/api/search')
@@ -64,7 +64,7 @@ describe('POST /api/search refusals', () => {
       raw,
       415,
       'NOT_AN_IMAGE',
-      /^Expected an image \(PNG, JPEG, WebP or GIF\) in the request body but/,
+      'Expected an image (PNG, JPEG, WebP or GIF) in the request body but could not decode it: it starts like text ("nope"), not like any of these formats',
     );
   });
 

@@ -57,6 +57,8 @@ const CASES: { name: string; arch: ArchName; config?: Partial<ArchConfig> }[] = 
   },
   { name: 'vae', arch: 'vae', config: { klWeight: 0.01 } },
   { name: 'stacked', arch: 'stacked' },
+  { name: 'dense, unit-length codes', arch: 'dense', config: { codeNorm: 'l2' } },
+  { name: 'conv, unit-length codes', arch: 'conv', config: { codeNorm: 'l2' } },
   {
     name: 'dense + vicreg',
     arch: 'dense',
@@ -157,6 +159,19 @@ describe('architectures', () => {
       });
     });
   }
+
+  it('gives unit-length codes with codeNorm l2', () => {
+    const model = buildAutoencoder(defaultArchConfig('dense', { ...TINY, codeNorm: 'l2' }));
+    try {
+      const norms = tf.tidy(() => {
+        const code = model.encoder.predict(tf.tensor2d(blobs(3), [3, AREA])) as tf.Tensor;
+        return Array.from(tf.norm(code, 'euclidean', 1).dataSync());
+      });
+      for (const n of norms) assert.ok(Math.abs(n - 1) < 1e-5, `norm ${n}`);
+    } finally {
+      model.dispose();
+    }
+  });
 
   it('refuses a conv model whose side does not halve once per block', () => {
     assert.throws(

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { corruptBatch, shiftImage } from '../../src/model/noise.js';
+import { corruptBatch, eraseSquare, shiftImage, zoomImage } from '../../src/model/noise.js';
 import { createRng } from '../../src/util/rng.js';
 
 const side = 4;
@@ -44,5 +44,33 @@ describe('input corruption', () => {
     const a = corruptBatch(img, side, { type: 'shift', level: 2 }, createRng(9));
     const b = corruptBatch(img, side, { type: 'shift', level: 2 }, createRng(9));
     assert.deepEqual(a, b);
+  });
+
+  it('zooms about the centre: scale 1 keeps the image, scale 2 spreads the centre pixel', () => {
+    const same = new Float32Array(16);
+    zoomImage(img, same, side, 1);
+    assert.deepEqual(same, img);
+    const dot = new Float32Array(9);
+    dot[4] = 1;
+    const out = new Float32Array(9);
+    zoomImage(dot, out, 3, 2);
+    // (x - 1) / 2 + 1 samples half-way to the neighbours: 0.5 at the edges' middles, 0.25 at the corners
+    assert.deepEqual(Array.from(out), [0.25, 0.5, 0.25, 0.5, 1, 0.5, 0.25, 0.5, 0.25]);
+  });
+
+  it('erases a square and clips it at the border', () => {
+    const out = img.slice();
+    eraseSquare(out, side, 2, 3, 3);
+    assert.deepEqual(Array.from(out.subarray(12)), [img[12], img[13], 0, 0]);
+    assert.deepEqual(Array.from(out.subarray(0, 12)), Array.from(img.subarray(0, 12)));
+  });
+
+  it('erases at most a level x side square per image', () => {
+    const ones = new Float32Array(100 * 64).fill(1);
+    const out = corruptBatch(ones, 8, { type: 'erase', level: 0.5 }, createRng(4));
+    for (let i = 0; i < 100; i++) {
+      const zeros = out.subarray(i * 64, (i + 1) * 64).filter((v) => v === 0).length;
+      assert.ok(zeros <= 16, `image ${i} lost ${zeros} pixels`);
+    }
   });
 });

@@ -1,18 +1,26 @@
 /** `aesearch serve`: the search API and the web page on a built index. */
 import type { Command } from 'commander';
 import { Option } from 'commander';
+import { type Config, loadConfig } from '../../config.js';
+import { type BackendInfo, initBackend } from '../../model/backend.js';
 import { SearchService } from '../../search/search-service.js';
+import { isQuietWorker, isWorker, leaveCluster, runPrimary, workerCount } from '../cluster.js';
 import { prepare } from '../context.js';
-import { type CommonFlags, commonOptions, intIn } from '../options.js';
+import { type CommonFlags, commonOptions, configOverrides, intIn } from '../options.js';
 import { serveUntilSignal } from '../server.js';
 
 /** Flags of the commands that serve. */
 export interface ServerFlags extends CommonFlags {
   port?: number;
   host?: string;
+  workers?: number | 'auto';
 }
 
-/** --port and --host (defaults from the config: 3000 and 127.0.0.1). */
+function workersArg(value: string): number | 'auto' {
+  return value === 'auto' ? value : intIn(1, 64)(value);
+}
+
+/** --port, --host and --workers (defaults from the config: 3000, 127.0.0.1 and 1). */
 export function serverOptions(): Option[] {
   return [
     new Option(
@@ -20,12 +28,39 @@ export function serverOptions(): Option[] {
       'port to listen on, 0 for any free one (default 3000, env AESEARCH_PORT)',
     ).argParser(intIn(0, 65_535)),
     new Option('--host <address>', 'address to listen on (default 127.0.0.1, env AESEARCH_HOST)'),
+    new Option(
+      '--workers <n>',
+      'server processes, or auto for one per core; each loads the index (default 1, env AESEARCH_WORKERS)',
+    ).argParser(workersArg),
   ];
 }
 
 /** Config overrides from the server flags. */
 export function serverOverrides(flags: ServerFlags): Record<string, unknown> {
-  return { port: flags.port, host: flags.host };
+  return { port: flags.port, host: flags.host, workers: flags.workers };
+}
+
+/**
+ * Runs a serving command: `run` with the config and backend in this process, or, when several workers
+ * are configured, the cluster primary, whose workers re-run the command. The first worker prints the
+ * backend line as a single process would; the others set up quietly.
+ */
+export async function runServing(
+  flags: ServerFlags,
+  run: (config: Config, backend: BackendInfo) => Promise<void>,
+): Promise<void> {
+  const config = loadConfig({ ...configOverrides(flags), ...serverOverrides(flags) });
+  const count = workerCount(config);
+  if (!isWorker() && count > 1) return runPrimary(count);
+  try {
+    if (isQuietWorker()) return await run(config, await initBackend(config.backend));
+    const prepared = await prepare(flags, serverOverrides(flags));
+    return await run(prepared.config, prepared.backend);
+  } catch (err) {
+    // A worker that fails must still end: its channel to the primary would keep it alive.
+    leaveCluster();
+    throw err;
+  }
 }
 
 /** Adds the serve command to `program`. */
@@ -34,9 +69,9 @@ export function registerServe(program: Command): void {
     .command('serve')
     .description('serve the search API and the web page on the built index until Ctrl-C');
   for (const o of [...serverOptions(), ...commonOptions()]) cmd.addOption(o);
-  cmd.action(async (flags: ServerFlags) => {
-    const { config, backend } = await prepare(flags, serverOverrides(flags));
-    const service = await SearchService.open(config);
-    await serveUntilSignal(service, config, backend);
-  });
+  cmd.action((flags: ServerFlags) =>
+    runServing(flags, async (config, backend) => {
+      await serveUntilSignal(await SearchService.open(config), config, backend);
+    }),
+  );
 }

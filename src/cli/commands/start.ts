@@ -10,9 +10,10 @@ import type { Config } from '../../config.js';
 import type { Dataset } from '../../dataset/types.js';
 import { isAesearchError } from '../../errors.js';
 import type { BackendInfo } from '../../model/backend.js';
-import { MODEL_MANIFEST } from '../../model/store.js';
+import { loadModel } from '../../model/store.js';
 import { SearchService } from '../../search/search-service.js';
-import { log, openDataset, prepare } from '../context.js';
+import { isQuietWorker } from '../cluster.js';
+import { log, openDataset } from '../context.js';
 import { commonOptions } from '../options.js';
 import {
   DEFAULT_INDEX_SETTINGS,
@@ -21,20 +22,38 @@ import {
   trainWithProgress,
 } from '../pipeline.js';
 import { serveUntilSignal } from '../server.js';
-import { type ServerFlags, serverOptions, serverOverrides } from './serve.js';
+import { runServing, type ServerFlags, serverOptions } from './serve.js';
 
 async function buildIndexWithDefaults(config: Config, backend: BackendInfo, dataset: Dataset): Promise<void> {
   log(`indexing ${dataset.database.count} images into ${config.indexDir}`);
   await indexWithProgress(config, backend, async () => dataset, DEFAULT_INDEX_SETTINGS);
 }
 
-/** Trains and indexes what the index folder lacks; returns the dataset when it had to load it. */
+/** Why the index folder's model cannot be used ('missing', or the error's first clause), or undefined. */
+async function modelProblem(config: Config): Promise<string | undefined> {
+  try {
+    const model = await loadModel(config.indexDir);
+    model.encoder.dispose();
+    model.decoder.dispose();
+    return undefined;
+  } catch (err) {
+    if (isAesearchError(err, 'NO_MODEL')) return 'missing';
+    if (isAesearchError(err, 'MODEL_CORRUPT')) return err.message.split(';')[0];
+    throw err;
+  }
+}
+
+/** Trains and indexes what the index folder lacks (or has damaged); returns the dataset when it loaded it. */
 async function ensureIndex(config: Config, backend: BackendInfo): Promise<Dataset | undefined> {
-  const hasModel = existsSync(join(config.indexDir, MODEL_MANIFEST));
-  if (hasModel && existsSync(join(config.indexDir, INDEX_MANIFEST))) return undefined;
+  const problem = await modelProblem(config);
+  if (!problem && existsSync(join(config.indexDir, INDEX_MANIFEST))) return undefined;
   const dataset = await openDataset(config);
-  if (!hasModel) {
-    log(`no model in ${config.indexDir}: training one with the default settings`);
+  if (problem) {
+    log(
+      problem === 'missing'
+        ? `no model in ${config.indexDir}: training one with the default settings`
+        : `${problem}: training a new one with the default settings`,
+    );
     await trainWithProgress(config, backend, dataset, DEFAULT_TRAIN_SETTINGS);
   }
   await buildIndexWithDefaults(config, backend, dataset);
@@ -62,10 +81,12 @@ export function registerStart(program: Command): void {
       'train and index with the default settings when the index folder has no model or no index, then serve',
     );
   for (const o of [...serverOptions(), ...commonOptions()]) cmd.addOption(o);
-  cmd.action(async (flags: ServerFlags) => {
-    const { config, backend } = await prepare(flags, serverOverrides(flags));
-    const dataset = await ensureIndex(config, backend);
-    const service = await openService(config, backend, dataset);
-    await serveUntilSignal(service, config, backend);
-  });
+  cmd.action((flags: ServerFlags) =>
+    runServing(flags, async (config, backend) => {
+      // With several workers, the first trains and indexes what is missing before the others start.
+      if (isQuietWorker()) return serveUntilSignal(await SearchService.open(config), config, backend);
+      const dataset = await ensureIndex(config, backend);
+      await serveUntilSignal(await openService(config, backend, dataset), config, backend);
+    }),
+  );
 }

@@ -2,6 +2,7 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import {
   ARCH_NAMES,
+  CODE_NORMS,
   INVARIANCE_KINDS,
   NOISE_TYPES,
   type NoiseType,
@@ -56,6 +57,10 @@ function architectureOptions(): Option[] {
       'linear',
       'relu',
     ]),
+    new Option(
+      '--code-norm <n>',
+      'unit-length codes, so L2 search ranks as cosine: l2 (trained with it), cosine (centred after training), whiten (centred, whitened, after training); default none',
+    ).choices(CODE_NORMS),
     new Option('--filters <counts>', 'conv: filters per conv + max-pool block (default 16,32)').argParser(
       intList(1, 1024),
     ),

@@ -1,26 +1,35 @@
-/** GET /api/stats (dataset, model, index and backend) and GET /api/health. */
+/** GET /api/stats (dataset, model, index and backend) and GET /api/health (liveness and the served index). */
 import { Router } from 'express';
 import { describeCollection } from '../../search/catalog.js';
+import { memoryFigures } from '../../search/memory.js';
 import type { ServiceProvider } from '../provider.js';
+import { serviceFor } from '../request-scope.js';
+import type { WorkQueue } from '../work-queue.js';
 import { availableSpaces } from './search.js';
 
 /** The stats and health routes. */
-export function infoRoutes(provider: ServiceProvider): Router {
+export function infoRoutes(provider: ServiceProvider, queue: WorkQueue): Router {
   const router = Router();
   const started = Date.now();
   router.get('/api/stats', (_req, res) => {
-    const service = provider.current();
+    const service = serviceFor(res, provider);
     res.json({
       ...describeCollection(service.state),
       spaces: availableSpaces(service),
       backend: { name: provider.backend.name, description: provider.backend.description },
+      served: provider.status(),
     });
   });
   router.get('/api/health', (_req, res) => {
+    const { index, loadedAt, lastReload } = provider.status();
     res.json({
       status: 'ok',
-      items: provider.current().count,
+      items: serviceFor(res, provider).count,
       uptimeSeconds: Math.round((Date.now() - started) / 1000),
+      index: { ...index, loadedAt },
+      lastReload,
+      queue: { inFlight: queue.inFlight, limit: queue.limit },
+      memory: memoryFigures(),
     });
   });
   return router;

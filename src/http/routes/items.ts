@@ -5,6 +5,7 @@ import type { SearchService } from '../../search/search-service.js';
 import { LruCache } from '../image-cache.js';
 import { imageSize, itemId, listOptions } from '../params.js';
 import type { ServiceProvider } from '../provider.js';
+import { serviceFor } from '../request-scope.js';
 import { itemImageUrl } from '../shape.js';
 
 /** How long browsers may keep an item image, in seconds. */
@@ -16,7 +17,7 @@ function itemJson(service: SearchService, id: number) {
 
 function list(provider: ServiceProvider) {
   return (req: Request, res: Response): void => {
-    const service = provider.current();
+    const service = serviceFor(res, provider);
     const options = listOptions(req.query, service);
     const page = listItems(service.state, options);
     res.json({
@@ -31,7 +32,7 @@ function list(provider: ServiceProvider) {
 
 function image(provider: ServiceProvider, cache: LruCache<Buffer>) {
   return async (req: Request, res: Response): Promise<void> => {
-    const service = provider.current();
+    const service = serviceFor(res, provider);
     const id = itemId(req.params, service);
     const size = imageSize(req.query);
     service.item(id);
@@ -48,7 +49,7 @@ export function itemRoutes(provider: ServiceProvider, cacheEntries = 2000): Rout
   const cache = new LruCache<Buffer>(cacheEntries);
   router.get('/api/items', list(provider));
   router.get('/api/items/:id', (req, res) => {
-    const service = provider.current();
+    const service = serviceFor(res, provider);
     res.json(itemJson(service, itemId(req.params, service)));
   });
   router.get('/api/items/:id/image', image(provider, cache));

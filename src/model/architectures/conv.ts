@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { createError } from '../../errors.js';
+import { codeNormLayers } from './dense.js';
 import { applyAll, denseLayer, runAll, trainableVariables } from './layers.js';
 import { trainingLoss } from './losses.js';
 import type { ArchConfig, Autoencoder } from './types.js';
@@ -57,6 +58,7 @@ function convLayers(config: ArchConfig): ConvLayers {
       tf.layers.flatten({ name: 'flatten' }),
       ...config.hidden.map((units, i) => dense(units, i, 'enc', 0)),
       denseLayer(config.codeSize, config.codeActivation, seed + 100, 'code'),
+      ...codeNormLayers(config),
     ],
     fromCode: [
       ...[...config.hidden].reverse().map((units, i) => dense(units, i, 'dec', 200)),

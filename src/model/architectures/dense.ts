@@ -1,5 +1,6 @@
 /** The seed's classic dense autoencoder, 784-256-64-code-64-256-784, and its denoising variant. */
 import * as tf from '@tensorflow/tfjs';
+import { L2Normalize } from './l2-normalize.js';
 import { applyAll, denseLayer, trainableVariables } from './layers.js';
 import { trainingLoss } from './losses.js';
 import type { ArchConfig, Autoencoder } from './types.js';
@@ -8,8 +9,15 @@ import type { ArchConfig, Autoencoder } from './types.js';
 export interface DenseLayers {
   /** Input -> hidden[0] -> ... -> code. */
   readonly encoder: tf.layers.Layer[];
+  /** The code normalisation after the code layer, if any. */
+  readonly norm: tf.layers.Layer[];
   /** Code -> ... -> hidden[0] -> reconstruction (sigmoid). */
   readonly decoder: tf.layers.Layer[];
+}
+
+/** The layers that end the encoder for `config.codeNorm` (none, or one L2Normalize). */
+export function codeNormLayers(config: ArchConfig): tf.layers.Layer[] {
+  return config.codeNorm === 'l2' ? [new L2Normalize({ name: 'code_l2' })] : [];
 }
 
 /** Creates the layers of the dense stack described by `config`. */
@@ -20,7 +28,7 @@ export function denseLayers(config: ArchConfig): DenseLayers {
     .reverse()
     .map((units, i) => denseLayer(units, 'relu', config.seed + 200 + i, `dec_${i}`));
   decoder.push(denseLayer(config.side * config.side, 'sigmoid', config.seed + 300, 'reconstruction'));
-  return { encoder, decoder };
+  return { encoder, decoder, norm: codeNormLayers(config) };
 }
 
 /** Wires dense layers into the encoder and decoder models. */
@@ -29,7 +37,11 @@ export function denseModels(
   layers: DenseLayers,
 ): { encoder: tf.LayersModel; decoder: tf.LayersModel } {
   const input = tf.input({ shape: [config.side * config.side], name: 'image' });
-  const encoder = tf.model({ inputs: input, outputs: applyAll(layers.encoder, input), name: 'encoder' });
+  const encoder = tf.model({
+    inputs: input,
+    outputs: applyAll([...layers.encoder, ...layers.norm], input),
+    name: 'encoder',
+  });
   const codeIn = tf.input({ shape: [config.codeSize], name: 'code_in' });
   const decoder = tf.model({ inputs: codeIn, outputs: applyAll(layers.decoder, codeIn), name: 'decoder' });
   return { encoder, decoder };

@@ -24,6 +24,7 @@ export function defaultArchConfig(arch: ArchName, overrides: Partial<ArchConfig>
     // the conv blocks already shrink the image; a dense layer between them and the code only slows it down
     hidden: arch === 'conv' ? [] : [256, 64],
     codeActivation: 'linear',
+    codeNorm: 'none',
     noise: arch === 'denoising' ? [{ type: 'gaussian', level: 0.3 }] : [],
     seed: 1,
     conv: { filters: [16, 32], kernelSize: 3, unpool: 'transpose' },

@@ -5,11 +5,19 @@ import type * as tf from '@tensorflow/tfjs';
 export const ARCH_NAMES = ['dense', 'denoising', 'conv', 'vae', 'stacked'] as const;
 export type ArchName = (typeof ARCH_NAMES)[number];
 
+/** Normalisation at the end of the encoder. */
+export const CODE_NORMS = ['none', 'l2', 'cosine', 'whiten'] as const;
+export type CodeNorm = (typeof CODE_NORMS)[number];
+
 /** Input corruption for denoising training. */
-export const NOISE_TYPES = ['gaussian', 'masking', 'salt-pepper', 'shift'] as const;
+export const NOISE_TYPES = ['gaussian', 'masking', 'salt-pepper', 'shift', 'zoom', 'erase'] as const;
 export type NoiseType = (typeof NOISE_TYPES)[number];
 
-/** Noise applied to training inputs; `level` is sigma (gaussian), a fraction (masking, salt-pepper) or pixels (shift). */
+/**
+ * Noise applied to training inputs; `level` is sigma (gaussian), a fraction of pixels (masking,
+ * salt-pepper), pixels (shift), the largest relative change of scale (zoom), or the largest side of the
+ * erased square as a fraction of the image side (erase).
+ */
 export interface NoiseConfig {
   readonly type: NoiseType;
   readonly level: number;
@@ -61,6 +69,13 @@ export interface ArchConfig {
   readonly hidden: readonly number[];
   /** `linear` codes search better than the seed's `relu` ones (see README). */
   readonly codeActivation: 'linear' | 'relu';
+  /**
+   * `l2` ends the encoder with a unit-length normalisation that training sees (the decoder learns from
+   * unit codes); `cosine` adds centring on the mean database code and unit length after training, and
+   * `whiten` centring, shrunk whitening and unit length (see code-norm.ts). Either way L2 search over
+   * the saved encoder's codes ranks as cosine search.
+   */
+  readonly codeNorm: CodeNorm;
   /** Training-time input corruptions, applied in order; empty for a plain autoencoder. */
   readonly noise: readonly NoiseConfig[];
   /** Seed of the weight initialisers (and the VAE's sampling). */

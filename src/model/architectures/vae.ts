@@ -4,6 +4,7 @@
  * the mean, which is the code search uses.
  */
 import * as tf from '@tensorflow/tfjs';
+import { createError } from '../../errors.js';
 import { denseLayers, denseModels } from './dense.js';
 import { applyAll, denseLayer, trainableVariables } from './layers.js';
 import { trainingLoss } from './losses.js';
@@ -16,6 +17,13 @@ export function gaussianKl(mu: tf.Tensor2D, logVar: tf.Tensor2D): tf.Scalar {
 
 /** Builds the VAE; `config.klWeight` weighs the KL (per image, divided by the pixel count) against the per-pixel MSE. */
 export function buildVae(config: ArchConfig): Autoencoder {
+  if (config.codeNorm === 'l2')
+    throw createError(
+      'BAD_OPTION',
+      '--code-norm',
+      'none, cosine or whiten for a vae (its code is a Gaussian mean)',
+      'l2',
+    );
   const layers = denseLayers(config);
   const { encoder, decoder } = denseModels(config, layers);
   const input = tf.input({ shape: [config.side * config.side], name: 'image' });

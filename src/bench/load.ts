@@ -1,0 +1,149 @@
+#!/usr/bin/env node
+/**
+ * `npm run load`: drives the real server with autocannon (PNG uploads, then similar-item queries, 50
+ * connections, 60 s each by default) and prints requests/s, p50/p99 latency, errors, server CPU per request
+ * and the server's memory along the way. `npm run fuzz` (`--fuzz 10000`) sends fuzzed uploads instead.
+ * The server is started here (`aesearch start --workers auto` on the configured index) unless --url
+ * names one.
+ */
+import { spawn } from 'node:child_process';
+import { availableParallelism, cpus, loadavg } from 'node:os';
+import { Command, Option } from 'commander';
+import { encodeJpeg224 } from '../image/perturb.js';
+import { decodeToGray } from '../image/preprocess.js';
+import { runFuzz } from './fuzz.js';
+import { type PhaseFigures, readHealth, runPhase, uploadPool } from './load-run.js';
+import { CLI_PATH, type ServerChild, startServerChild } from './serve-child.js';
+
+interface LoadFlags {
+  url?: string;
+  duration: number;
+  connections: number;
+  indexDir?: string;
+  workers: string;
+  rebuild?: boolean;
+  fuzz?: number;
+  profile?: string;
+}
+
+const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MB`;
+
+function log(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+function phaseLine(p: PhaseFigures): string {
+  const cpu = p.cpuMsPerRequest === null ? '' : `, server CPU ${p.cpuMsPerRequest.toFixed(2)} ms/request`;
+  return (
+    `${p.name}: ${p.requestsPerSecond.toFixed(0)} requests/s, p50 ${p.p50Ms} ms, p99 ${p.p99Ms} ms, ` +
+    `${p.requests} requests, ${p.errors} errors (statuses ${JSON.stringify(p.statuses)})${cpu}`
+  );
+}
+
+/** The server's RSS: every process of a started server, or what /api/health reports for a URL. */
+async function serverRss(url: string, server: ServerChild | undefined): Promise<number> {
+  return server?.figures()?.rssBytes ?? (await readHealth(url)).memory.rssBytes;
+}
+
+/** Runs `aesearch index` on the same folder a quarter into the upload phase. */
+async function rebuildDuringLoad(flags: LoadFlags, seconds: number): Promise<void> {
+  await new Promise((r) => setTimeout(r, (seconds * 1000) / 4));
+  const args = [CLI_PATH, 'index', ...(flags.indexDir ? ['--index-dir', flags.indexDir] : [])];
+  log('rebuilding the index (aesearch index) during the upload phase');
+  const code = await new Promise<number | null>((resolve) => {
+    spawn(process.execPath, args, { stdio: 'ignore' }).on('exit', resolve);
+  });
+  log(`aesearch index exited with ${code}`);
+}
+
+async function runLoad(url: string, flags: LoadFlags, server: ServerChild | undefined): Promise<number> {
+  const health = await readHealth(url);
+  const bodies = await uploadPool(url, health.items);
+  const options = { connections: flags.connections, seconds: flags.duration, items: health.items, bodies };
+  const cpu = () => server?.figures()?.cpuSeconds ?? null;
+  const rss = [await serverRss(url, server)];
+  await runPhase(url, 'upload', { ...options, seconds: Math.min(5, flags.duration) });
+  rss.push(await serverRss(url, server));
+  const rebuild = flags.rebuild && server ? rebuildDuringLoad(flags, flags.duration) : undefined;
+  const upload = await runPhase(url, 'upload', options, cpu);
+  await rebuild;
+  rss.push(await serverRss(url, server));
+  const similar = await runPhase(url, 'similar', options, cpu);
+  rss.push(await serverRss(url, server));
+  const after = await readHealth(url);
+  const scope = server ? 'all server processes' : 'the process that answered /api/health';
+  process.stdout.write(`${phaseLine(upload)}\n${phaseLine(similar)}\n`);
+  process.stdout.write(
+    `server RSS (${scope}): ${rss.map(mb).join(' -> ')} (started, after a 5 s warm-up, after uploads, at the end)\n`,
+  );
+  if (flags.rebuild) process.stdout.write(`index served: ${health.index.id} -> ${after.index.id}\n`);
+  return upload.errors + similar.errors;
+}
+
+async function runFuzzLoad(url: string, count: number, server: ServerChild | undefined): Promise<number> {
+  const before = await readHealth(url);
+  const pngs = await uploadPool(url, before.items, 8);
+  const seeds = pngs.map((body) => body.subarray(body.indexOf('\r\n\r\n') + 4, body.lastIndexOf('\r\n--')));
+  const jpeg = await encodeJpeg224(await decodeToGray(seeds[0] ?? Buffer.alloc(0)), 28);
+  const rssBefore = await serverRss(url, server);
+  const report = await runFuzz(url, [...seeds, jpeg], {
+    count,
+    concurrency: 8,
+    seed: Date.now() % 100_000,
+    onProgress: (done) => {
+      if (done % 1000 === 0) log(`${done} fuzzed uploads sent`);
+    },
+  });
+  const after = await readHealth(url);
+  process.stdout.write(`${report.sent} fuzzed uploads: statuses ${JSON.stringify(report.statuses)}\n`);
+  for (const f of report.failures.slice(0, 20))
+    process.stdout.write(`FAILED ${f.kind}: ${f.status} ${f.body}\n`);
+  process.stdout.write(
+    `server RSS ${mb(rssBefore)} -> ${mb(await serverRss(url, server))}; tensors (one process) ${before.memory.tensors} -> ${after.memory.tensors}\n`,
+  );
+  return report.failures.length + (after.memory.tensors === before.memory.tensors ? 0 : 1);
+}
+
+async function main(flags: LoadFlags): Promise<number> {
+  const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  log(
+    `machine: ${cpus().length} x ${cpu}, Node ${process.version}, load average ${loadavg()[0]?.toFixed(1)}`,
+  );
+  let server: ServerChild | undefined;
+  if (!flags.url) {
+    const args = ['--workers', flags.workers, ...(flags.indexDir ? ['--index-dir', flags.indexDir] : [])];
+    const nodeArgs = flags.profile ? ['--cpu-prof', `--cpu-prof-dir=${flags.profile}`] : [];
+    log(`starting: aesearch start --port 0 ${args.join(' ')}`);
+    const workers = flags.workers === 'auto' ? availableParallelism() : Number(flags.workers);
+    server = await startServerChild(args, workers, nodeArgs);
+  }
+  const url = flags.url ?? server?.url ?? '';
+  try {
+    const failures = flags.fuzz
+      ? await runFuzzLoad(url, flags.fuzz, server)
+      : await runLoad(url, flags, server);
+    if (server && (await Promise.race([server.exited, Promise.resolve('alive')])) !== 'alive')
+      throw new Error('the server died during the run');
+    log(`load average at the end ${loadavg()[0]?.toFixed(1)} (other processes share these cores)`);
+    return failures === 0 ? 0 : 1;
+  } finally {
+    const code = await server?.stop();
+    if (server && code !== 0) log(`the server exited with ${code}`);
+  }
+}
+
+const program = new Command()
+  .name('load')
+  .description('load or fuzz the aesearch server')
+  .option('--url <url>', 'an already running server (default: start one with aesearch start)')
+  .option('--duration <s>', 'seconds per phase', (v) => Number(v), 60)
+  .option('--connections <n>', 'concurrent connections', (v) => Number(v), 50)
+  .option('--index-dir <dir>', 'index folder of the started server')
+  .option('--workers <n>', 'server processes of the started server (auto: one per core)', 'auto')
+  .option('--rebuild', 'run aesearch index a quarter into the upload phase')
+  .addOption(new Option('--fuzz <n>', 'send n fuzzed uploads instead of the load').argParser(Number))
+  .option('--profile <dir>', "write the server's CPU profiles (node --cpu-prof) into this folder");
+program.parse();
+const flags = program.opts<LoadFlags>();
+const url = flags.url && !flags.url.endsWith('/') ? `${flags.url}/` : flags.url;
+process.exitCode = await main({ ...flags, ...(url ? { url } : {}) });

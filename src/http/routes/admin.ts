@@ -1,0 +1,40 @@
+/**
+ * POST /api/admin/reload: loads the index on disk and swaps to it, for whoever holds the admin token
+ * (`Authorization: Bearer <token>`). Without a configured token the route answers ADMIN_DISABLED.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { type Request, Router } from 'express';
+import { createError } from '../../errors.js';
+import { describeIndex } from '../../search/index-reloader.js';
+import { methodNotAllowed } from '../error-handler.js';
+import type { ServiceProvider } from '../provider.js';
+
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
+}
+
+/** Throws ADMIN_DISABLED or UNAUTHORIZED unless `req` carries `token`; compares in constant time. */
+function checkToken(req: Request, token: string): void {
+  if (token === '') throw createError('ADMIN_DISABLED');
+  const header = req.headers.authorization;
+  const given = /^Bearer (.+)$/i.exec(header ?? '')?.[1];
+  if (given === undefined)
+    throw createError('UNAUTHORIZED', header === undefined ? 'no Authorization header' : 'another scheme');
+  if (!timingSafeEqual(digest(given), digest(token))) throw createError('UNAUTHORIZED', 'a wrong token');
+}
+
+/** The admin routes; `token` is the configured admin token ('' disables them). */
+export function adminRoutes(provider: ServiceProvider, token: string): Router {
+  const router = Router();
+  router.post('/api/admin/reload', async (req, res) => {
+    checkToken(req, token);
+    if (!provider.reload) throw createError('ADMIN_DISABLED');
+    const status = await provider.reload('POST /api/admin/reload');
+    const last = status.lastReload;
+    if (last && !last.ok)
+      throw createError('RELOAD_FAILED', last.error ?? 'unknown', describeIndex(status.index));
+    res.json({ reloaded: true, ...status });
+  });
+  router.all('/api/admin/reload', methodNotAllowed('POST'));
+  return router;
+}

@@ -1,0 +1,184 @@
+/**
+ * Search normalisation fixed after training (`codeNorm` `cosine` or `whiten`). The saved encoder maps
+ * each code c to unit length after an affine map: cosine uses (c - mean); whiten uses (c - mean) S^-1/2,
+ * with S the code covariance shrunk towards a multiple of the identity. L2 search over the saved codes
+ * then ranks as (whitened) cosine search. The saved decoder first maps a unit code back through the
+ * mean norm and the inverse map. Measured on conv codes in the README ("What we tried").
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { ImageSet } from '../dataset/types.js';
+import { embedImages } from '../encoder.js';
+import type { CodeNorm } from './architectures/index.js';
+import { L2Normalize } from './architectures/l2-normalize.js';
+import { applyAll } from './architectures/layers.js';
+import { gatherBatch } from './batches.js';
+import { matrixFunction, symmetricEigen } from './symmetric-eigen.js';
+
+/** Images used to estimate the mean and covariance: plenty for 64 dims, and fast. */
+const SAMPLE_IMAGES = 10_000;
+
+/** Weight of the identity in the shrunk covariance: measured best among 0.03-0.35 (README). */
+export const WHITEN_SHRINK = 0.1;
+
+/** The affine map before unit length, as row-major d x d kernels (y = (c - mean) kernel). */
+export interface CodeTransform {
+  readonly mean: Float64Array;
+  readonly kernel: Float64Array;
+  readonly inverse: Float64Array;
+  /** Mean norm of the mapped sample codes (what a unit code is scaled back to before decoding). */
+  readonly norm: number;
+}
+
+function meanAndCovariance(
+  codes: Float32Array,
+  n: number,
+  dims: number,
+): { mean: Float64Array; cov: Float64Array } {
+  const mean = new Float64Array(dims);
+  for (let i = 0; i < n * dims; i++) mean[i % dims] = (mean[i % dims] ?? 0) + (codes[i] ?? 0) / n;
+  const cov = new Float64Array(dims * dims);
+  for (let r = 0; r < n; r++) {
+    for (let i = 0; i < dims; i++) {
+      const a = (codes[r * dims + i] ?? 0) - (mean[i] ?? 0);
+      for (let j = i; j < dims; j++)
+        cov[i * dims + j] =
+          (cov[i * dims + j] ?? 0) + (a * ((codes[r * dims + j] ?? 0) - (mean[j] ?? 0))) / n;
+    }
+  }
+  for (let i = 0; i < dims; i++) for (let j = 0; j < i; j++) cov[i * dims + j] = cov[j * dims + i] ?? 0;
+  return { mean, cov };
+}
+
+function meanMappedNorm(codes: Float32Array, n: number, mean: Float64Array, kernel: Float64Array): number {
+  const dims = mean.length;
+  let total = 0;
+  for (let r = 0; r < n; r++) {
+    let s = 0;
+    for (let j = 0; j < dims; j++) {
+      let y = 0;
+      for (let i = 0; i < dims; i++)
+        y += ((codes[r * dims + i] ?? 0) - (mean[i] ?? 0)) * (kernel[i * dims + j] ?? 0);
+      s += y * y;
+    }
+    total += Math.sqrt(s);
+  }
+  return total / n;
+}
+
+/** The transform for `mode` estimated from `codes` (n x dims); `shrink` only matters for `whiten`. */
+export function codeTransform(
+  codes: Float32Array,
+  n: number,
+  mode: 'cosine' | 'whiten',
+  shrink = WHITEN_SHRINK,
+): CodeTransform {
+  const dims = codes.length / n;
+  const { mean, cov } = meanAndCovariance(codes, n, dims);
+  let kernel: Float64Array = new Float64Array(dims * dims);
+  let inverse: Float64Array = new Float64Array(dims * dims);
+  if (mode === 'cosine') {
+    for (let i = 0; i < dims; i++) kernel[i * dims + i] = inverse[i * dims + i] = 1;
+  } else {
+    let trace = 0;
+    for (let i = 0; i < dims; i++) trace += cov[i * dims + i] ?? 0;
+    const shrunk = cov.map((v, i) => (1 - shrink) * v + (i % (dims + 1) === 0 ? (shrink * trace) / dims : 0));
+    const eigen = symmetricEigen(shrunk, dims);
+    const floor = Math.max(1e-12, (1e-9 * trace) / dims);
+    kernel = matrixFunction(eigen, (v) => 1 / Math.sqrt(Math.max(v, floor)));
+    inverse = matrixFunction(eigen, (v) => Math.sqrt(Math.max(v, floor)));
+  }
+  return { mean, kernel, inverse, norm: meanMappedNorm(codes, n, mean, kernel) };
+}
+
+/** A frozen dense layer computing x kernel + bias, built on `input`. */
+function affine(input: tf.SymbolicTensor, kernel: Float64Array, bias: Float64Array, name: string) {
+  const dims = bias.length;
+  const layer = tf.layers.dense({ units: dims, trainable: false, name });
+  const output = layer.apply(input) as tf.SymbolicTensor;
+  // setWeights copies into the layer's variables; tidy frees the sources
+  tf.tidy(() =>
+    layer.setWeights([
+      tf.tensor2d(Float32Array.from(kernel), [dims, dims]),
+      tf.tensor1d(Float32Array.from(bias)),
+    ]),
+  );
+  return { layer, output };
+}
+
+function timesKernel(v: Float64Array, kernel: Float64Array): Float64Array {
+  const dims = v.length;
+  return Float64Array.from({ length: dims }, (_, j) =>
+    v.reduce((s, x, i) => s + x * (kernel[i * dims + j] ?? 0), 0),
+  );
+}
+
+/** The wrapped models; `dispose` frees what the wrapping added (not the shared trained layers). */
+export interface NormalisedModels {
+  readonly encoder: tf.LayersModel;
+  readonly decoder: tf.LayersModel;
+  readonly transform: CodeTransform;
+  dispose(): void;
+}
+
+/**
+ * Wraps a trained encoder and decoder with the search normalisation `mode`, estimated on the first
+ * images of `set` (the database split). The returned models share the originals' layers.
+ */
+export async function withSearchNorm(
+  encoder: tf.LayersModel,
+  decoder: tf.LayersModel,
+  set: ImageSet,
+  mode: Extract<CodeNorm, 'cosine' | 'whiten'>,
+): Promise<NormalisedModels> {
+  const n = Math.min(SAMPLE_IMAGES, set.count);
+  const area = set.pixels.length / Math.max(set.count, 1);
+  const codes = await embedImages(
+    encoder,
+    gatherBatch(
+      set,
+      Array.from({ length: n }, (_, i) => i),
+      area,
+    ),
+    n,
+  );
+  const t = codeTransform(codes, n, mode);
+  const dims = t.mean.length;
+  const centre = affine(
+    encoder.outputs[0] as tf.SymbolicTensor,
+    t.kernel,
+    timesKernel(t.mean, t.kernel).map((v) => -v),
+    'code_map',
+  );
+  const unit = new L2Normalize({ name: 'code_unit' });
+  const normalised = tf.model({
+    inputs: encoder.inputs,
+    outputs: unit.apply(centre.output) as tf.SymbolicTensor,
+    name: 'encoder',
+  });
+  const codeIn = tf.input({ shape: [dims], name: 'unit_code' });
+  const back = affine(
+    codeIn,
+    t.inverse.map((v) => v * t.norm),
+    t.mean,
+    'code_unmap',
+  );
+  // our decoders are chains: re-applying their layers shares them without nesting the model
+  const rebuilt = tf.model({
+    inputs: codeIn,
+    outputs: applyAll(decoder.layers.slice(1), back.output),
+    name: 'decoder',
+  });
+  return {
+    encoder: normalised,
+    decoder: rebuilt,
+    transform: t,
+    // tfjs counts a layer once per model built on a new application of it: the decoder wrapper's
+    // dispose frees what it added and gives the decoder's layers back; the encoder wrapper extends
+    // the encoder's own graph, so only its two new layers are freed
+    dispose: () => {
+      centre.layer.dispose();
+      unit.dispose();
+      rebuilt.dispose();
+    },
+  };
+}

@@ -1,0 +1,151 @@
+/**
+ * SIGKILL at any point: `aesearch index` killed at several moments of its write (new ann folder made,
+ * temp files being written, files renamed, manifest temp written) and `aesearch train` killed while it
+ * writes checkpoints leave an index, model and checkpoint that load, and the search finds an item as its
+ * own top hit. A later complete build removes what the killed ones left behind.
+ */
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { cp, readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { PACKAGE_ROOT } from '../../src/config.js';
+import { readCheckpointState } from '../../src/model/checkpoint.js';
+import { SearchService } from '../../src/search/search-service.js';
+import { runCli } from '../helpers/cli.js';
+import { TEST_DATA_PATH, tempDir } from '../helpers/fixtures.js';
+import { buildTinyIndex, type TinyIndex } from '../helpers/tiny-index.js';
+
+const ENV = { AESEARCH_DATA_PATH: TEST_DATA_PATH.join(':') };
+
+function spawnCli(args: string[]): { child: ChildProcess; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(PACKAGE_ROOT, 'src/cli/main.ts'), ...args], {
+    env: { ...process.env, ...ENV },
+    cwd: PACKAGE_ROOT,
+    stdio: 'ignore',
+  });
+  return { child, exited: new Promise((resolve) => child.on('exit', (code) => resolve(code))) };
+}
+
+async function listing(dir: string): Promise<string[]> {
+  return readdir(dir).catch(() => []);
+}
+
+/** Every name under `dir`, one level of sub-folders deep ("ann-x/code.hnsw"). */
+async function tree(dir: string): Promise<string[]> {
+  const names: string[] = [];
+  for (const name of await listing(dir)) {
+    names.push(name);
+    for (const inner of await listing(join(dir, name))) names.push(`${name}/${inner}`);
+  }
+  return names;
+}
+
+/** Runs `args` and kills it with SIGKILL as soon as `moment` holds for the files under `dir`. */
+async function killWhen(args: string[], dir: string, moment: (names: string[]) => boolean): Promise<boolean> {
+  const { child, exited } = spawnCli(args);
+  let finished = false;
+  void exited.then(() => {
+    finished = true;
+  });
+  while (!finished && !moment(await tree(dir))) await new Promise((r) => setTimeout(r, 1));
+  const killedMidway = !finished;
+  child.kill('SIGKILL');
+  await exited;
+  return killedMidway;
+}
+
+/** Opens the index and checks that item 11 is its own top hit in every space. */
+async function assertSearchable(indexDir: string): Promise<string> {
+  const service = await SearchService.open({ indexDir, data: 'fashion-mnist', dataPath: TEST_DATA_PATH });
+  try {
+    const found = service.searchByPixels(service.itemPixels(11), { k: 1, spaces: ['code', 'pixel'] }, null);
+    assert.equal(found.spaces.code?.results[0]?.id, 11);
+    assert.equal(found.spaces.pixel?.results[0]?.id, 11);
+    return service.state.indexManifest.dir;
+  } finally {
+    service.dispose();
+  }
+}
+
+describe('killed writers leave loadable data', { timeout: 240_000 }, () => {
+  let tiny: TinyIndex;
+  let scratch: { dir: string; cleanup: () => Promise<void> };
+
+  before(async () => {
+    tiny = await buildTinyIndex();
+    scratch = await tempDir();
+  });
+  after(async () => {
+    await tiny.cleanup();
+    await scratch.cleanup();
+  });
+
+  it('aesearch index killed at several moments of its write', async () => {
+    const indexDir = join(scratch.dir, 'index');
+    await cp(tiny.indexDir, indexDir, { recursive: true });
+    const original = await assertSearchable(indexDir);
+    const args = ['index', '--index-dir', indexDir, '--limit', '3000'];
+    const isNewAnn = (name: string) => name.startsWith('ann-') && !name.startsWith(original);
+    const moments: [string, (names: string[]) => boolean][] = [
+      ['new ann folder made', (names) => names.some(isNewAnn)],
+      [
+        'codes temp file written',
+        (names) => names.some((n) => isNewAnn(n) && /\/\.codes\.f32\..+\.tmp$/.test(n)),
+      ],
+      ['code.hnsw renamed into place', (names) => names.some((n) => isNewAnn(n) && n.endsWith('/code.hnsw'))],
+      [
+        'pixel.hnsw temp written',
+        (names) => names.some((n) => isNewAnn(n) && /\/\.pixel\.hnsw\..+\.tmp$/.test(n)),
+      ],
+      ['manifest temp written', (names) => names.some((n) => /^\.manifest\.json\..+\.tmp$/.test(n))],
+    ];
+    let midway = 0;
+    for (const [name, moment] of moments) {
+      if (await killWhen(args, indexDir, moment)) midway++;
+      const served = await assertSearchable(indexDir);
+      assert.ok(served === original || served.startsWith('ann-'), `${name}: serves ${served}`);
+    }
+    assert.ok(midway >= 3, `at least 3 of the 5 kills landed mid-write (${midway})`);
+
+    const run = await runCli(args, ENV);
+    assert.equal(run.code, 0, run.stderr);
+    const served = await assertSearchable(indexDir);
+    const left = await tree(indexDir);
+    assert.deepEqual(
+      left.filter((n) => n.startsWith('ann-') && !n.includes('/')),
+      [served],
+      'only the served ann folder is left',
+    );
+    assert.deepEqual(
+      left.filter((n) => n.endsWith('.tmp')),
+      [],
+      'no temp file is left',
+    );
+  });
+
+  it('aesearch train killed while writing checkpoints', async () => {
+    const indexDir = join(scratch.dir, 'train');
+    await cp(tiny.indexDir, indexDir, { recursive: true });
+    const model = await readFile(join(indexDir, 'model.json'), 'utf8');
+    const checkpoints = join(indexDir, 'train', 'checkpoint');
+    const args = ['train', '--index-dir', indexDir, '--limit', '300', '--epochs', '60', '--steps', '2'];
+    args.push('--code-size', '8', '--hidden', '32');
+    const moments: ((names: string[]) => boolean)[] = [
+      (names) => names.some((n) => /^\.checkpoint-\d+-\d+\.bin\..+\.tmp$/.test(n)),
+      (names) => names.some((n) => /^\.checkpoint\.json\..+\.tmp$/.test(n)),
+    ];
+    for (const moment of moments) {
+      assert.ok(await killWhen(args, checkpoints, moment), 'killed before training finished');
+      assert.equal(await readFile(join(indexDir, 'model.json'), 'utf8'), model, 'the model is untouched');
+      await assertSearchable(indexDir);
+      const state = await readCheckpointState(checkpoints);
+      const weights = await stat(join(checkpoints, state.weightsFile));
+      const expected = [...state.variableSpecs, ...state.optimizerSpecs].reduce(
+        (sum, s) => sum + s.shape.reduce((a, b) => a * b, 1) * 4,
+        0,
+      );
+      assert.equal(weights.size, expected, 'the checkpoint named by checkpoint.json is whole');
+    }
+  });
+});

@@ -1,0 +1,282 @@
+/**
+ * Rebuilding while serving: the service holder disposes a replaced service only after its last request;
+ * a request still decoding during a swap finishes on the old model; reloads are serialised; the server
+ * notices `aesearch index` (run in a child process while searches loop) and swaps with 0 failed requests;
+ * a failed reload keeps the last good index and says why; POST /api/admin/reload needs the token.
+ */
+import assert from 'node:assert/strict';
+import { cp, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import request from 'supertest';
+import type { IndexManifest } from '../../src/ann/manifest.js';
+import { PACKAGE_ROOT } from '../../src/config.js';
+import { createApp } from '../../src/http/app.js';
+import { holderProvider } from '../../src/http/provider.js';
+import { WorkQueue } from '../../src/http/work-queue.js';
+import { IndexReloader } from '../../src/search/index-reloader.js';
+import type { SearchService } from '../../src/search/search-service.js';
+import { ServiceHolder } from '../../src/search/service-holder.js';
+import { writeJsonAtomic } from '../../src/util/atomic-fs.js';
+import { runCli } from '../helpers/cli.js';
+import { pngOf, TEST_DATA_PATH, tempDir } from '../helpers/fixtures.js';
+import { appFor, expectApiError, TEST_BACKEND } from '../helpers/http.js';
+import { listenApp } from '../helpers/listen.js';
+import { searchLoop, startTestServer } from '../helpers/server.js';
+import { buildTinyIndex, type TinyIndex } from '../helpers/tiny-index.js';
+
+/** A stand-in service: only what the holder and reloader read. */
+function fakeService(id: string, disposed: string[]): SearchService {
+  return {
+    state: { indexManifest: { dir: id, builtAt: 'then', dataset: { count: 1 } } },
+    dispose: () => disposed.push(id),
+  } as unknown as SearchService;
+}
+
+async function until(condition: () => Promise<boolean> | boolean): Promise<void> {
+  while (!(await condition())) await new Promise((r) => setTimeout(r, 20));
+}
+
+interface Health {
+  index: { id: string };
+  lastReload: { ok: boolean; error: string | null; trigger: string } | null;
+}
+
+async function health(url: string): Promise<Health> {
+  return (await (await fetch(`${url}api/health`)).json()) as Health;
+}
+
+describe('service holder and reloader', () => {
+  it('disposes a replaced service only when its last lease is released', () => {
+    const disposed: string[] = [];
+    const holder = new ServiceHolder(fakeService('a', disposed));
+    const first = holder.acquire();
+    const second = holder.acquire();
+    holder.swap(fakeService('b', disposed));
+    assert.equal(holder.current.state.indexManifest.dir, 'b');
+    assert.equal(holder.acquire().service.state.indexManifest.dir, 'b', 'new leases get the new service');
+    first.release();
+    first.release();
+    assert.deepEqual(disposed, [], 'a is still leased');
+    second.release();
+    assert.deepEqual(disposed, ['a']);
+    holder.swap(fakeService('c', disposed));
+    assert.deepEqual(disposed, ['a'], 'b is still leased by the third lease');
+    holder.close();
+    assert.deepEqual(disposed, ['a', 'c']);
+  });
+
+  it('never runs two reloads at once, and loads again for requests that came during one', async () => {
+    const disposed: string[] = [];
+    const holder = new ServiceHolder(fakeService('v0', disposed));
+    let opened = 0;
+    let running = 0;
+    let release = () => {};
+    const reloader = new IndexReloader(holder, async () => {
+      running++;
+      assert.equal(running, 1, 'one reload at a time');
+      await new Promise<void>((r) => {
+        release = r;
+      });
+      running--;
+      return fakeService(`v${++opened}`, disposed);
+    });
+    const calls = [reloader.reload('a'), reloader.reload('b'), reloader.reload('c')];
+    await until(() => opened === 0 && running === 1);
+    release();
+    await until(() => running === 1 && opened === 1);
+    release();
+    const statuses = await Promise.all(calls);
+    assert.equal(opened, 2, 'b and c share the second load');
+    assert.deepEqual(
+      statuses.map((s) => s.index.id),
+      ['v1', 'v2', 'v2'],
+    );
+    assert.deepEqual(disposed, ['v0', 'v1']);
+  });
+
+  it('keeps the last good service when a reload fails, and records why', async () => {
+    const lines: string[] = [];
+    const holder = new ServiceHolder(fakeService('good', []));
+    const reloader = new IndexReloader(
+      holder,
+      async () => {
+        throw new Error('code.hnsw cannot be loaded');
+      },
+      (l) => lines.push(l),
+    );
+    const status = await reloader.reload('test');
+    assert.equal(status.index.id, 'good');
+    assert.equal(status.lastReload?.ok, false);
+    assert.equal(status.lastReload?.error, 'code.hnsw cannot be loaded');
+    assert.deepEqual(lines, [
+      'reload failed (test): code.hnsw cannot be loaded; still serving good (1 items, built at then)',
+    ]);
+  });
+});
+
+describe('reloading a served index', { timeout: 180_000 }, () => {
+  let tiny: TinyIndex;
+  let scratch: { dir: string; cleanup: () => Promise<void> };
+  let png: Buffer;
+
+  before(async () => {
+    tiny = await buildTinyIndex();
+    scratch = await tempDir();
+    const service = await tiny.open();
+    png = await pngOf(service.itemPixels(9));
+    service.dispose();
+  });
+  after(async () => {
+    await tiny.cleanup();
+    await scratch.cleanup();
+  });
+
+  it('lets a request that is decoding during a swap finish on the old model', async () => {
+    const disposed: SearchService[] = [];
+    const old = await tiny.open();
+    const holder = new ServiceHolder(old, (s) => {
+      disposed.push(s);
+      s.dispose();
+    });
+    let entered = () => {};
+    const inDecode = new Promise<void>((r) => {
+      entered = r;
+    });
+    let openGate = () => {};
+    const gate = new Promise<void>((r) => {
+      openGate = r;
+    });
+    const queue = new (class extends WorkQueue {
+      override async run<T>(work: () => Promise<T>): Promise<T> {
+        entered();
+        await gate;
+        return super.run(work);
+      }
+    })(8);
+    const reloader = { status: () => ({}) as never, reload: async () => ({}) as never };
+    const config = { maxUploadBytes: 1 << 20, publicDir: join(PACKAGE_ROOT, 'public') };
+    const app = createApp(holderProvider(holder, TEST_BACKEND, reloader), config, { queue });
+    const listening = await listenApp(app);
+    try {
+      const form = new FormData();
+      form.append('image', new Blob([new Uint8Array(png)]), 'q.png');
+      const pending = fetch(`${listening.url}api/search?k=1&space=code`, { method: 'POST', body: form });
+      await inDecode;
+      holder.swap(await tiny.open());
+      assert.deepEqual(disposed, [], 'the old service is leased by the request in flight');
+      openGate();
+      const res = await pending;
+      assert.equal(res.status, 200, await res.clone().text());
+      assert.equal(((await res.json()) as { query: { code: number[] } }).query.code.length, 8);
+      await until(() => disposed.length === 1);
+      assert.equal(disposed[0], old, 'disposed once the request was over');
+    } finally {
+      await listening.close();
+      holder.close();
+    }
+  });
+
+  it('swaps to an index rebuilt by `aesearch index` while searches run, with 0 failed requests', async () => {
+    const indexDir = join(scratch.dir, 'rebuild');
+    await cp(tiny.indexDir, indexDir, { recursive: true });
+    const server = await startTestServer(indexDir);
+    try {
+      const before = (await health(server.url)).index.id;
+      const rebuild = runCli(['index', '--index-dir', indexDir, '--limit', '300', '--ef-search', '40'], {
+        AESEARCH_DATA_PATH: TEST_DATA_PATH.join(':'),
+      });
+      const swapped = rebuild.then(async (run) => {
+        assert.equal(run.code, 0, run.stderr);
+        await until(async () => (await health(server.url)).index.id !== before);
+      });
+      const report = await searchLoop(server.url, png, swapped);
+      await swapped;
+      assert.deepEqual(report.failures, []);
+      assert.ok(report.ok >= 8, `searched during the rebuild (${report.ok} answers)`);
+      assert.equal(report.indexes[0], before);
+      const after = await health(server.url);
+      const manifest = JSON.parse(await readFile(join(indexDir, 'manifest.json'), 'utf8')) as IndexManifest;
+      assert.equal(after.index.id, manifest.dir, 'the new index is served');
+      assert.equal(manifest.code.params.efSearch, 40);
+      assert.deepEqual(after.lastReload && [after.lastReload.ok, after.lastReload.trigger], [
+        true,
+        'index/manifest.json changed',
+      ]);
+      assert.ok(
+        server.lines.some((l) =>
+          l.startsWith(`reloaded (index/manifest.json changed): now serving ${manifest.dir}`),
+        ),
+      );
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('keeps serving the last good index when the new one cannot be loaded, and says why', async () => {
+    const indexDir = join(scratch.dir, 'broken');
+    await cp(tiny.indexDir, indexDir, { recursive: true });
+    const server = await startTestServer(indexDir, { adminToken: 'sesame' });
+    try {
+      const good = await readFile(join(indexDir, 'manifest.json'), 'utf8');
+      const served = (await health(server.url)).index.id;
+      await writeJsonAtomic(join(indexDir, 'manifest.json'), { ...JSON.parse(good), dir: 'ann-gone' });
+      await until(async () => (await health(server.url)).lastReload !== null);
+      const status = await health(server.url);
+      const missing = join(indexDir, 'ann-gone', 'code.hnsw');
+      const reason = `${missing} cannot be loaded (the file is missing); run \`aesearch index\` to rebuild it`;
+      assert.equal(status.index.id, served, 'still the last good index');
+      assert.deepEqual(status.lastReload && [status.lastReload.ok, status.lastReload.error], [false, reason]);
+      assert.ok(
+        server.lines.some((l) =>
+          l.startsWith(`reload failed (index/manifest.json changed): ${reason}; still serving ${served}`),
+        ),
+      );
+      const base = server.url.replace(/\/$/, '');
+      const search = await request(base).get('/api/items/4/similar?k=2');
+      assert.equal(search.status, 200, 'searches still work');
+
+      const admin = () => request(base).post('/api/admin/reload');
+      expectApiError(
+        await admin(),
+        401,
+        'UNAUTHORIZED',
+        'Expected the admin token in an "Authorization: Bearer <token>" header but received no Authorization header; use the value of AESEARCH_ADMIN_TOKEN',
+      );
+      const wrong = await admin().set('Authorization', 'Bearer open');
+      expectApiError(wrong, 401, 'UNAUTHORIZED', /received a wrong token/);
+      assert.equal(wrong.headers['www-authenticate'], 'Bearer realm="aesearch admin"');
+      const failed = await admin().set('Authorization', 'Bearer sesame');
+      expectApiError(
+        failed,
+        409,
+        'RELOAD_FAILED',
+        new RegExp(
+          `^The index on disk could not be loaded: .+; run \`aesearch index\` to rebuild it\\. Still serving ${served} \\(300 items, built at `,
+        ),
+      );
+      await writeJsonAtomic(join(indexDir, 'manifest.json'), JSON.parse(good));
+      const ok = await admin().set('Authorization', 'Bearer sesame');
+      assert.equal(ok.status, 200, JSON.stringify(ok.body));
+      assert.equal(ok.body.reloaded, true);
+      assert.equal(ok.body.index.id, served);
+      assert.equal(ok.body.lastReload.trigger, 'POST /api/admin/reload');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('answers ADMIN_DISABLED when no admin token is configured', async () => {
+    const service = await tiny.open();
+    try {
+      expectApiError(
+        await request(appFor(service)).post('/api/admin/reload').set('Authorization', 'Bearer x'),
+        403,
+        'ADMIN_DISABLED',
+        'Reloading over HTTP is disabled because no admin token is set; start the server with AESEARCH_ADMIN_TOKEN set (it also reloads by itself when index/manifest.json changes)',
+      );
+    } finally {
+      service.dispose();
+    }
+  });
+});

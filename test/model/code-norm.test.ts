@@ -1,0 +1,123 @@
+/** The cosine search normalisation: unit, centred codes from the saved encoder; a decoder that takes them. */
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import { loadDataset } from '../../src/dataset/load.js';
+import type { Dataset } from '../../src/dataset/types.js';
+import { embedImages } from '../../src/encoder.js';
+import { buildAutoencoder, defaultArchConfig } from '../../src/model/architectures/index.js';
+import { toFloatImages } from '../../src/model/batches.js';
+import { codeTransform, withSearchNorm } from '../../src/model/code-norm.js';
+import { loadModel } from '../../src/model/store.js';
+import { runTraining } from '../../src/model/train-run.js';
+import { useTestBackend } from '../helpers/backend.js';
+import { TEST_DATA_PATH, tempDir } from '../helpers/fixtures.js';
+
+describe('cosine code normalisation', () => {
+  let dataset: Dataset;
+  before(async () => {
+    await useTestBackend();
+    dataset = await loadDataset({ data: 'fashion-mnist', searchPath: TEST_DATA_PATH, limit: 200 });
+  });
+
+  it('centres codes for cosine and whitens them, shrunk towards the identity, for whiten', () => {
+    // 4 codes in 2 dims: mean (2, 3); centred rows (-2,-3), (0,-3), (2,3), (0,3)
+    const codes = Float32Array.from([0, 0, 2, 0, 4, 6, 2, 6]);
+    const cosine = codeTransform(codes, 4, 'cosine');
+    assert.deepEqual(Array.from(cosine.mean), [2, 3]);
+    assert.deepEqual(Array.from(cosine.kernel), [1, 0, 0, 1]);
+    assert.ok(Math.abs(cosine.norm - (Math.sqrt(13) + 3) / 2) < 1e-9);
+    // covariance [[2, 3], [3, 9]]; with no shrinkage the whitened codes have identity covariance
+    const white = codeTransform(codes, 4, 'whiten', 0);
+    const k = white.kernel;
+    const cov = [2, 3, 3, 9];
+    const kck = (i: number, j: number) =>
+      [0, 1].reduce(
+        (s, a) =>
+          s +
+          [0, 1].reduce((t, b) => t + (k[a * 2 + i] ?? 0) * (cov[a * 2 + b] ?? 0) * (k[b * 2 + j] ?? 0), 0),
+        0,
+      );
+    assert.ok(Math.abs(kck(0, 0) - 1) < 1e-9 && Math.abs(kck(1, 1) - 1) < 1e-9 && Math.abs(kck(0, 1)) < 1e-9);
+    const product = [0, 1, 2, 3].map((e) =>
+      [0, 1].reduce(
+        (s, m) => s + (k[Math.floor(e / 2) * 2 + m] ?? 0) * (white.inverse[m * 2 + (e % 2)] ?? 0),
+        0,
+      ),
+    );
+    assert.ok(
+      product.every((v, e) => Math.abs(v - (e === 0 || e === 3 ? 1 : 0)) < 1e-9),
+      `K K^-1 = ${product}`,
+    );
+  });
+
+  for (const codeNorm of ['cosine', 'whiten'] as const) {
+    it(`${codeNorm}: saves an encoder of unit, centred codes and a decoder that takes them, without leaks`, async () => {
+      const { dir, cleanup } = await tempDir();
+      try {
+        const before = tf.memory().numTensors;
+        await runTraining({
+          indexDir: dir,
+          dataset,
+          arch: defaultArchConfig('dense', { codeSize: 4, hidden: [16], codeNorm }),
+          epochs: 1,
+          batchSize: 32,
+          learningRate: 1e-3,
+          seed: 1,
+          maxBatchesPerEpoch: 3,
+          resume: false,
+          backend: 'test',
+          preset: null,
+        });
+        assert.equal(tf.memory().numTensors, before);
+        const model = await loadModel(dir);
+        const codes = await embedImages(
+          model.encoder,
+          toFloatImages(dataset.database),
+          dataset.database.count,
+        );
+        const stats = codeTransform(codes, dataset.database.count, 'cosine');
+        for (let r = 0; r < 5; r++) {
+          const norm = Math.hypot(...codes.subarray(r * 4, r * 4 + 4));
+          assert.ok(Math.abs(norm - 1) < 1e-5, `norm ${norm}`);
+        }
+        assert.ok(Math.hypot(...stats.mean) < 0.5, `mean ${stats.mean}`);
+        const recon = tf.tidy(
+          () => (model.decoder.predict(tf.tensor2d(codes.subarray(0, 8), [2, 4])) as tf.Tensor).shape,
+        );
+        assert.deepEqual(recon, [2, 784]);
+        model.encoder.dispose();
+        model.decoder.dispose();
+      } finally {
+        await cleanup();
+      }
+    });
+  }
+
+  it('maps a code back through the mean norm and mean before decoding', async () => {
+    const model = buildAutoencoder(defaultArchConfig('dense', { codeSize: 2, hidden: [8] }));
+    const set = { ...dataset.database, count: 50, pixels: dataset.database.pixels.subarray(0, 50 * 784) };
+    const wrapped = await withSearchNorm(model.encoder, model.decoder, set, 'whiten');
+    try {
+      const [direct, viaUnit] = tf.tidy(() => {
+        const raw = tf.tensor2d([wrapped.transform.mean[0] ?? 0, wrapped.transform.mean[1] ?? 0], [1, 2]);
+        const unitZero = tf.tensor2d([0, 0], [1, 2]);
+        // a zero unit code decodes as the mean code
+        return [model.decoder.predict(raw) as tf.Tensor, wrapped.decoder.predict(unitZero) as tf.Tensor];
+      });
+      const gap = tf.tidy(
+        () =>
+          direct
+            ?.sub(viaUnit as tf.Tensor)
+            .abs()
+            .max()
+            .dataSync()[0] ?? 1,
+      );
+      assert.ok(gap < 1e-5, `gap ${gap}`);
+      tf.dispose([direct, viaUnit]);
+    } finally {
+      wrapped.dispose();
+      model.dispose();
+    }
+  });
+});
