@@ -51,6 +51,8 @@ function toArray(vector: Float32Array | readonly number[]): number[] {
 
 /** An HNSW index over fixed-size float vectors; ids are the vectors' positions. */
 export class VectorIndex {
+  private disposed = false;
+
   private constructor(
     private readonly hnsw: InstanceType<typeof HierarchicalNSW>,
     readonly dims: number,
@@ -100,6 +102,37 @@ export class VectorIndex {
     } catch (err) {
       throw createError('INDEX_CORRUPT', file, (err as Error).message);
     }
+    return VectorIndex.checked(hnsw, file, dims, space, efSearch, expectedCount);
+  }
+
+  /**
+   * Like `load`, but reads the file on libuv's thread pool: a server loading a new index keeps answering
+   * meanwhile (a 60,000-image pixel index is ~200 MB).
+   */
+  static async open(
+    file: string,
+    dims: number,
+    space: SpaceName,
+    efSearch: number,
+    expectedCount: number,
+  ): Promise<VectorIndex> {
+    const hnsw = new HierarchicalNSW(space, dims);
+    try {
+      await hnsw.readIndex(file);
+    } catch (err) {
+      throw createError('INDEX_CORRUPT', file, (err as Error).message);
+    }
+    return VectorIndex.checked(hnsw, file, dims, space, efSearch, expectedCount);
+  }
+
+  private static checked(
+    hnsw: InstanceType<typeof HierarchicalNSW>,
+    file: string,
+    dims: number,
+    space: SpaceName,
+    efSearch: number,
+    expectedCount: number,
+  ): VectorIndex {
     const count = hnsw.getCurrentCount();
     if (count !== expectedCount)
       throw createError('INDEX_CORRUPT', file, `it holds ${count} items, the manifest says ${expectedCount}`);
@@ -111,6 +144,7 @@ export class VectorIndex {
 
   /** The k (clamped to the count) nearest items to `query`, nearest first; distances are true L2 or 1 - cos. */
   search(query: Float32Array | readonly number[], k: number): Neighbours {
+    if (this.disposed) throw new Error('search on a disposed vector index');
     const n = Math.min(Math.max(0, Math.floor(k)), this.count);
     if (n === 0) return { ids: [], distances: [] };
     if (n > this.efSearch) this.hnsw.setEf(n);
@@ -123,6 +157,15 @@ export class VectorIndex {
       ids: order.map((i) => result.neighbors[i] ?? -1),
       distances: order.map((i) => this.trueDistance(result.distances[i] ?? 0)),
     };
+  }
+
+  /**
+   * Frees the native index now (re-initialising it to one slot) instead of whenever the GC finalises it:
+   * V8 does not see that memory, so a replaced index could otherwise linger for a long time.
+   */
+  dispose(): void {
+    this.hnsw.initIndex({ maxElements: 1 });
+    this.disposed = true;
   }
 
   private trueDistance(d: number): number {

@@ -33,6 +33,10 @@ declare module 'autocannon' {
     timeout?: number;
     requests?: RequestSpec[];
   }
-  function autocannon(options: Options): Promise<Result>;
+  /** A running load: awaitable for its result, stoppable early. */
+  export interface Instance extends PromiseLike<Result> {
+    stop(): void;
+  }
+  function autocannon(options: Options): Instance;
   export default autocannon;
 }

@@ -8,6 +8,7 @@ import autocannon, { type RequestSpec } from 'autocannon';
 /** Figures of one phase. */
 export interface PhaseFigures {
   readonly name: string;
+  readonly seconds: number;
   readonly requestsPerSecond: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
@@ -50,12 +51,19 @@ export async function uploadPool(url: string, items: number, count = 100): Promi
 /** What a phase sends. */
 export type PhaseKind = 'upload' | 'similar';
 
-/** Runs one phase against `url`; `cpuSeconds` reads the server's CPU time when known. */
+/** Longest phase when it runs until `until` resolves, in seconds. */
+const MAX_OPEN_PHASE_S = 1800;
+
+/**
+ * Runs one phase against `url` for `options.seconds`, or, given `until`, until that resolves;
+ * `cpuSeconds` reads the server's CPU time when known.
+ */
 export async function runPhase(
   url: string,
   kind: PhaseKind,
   options: { connections: number; seconds: number; items: number; bodies: Buffer[] },
   cpuSeconds: () => number | null = () => null,
+  until?: Promise<unknown>,
 ): Promise<PhaseFigures> {
   let n = 0;
   const request: RequestSpec =
@@ -74,13 +82,15 @@ export async function runPhase(
           }),
         };
   const cpuBefore = cpuSeconds();
-  const result = await autocannon({
+  const running = autocannon({
     url,
     connections: options.connections,
-    duration: options.seconds,
+    duration: until ? MAX_OPEN_PHASE_S : options.seconds,
     timeout: 30,
     requests: [request],
   });
+  void until?.then(() => running.stop());
+  const result = await running;
   const cpuAfter = cpuSeconds();
   const requests = result.requests.total;
   const statuses = Object.fromEntries(
@@ -88,7 +98,8 @@ export async function runPhase(
   );
   return {
     name: kind === 'upload' ? 'POST /api/search (PNG upload)' : 'GET /api/items/:id/similar',
-    requestsPerSecond: requests / options.seconds,
+    seconds: result.duration,
+    requestsPerSecond: requests / result.duration,
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
     requests,

@@ -23,6 +23,7 @@ interface LoadFlags {
   workers: string;
   rebuild?: boolean;
   fuzz?: number;
+  seed?: number;
   profile?: string;
 }
 
@@ -35,7 +36,7 @@ function log(line: string): void {
 function phaseLine(p: PhaseFigures): string {
   const cpu = p.cpuMsPerRequest === null ? '' : `, server CPU ${p.cpuMsPerRequest.toFixed(2)} ms/request`;
   return (
-    `${p.name}: ${p.requestsPerSecond.toFixed(0)} requests/s, p50 ${p.p50Ms} ms, p99 ${p.p99Ms} ms, ` +
+    `${p.name}: ${p.requestsPerSecond.toFixed(0)} requests/s over ${p.seconds.toFixed(0)} s, p50 ${p.p50Ms} ms, p99 ${p.p99Ms} ms, ` +
     `${p.requests} requests, ${p.errors} errors (statuses ${JSON.stringify(p.statuses)})${cpu}`
   );
 }
@@ -45,15 +46,29 @@ async function serverRss(url: string, server: ServerChild | undefined): Promise<
   return server?.figures()?.rssBytes ?? (await readHealth(url)).memory.rssBytes;
 }
 
-/** Runs `aesearch index` on the same folder a quarter into the upload phase. */
-async function rebuildDuringLoad(flags: LoadFlags, seconds: number): Promise<void> {
-  await new Promise((r) => setTimeout(r, (seconds * 1000) / 4));
+/**
+ * Runs `aesearch index` on the served folder 3 s into the upload phase and resolves 5 s after every
+ * answer of /api/health (10 in a row) names the new index, with a line saying how it went.
+ */
+async function rebuildDuringLoad(url: string, flags: LoadFlags): Promise<string> {
+  await new Promise((r) => setTimeout(r, 3000));
+  const before = (await readHealth(url)).index.id;
   const args = [CLI_PATH, 'index', ...(flags.indexDir ? ['--index-dir', flags.indexDir] : [])];
-  log('rebuilding the index (aesearch index) during the upload phase');
+  log('rebuilding the index (aesearch index) under load');
+  const started = performance.now();
   const code = await new Promise<number | null>((resolve) => {
     spawn(process.execPath, args, { stdio: 'ignore' }).on('exit', resolve);
   });
-  log(`aesearch index exited with ${code}`);
+  const built = performance.now();
+  if (code !== 0) return `rebuild: aesearch index exited with ${code}`;
+  for (let same = 0; same < 10; ) {
+    same = (await readHealth(url)).index.id === before ? 0 : same + 1;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const served = performance.now();
+  await new Promise((r) => setTimeout(r, 5000));
+  const seconds = (a: number, b: number) => ((b - a) / 1000).toFixed(1);
+  return `rebuild: aesearch index took ${seconds(started, built)} s; every answer named the new index ${seconds(built, served)} s later`;
 }
 
 async function runLoad(url: string, flags: LoadFlags, server: ServerChild | undefined): Promise<number> {
@@ -64,9 +79,9 @@ async function runLoad(url: string, flags: LoadFlags, server: ServerChild | unde
   const rss = [await serverRss(url, server)];
   await runPhase(url, 'upload', { ...options, seconds: Math.min(5, flags.duration) });
   rss.push(await serverRss(url, server));
-  const rebuild = flags.rebuild && server ? rebuildDuringLoad(flags, flags.duration) : undefined;
-  const upload = await runPhase(url, 'upload', options, cpu);
-  await rebuild;
+  const rebuild = flags.rebuild && server ? rebuildDuringLoad(url, flags) : undefined;
+  const upload = await runPhase(url, 'upload', options, cpu, rebuild);
+  const rebuilt = await rebuild;
   rss.push(await serverRss(url, server));
   const similar = await runPhase(url, 'similar', options, cpu);
   rss.push(await serverRss(url, server));
@@ -76,11 +91,16 @@ async function runLoad(url: string, flags: LoadFlags, server: ServerChild | unde
   process.stdout.write(
     `server RSS (${scope}): ${rss.map(mb).join(' -> ')} (started, after a 5 s warm-up, after uploads, at the end)\n`,
   );
-  if (flags.rebuild) process.stdout.write(`index served: ${health.index.id} -> ${after.index.id}\n`);
+  if (rebuilt) process.stdout.write(`${rebuilt}; index served: ${health.index.id} -> ${after.index.id}\n`);
   return upload.errors + similar.errors;
 }
 
-async function runFuzzLoad(url: string, count: number, server: ServerChild | undefined): Promise<number> {
+async function runFuzzLoad(
+  url: string,
+  count: number,
+  seed: number,
+  server: ServerChild | undefined,
+): Promise<number> {
   const before = await readHealth(url);
   const pngs = await uploadPool(url, before.items, 8);
   const seeds = pngs.map((body) => body.subarray(body.indexOf('\r\n\r\n') + 4, body.lastIndexOf('\r\n--')));
@@ -89,13 +109,15 @@ async function runFuzzLoad(url: string, count: number, server: ServerChild | und
   const report = await runFuzz(url, [...seeds, jpeg], {
     count,
     concurrency: 8,
-    seed: Date.now() % 100_000,
+    seed,
     onProgress: (done) => {
       if (done % 1000 === 0) log(`${done} fuzzed uploads sent`);
     },
   });
   const after = await readHealth(url);
-  process.stdout.write(`${report.sent} fuzzed uploads: statuses ${JSON.stringify(report.statuses)}\n`);
+  process.stdout.write(
+    `${report.sent} fuzzed uploads (--seed ${seed} repeats them): statuses ${JSON.stringify(report.statuses)}\n`,
+  );
   for (const f of report.failures.slice(0, 20))
     process.stdout.write(`FAILED ${f.kind}: ${f.status} ${f.body}\n`);
   process.stdout.write(
@@ -119,8 +141,9 @@ async function main(flags: LoadFlags): Promise<number> {
   }
   const url = flags.url ?? server?.url ?? '';
   try {
+    const seed = flags.seed ?? Date.now() % 100_000;
     const failures = flags.fuzz
-      ? await runFuzzLoad(url, flags.fuzz, server)
+      ? await runFuzzLoad(url, flags.fuzz, seed, server)
       : await runLoad(url, flags, server);
     if (server && (await Promise.race([server.exited, Promise.resolve('alive')])) !== 'alive')
       throw new Error('the server died during the run');
@@ -140,8 +163,14 @@ const program = new Command()
   .option('--connections <n>', 'concurrent connections', (v) => Number(v), 50)
   .option('--index-dir <dir>', 'index folder of the started server')
   .option('--workers <n>', 'server processes of the started server (auto: one per core)', 'auto')
-  .option('--rebuild', 'run aesearch index a quarter into the upload phase')
+  .option(
+    '--rebuild',
+    'run aesearch index during the upload phase, which lasts until the new index is served',
+  )
   .addOption(new Option('--fuzz <n>', 'send n fuzzed uploads instead of the load').argParser(Number))
+  .addOption(
+    new Option('--seed <n>', 'seed of the fuzzed uploads (default: from the clock)').argParser(Number),
+  )
   .option('--profile <dir>', "write the server's CPU profiles (node --cpu-prof) into this folder");
 program.parse();
 const flags = program.opts<LoadFlags>();

@@ -103,23 +103,64 @@ function started(worker: Worker): Promise<string> {
   });
 }
 
-/** Tells every worker to close and waits for them. */
-async function closeAll(workers: Set<Worker>, signal: string): Promise<void> {
-  await Promise.all(
-    [...workers].map(
-      (worker) =>
-        new Promise<void>((resolve) => {
-          worker.once('exit', () => resolve());
-          try {
-            // The message reaches a listening worker; the signal, one still starting (or both, harmlessly).
-            worker.send({ type: 'shutdown', signal } satisfies ToWorker);
-            worker.process.kill(signal as NodeJS.Signals);
-          } catch {
-            // already gone: its exit event resolves this
-          }
-        }),
-    ),
-  );
+/** The workers of the primary: forking, passing reloads on, restarting the ones that die, closing. */
+class WorkerPool {
+  private readonly workers = new Set<Worker>();
+  private readonly restarts: number[] = [];
+  /** Set once every worker listens: before that, an exit is a failed start, which `started` reports. */
+  serving = false;
+  private stopping = false;
+
+  /** Starts a worker; `quiet` ones do not log start-up lines, nor train or index. */
+  fork(quiet: boolean): Worker {
+    const worker = cluster.fork({ AESEARCH_WORKER_QUIET: quiet ? '1' : '0' });
+    this.workers.add(worker);
+    worker.on('message', (m: ToPrimary) => {
+      if (m.type !== 'reload') return;
+      for (const other of this.workers)
+        if (other !== worker) other.send({ type: 'reload', trigger: m.trigger } satisfies ToWorker);
+    });
+    worker.on('exit', (code, signal) => {
+      this.workers.delete(worker);
+      if (!this.stopping && this.serving) this.replace(worker, code ?? signal);
+    });
+    return worker;
+  }
+
+  private replace(dead: Worker, how: number | string): void {
+    const now = Date.now();
+    this.restarts.push(now);
+    while ((this.restarts[0] ?? now) < now - 60_000) this.restarts.shift();
+    log(`server process ${dead.process.pid} exited (${how}); starting another`);
+    if (this.restarts.length > MAX_RESTARTS_PER_MINUTE) log('too many server processes died in a minute');
+    else void started(this.fork(true)).catch((err: Error) => log(err.message));
+  }
+
+  /** Tells every worker to close and waits for them. */
+  async close(signal: string): Promise<void> {
+    this.stopping = true;
+    await Promise.all(
+      [...this.workers].map(
+        (worker) =>
+          new Promise<void>((resolve) => {
+            worker.once('exit', () => resolve());
+            try {
+              // The message reaches a listening worker; the signal, one still starting (or both, harmlessly).
+              worker.send({ type: 'shutdown', signal } satisfies ToWorker);
+              worker.process.kill(signal as NodeJS.Signals);
+            } catch {
+              // already gone: its exit event resolves this
+            }
+          }),
+      ),
+    );
+  }
+
+  /** Kills whatever is left (after a failed start). */
+  kill(): void {
+    this.stopping = true;
+    for (const worker of this.workers) worker.process.kill('SIGKILL');
+  }
 }
 
 /**
@@ -129,46 +170,20 @@ async function closeAll(workers: Set<Worker>, signal: string): Promise<void> {
  */
 export async function runPrimary(count: number): Promise<void> {
   const signals = watchSignals();
-  const workers = new Set<Worker>();
-  let stopping = false;
-  let serving = false;
-  const restarts: number[] = [];
-  const fork = (quiet: boolean): Worker => {
-    const worker = cluster.fork({ AESEARCH_WORKER_QUIET: quiet ? '1' : '0' });
-    workers.add(worker);
-    worker.on('message', (m: ToPrimary) => {
-      if (m.type !== 'reload') return;
-      for (const other of workers) if (other !== worker) other.send({ type: 'reload', trigger: m.trigger });
-    });
-    worker.on('exit', (code, signal) => {
-      workers.delete(worker);
-      // Before every worker listens, an exit is a failed start, which `started` reports.
-      if (stopping || !serving) return;
-      const now = Date.now();
-      restarts.push(now);
-      while ((restarts[0] ?? now) < now - 60_000) restarts.shift();
-      log(`server process ${worker.process.pid} exited (${code ?? signal}); starting another`);
-      if (restarts.length > MAX_RESTARTS_PER_MINUTE) log('too many server processes died in a minute');
-      else void started(fork(true)).catch((err: Error) => log(err.message));
-    });
-    return worker;
-  };
+  const pool = new WorkerPool();
   cluster.setupPrimary({ silent: true });
   try {
     const startup = (async () => {
-      const url = await started(fork(false));
-      for (let i = 1; i < count; i++) await started(fork(true));
-      serving = true;
+      const url = await started(pool.fork(false));
+      for (let i = 1; i < count; i++) await started(pool.fork(true));
+      pool.serving = true;
       log(`${count} server processes share ${url}`);
     })();
     const early = await Promise.race([startup.then(() => undefined), signals.received]);
     if (early) startup.catch(() => {});
-    const signal = early ?? (await signals.received);
-    stopping = true;
-    await closeAll(workers, signal);
+    await pool.close(early ?? (await signals.received));
   } finally {
-    stopping = true;
-    for (const worker of workers) worker.process.kill('SIGKILL');
+    pool.kill();
     signals.stop();
   }
 }

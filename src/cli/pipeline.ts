@@ -51,7 +51,8 @@ function progressCallbacks(epochs: number): TrainCallbacks & { stop(): void } {
       bar?.stop();
       bar = undefined;
       const val = e.valLoss === null ? '' : `, val ${e.valLoss.toFixed(5)}`;
-      log(`epoch ${e.epoch}: loss ${e.loss.toFixed(5)}${val}, ${e.imagesPerSecond.toFixed(0)} img/s`);
+      const held = e.heldOutPrecision === undefined ? '' : `, held-out p@10 ${e.heldOutPrecision.toFixed(3)}`;
+      log(`epoch ${e.epoch}: loss ${e.loss.toFixed(5)}${val}${held}, ${e.imagesPerSecond.toFixed(0)} img/s`);
     },
     stop: () => bar?.stop(),
   };

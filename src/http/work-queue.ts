@@ -9,8 +9,11 @@ import { createError } from '../errors.js';
 /** Seconds a refused client is asked to wait before retrying. */
 export const RETRY_AFTER_S = 1;
 
-/** Decodes in flight at once: libuv's default thread pool size. */
-export const DEFAULT_SLOTS = 4;
+/**
+ * Decodes in flight at once: enough to keep two cores busy, while leaving two of libuv's four threads to
+ * file reads (static files, and loading a new index during a reload, which otherwise queued behind decodes).
+ */
+export const DEFAULT_SLOTS = 2;
 
 /** Admission and concurrency limits of the search routes. */
 export class WorkQueue {

@@ -5,6 +5,12 @@
  */
 import type { SearchService } from './search-service.js';
 
+/** Frees a service's model tensors and its vector indexes' native memory. */
+export function disposeService(service: SearchService): void {
+  service.dispose();
+  for (const index of Object.values(service.state.indexes)) index?.dispose();
+}
+
 /** A service pinned for one request; `release` exactly once when the request is done with it. */
 export interface ServiceLease {
   readonly service: SearchService;
@@ -21,10 +27,11 @@ interface Entry {
 export class ServiceHolder {
   private entry: Entry;
   private readonly retiring = new Set<Entry>();
+  private closed = false;
 
   constructor(
     service: SearchService,
-    private readonly dispose: (service: SearchService) => void = (s) => s.dispose(),
+    private readonly dispose: (service: SearchService) => void = disposeService,
   ) {
     this.entry = { service, leases: 0, retired: false };
   }
@@ -50,8 +57,15 @@ export class ServiceHolder {
     };
   }
 
-  /** Makes `next` current; the previous service is disposed once no lease holds it. */
+  /**
+   * Makes `next` current; the previous service is disposed once no lease holds it. After `close`, disposes
+   * `next` instead and throws (a reload that finishes while the server shuts down).
+   */
   swap(next: SearchService): void {
+    if (this.closed) {
+      this.dispose(next);
+      throw new Error('the server closed while the new index was loading');
+    }
     const previous = this.entry;
     this.entry = { service: next, leases: 0, retired: false };
     previous.retired = true;
@@ -64,8 +78,10 @@ export class ServiceHolder {
     return this.retiring.size;
   }
 
-  /** Disposes the current service (and any retiring one that is no longer leased); for shutdown. */
+  /** Disposes the current service once no lease holds it (retiring ones likewise); for shutdown. Idempotent. */
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
     this.entry.retired = true;
     this.retiring.add(this.entry);
     for (const entry of [...this.retiring]) this.disposeIfDone(entry);

@@ -28,7 +28,7 @@ import { buildTinyIndex, type TinyIndex } from '../helpers/tiny-index.js';
 /** A stand-in service: only what the holder and reloader read. */
 function fakeService(id: string, disposed: string[]): SearchService {
   return {
-    state: { indexManifest: { dir: id, builtAt: 'then', dataset: { count: 1 } } },
+    state: { indexManifest: { dir: id, builtAt: 'then', dataset: { count: 1 } }, indexes: {} },
     dispose: () => disposed.push(id),
   } as unknown as SearchService;
 }
@@ -64,6 +64,12 @@ describe('service holder and reloader', () => {
     assert.deepEqual(disposed, ['a'], 'b is still leased by the third lease');
     holder.close();
     assert.deepEqual(disposed, ['a', 'c']);
+    holder.close();
+    assert.throws(
+      () => holder.swap(fakeService('d', disposed)),
+      /the server closed while the new index was loading/,
+    );
+    assert.deepEqual(disposed, ['a', 'c', 'd'], 'a service loaded after close is disposed, c not twice');
   });
 
   it('never runs two reloads at once, and loads again for requests that came during one', async () => {

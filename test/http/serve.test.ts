@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -149,7 +149,7 @@ describe('aesearch serve and start', { timeout: 120_000 }, () => {
     assert.match(run.stderr(), /\nPOST \/api\/search 200 [\d.]+ ms\n/);
   });
 
-  it('start: trains and indexes an empty index folder, then serves search; SIGINT exits 0', async () => {
+  it('start: trains and indexes an empty index folder, then serves search; SIGINT exits 0; retrains a damaged model', async () => {
     const images = join(scratch.dir, 'images');
     await writeImageFolder(tiny, images);
     const indexDir = join(scratch.dir, 'index');
@@ -186,6 +186,21 @@ describe('aesearch serve and start', { timeout: 120_000 }, () => {
       again.child.kill('SIGTERM');
     }
     assert.equal(await again.exited, 0, again.stderr());
+
+    const model = JSON.parse(await readFile(join(indexDir, 'model.json'), 'utf8')) as { dir: string };
+    await rm(join(indexDir, model.dir), { recursive: true });
+    const repaired = startCli(['start', '--port', '0', '--data', images, '--index-dir', indexDir], {});
+    try {
+      await repaired.waitFor(/listening on /);
+      assert.match(
+        repaired.stderr(),
+        /\nThe trained model at .+ cannot be loaded \(.+encoder\/model\.json is missing\): training a new one with the default settings\n/,
+      );
+      assert.match(repaired.stderr(), /indexing 36 images into /);
+    } finally {
+      repaired.child.kill('SIGTERM');
+    }
+    assert.equal(await repaired.exited, 0, repaired.stderr());
   });
 
   it('serve: says to run aesearch index when there is no index, and exits 1', async () => {
