@@ -32,19 +32,25 @@ export async function embedImages(
   return codes;
 }
 
-/** Embeds one image synchronously (the search path). */
+/** Runs `model` on n rows of `input` and copies its output out; the tensors die inside tf.tidy. */
+function predictRows(model: tf.LayersModel, input: Float32Array, n: number): Float32Array {
+  // Return the tensor from tidy, not its data: tidy walks a returned typed array element by element.
+  const out = tf.tidy(() => model.predict(tf.tensor2d(input, [n, input.length / n])) as tf.Tensor);
+  try {
+    return out.dataSync() as Float32Array;
+  } finally {
+    out.dispose();
+  }
+}
+
+/** Embeds one image synchronously (the CLI search path; the server batches through EncodeBatcher). */
 export function embedOne(encoder: tf.LayersModel, image: Float32Array): Float32Array {
-  return tf.tidy(
-    () => (encoder.predict(tf.tensor2d(image, [1, image.length])) as tf.Tensor).dataSync() as Float32Array,
-  );
+  return predictRows(encoder, image, 1);
 }
 
 /** Decodes codes (n x codeSize) back to flat images in [0, 1]. */
 export function decodeCodes(decoder: tf.LayersModel, codes: Float32Array, n: number): Float32Array {
-  return tf.tidy(
-    () =>
-      (decoder.predict(tf.tensor2d(codes, [n, codes.length / n])) as tf.Tensor).dataSync() as Float32Array,
-  );
+  return predictRows(decoder, codes, n);
 }
 
 /** The code size an encoder produces. */
