@@ -58,8 +58,14 @@ export class VectorIndex {
     readonly dims: number,
     readonly space: SpaceName,
     readonly count: number,
-    private readonly efSearch: number,
+    private efSearch: number,
   ) {}
+
+  /** Sets the search candidate list size (raised to k per query when smaller). */
+  setEf(ef: number): void {
+    this.efSearch = ef;
+    this.hnsw.setEf(ef);
+  }
 
   /** Builds an index of `vectors` (count x dims, row-major); ids are 0..count-1. */
   static async build(

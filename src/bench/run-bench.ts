@@ -21,6 +21,7 @@ import { toFloatImages } from '../model/batches.js';
 import type { ThreadsChoice } from '../model/parallel/index.js';
 import { loadModel } from '../model/store.js';
 import { runTraining } from '../model/train-run.js';
+import { type CurveRow, recallCurve } from './recall-curve.js';
 import { exactTopK, measureSearch, type SearchFigures } from './search-speed.js';
 import { measureTraining, type TrainFigures } from './train-speed.js';
 
@@ -48,6 +49,8 @@ export interface BenchReport {
     readonly pixelBuildS: number;
   };
   readonly search: { readonly code: SearchFigures; readonly pixel: SearchFigures };
+  /** Code space recall@10 and queries/s per (M, efConstruction) build and search ef: where the defaults come from. */
+  readonly recallCurve: readonly CurveRow[];
   /** Queries/s for one image through the encoder and the code index (upload path minus decoding). */
   readonly encodeAndSearchQps: number;
   readonly bytesPerItem: number;
@@ -181,6 +184,8 @@ async function benchSearch(dataset: Dataset, model: Awaited<ReturnType<typeof lo
   const codeTruth = exactTopK(dbCodes, qCodes.subarray(0, recallQueries * dims), dims, 'l2', 10);
   const pixelTruth = exactTopK(dbImages, qImages.subarray(0, recallQueries * area), area, 'l2', 10);
   const codeFigures = measureSearch(code, qCodes, codeTruth);
+  log('recall curve: code index builds at several (M, efConstruction), searched at several ef');
+  const curve = await recallCurve(dbCodes, qCodes, dims, codeTruth, DEFAULT_HNSW);
   const pixelFigures = measureSearch(pixel, qImages, pixelTruth);
   const before = tf.memory().numTensors;
   const started = performance.now();
@@ -190,6 +195,7 @@ async function benchSearch(dataset: Dataset, model: Awaited<ReturnType<typeof lo
   const encodeAndSearchQps = dataset.queries.count / ((performance.now() - started) / 1000);
   return {
     codeFigures,
+    curve,
     pixelFigures,
     pixelBuildS,
     encodeAndSearchQps,
@@ -248,6 +254,7 @@ export async function runBench(
         pixelBuildS: s.pixelBuildS,
       },
       search: { code: s.codeFigures, pixel: s.pixelFigures },
+      recallCurve: s.curve,
       encodeAndSearchQps: s.encodeAndSearchQps,
       bytesPerItem: s.bytes.code,
       bytesPerItemPixel: s.bytes.pixel,

@@ -48,6 +48,18 @@ export function benchTable(r: BenchReport): string {
   return ['| measure | value |', '|---|---|', ...rows.map(([a, b]) => `| ${a} | ${b} |`)].join('\n');
 }
 
+/** The recall curve as a Markdown table: one row per build, recall@10 / queries/s per search ef. */
+export function curveTable(r: BenchReport): string {
+  const efs = r.recallCurve[0]?.points.map((p) => p.ef) ?? [];
+  const head = `| M | efConstruction | build s | ${efs.map((ef) => `ef ${ef}`).join(' | ')} |`;
+  const rule = `|---|---|---|${efs.map(() => '---').join('|')}|`;
+  const rows = r.recallCurve.map(
+    (c) =>
+      `| ${c.m} | ${c.efConstruction} | ${fmt(c.buildS, 1)} | ${c.points.map((p) => `${fmt(p.recall10, 4)} / ${fmt(p.qps)}`).join(' | ')} |`,
+  );
+  return [head, rule, ...rows].join('\n');
+}
+
 /** Adds the bench command to `program`. */
 export function registerBench(program: Command): void {
   const cmd = program
@@ -63,7 +75,11 @@ export function registerBench(program: Command): void {
     const workDir = await mkdtemp(join(tmpdir(), 'aesearch-bench-'));
     try {
       const report = await runBench(dataset, backend.name, workDir, log);
-      process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : `${benchTable(report)}\n`);
+      process.stdout.write(
+        flags.json
+          ? `${JSON.stringify(report, null, 2)}\n`
+          : `${benchTable(report)}\n\nrecall@10 / queries per second, code space:\n\n${curveTable(report)}\n`,
+      );
     } finally {
       await rm(workDir, { recursive: true, force: true });
     }
