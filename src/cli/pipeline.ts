@@ -84,6 +84,7 @@ export async function trainWithProgress(
         epochs: plan.epochs,
         batchSize: plan.batchSize,
         learningRate: plan.learningRate,
+        lrDecay: plan.lrDecay,
         seed: plan.seed,
         resume: settings.resume ?? false,
         backend: backend.name,

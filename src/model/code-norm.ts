@@ -20,6 +20,23 @@ const SAMPLE_IMAGES = 10_000;
 /** Weight of the identity in the shrunk covariance: measured best among 0.03-0.35 (README). */
 export const WHITEN_SHRINK = 0.1;
 
+/** Weight of the within-class covariance of the labelled codes in `whiten` with labels (measured, README). */
+export const WITHIN_CLASS_MIX = 0.9;
+
+/** Pooled within-class covariance of `codes` (n x dims) with `labels` (one per row). */
+export function withinClassCovariance(codes: Float32Array, labels: ArrayLike<number>): Float64Array {
+  const n = labels.length;
+  const dims = codes.length / n;
+  const out = new Float64Array(dims * dims);
+  for (const label of new Set(Array.from(labels))) {
+    const rows = Array.from({ length: n }, (_, r) => r).filter((r) => labels[r] === label);
+    const own = Float32Array.from(rows.flatMap((r) => Array.from(codes.subarray(r * dims, (r + 1) * dims))));
+    const { cov } = meanAndCovariance(own, rows.length, dims);
+    for (let i = 0; i < out.length; i++) out[i] = (out[i] ?? 0) + ((cov[i] ?? 0) * rows.length) / n;
+  }
+  return out;
+}
+
 /** The affine map before unit length, as row-major d x d kernels (y = (c - mean) kernel). */
 export interface CodeTransform {
   readonly mean: Float64Array;
@@ -71,9 +88,14 @@ export function codeTransform(
   n: number,
   mode: 'cosine' | 'whiten',
   shrink = WHITEN_SHRINK,
+  within: Float64Array | null = null,
 ): CodeTransform {
   const dims = codes.length / n;
-  const { mean, cov } = meanAndCovariance(codes, n, dims);
+  const { mean, cov: total } = meanAndCovariance(codes, n, dims);
+  // with labels, whiten mostly the spread inside classes (WCCN), which search should ignore
+  const cov = within
+    ? total.map((v, i) => (1 - WITHIN_CLASS_MIX) * v + WITHIN_CLASS_MIX * (within[i] ?? 0))
+    : total;
   let kernel: Float64Array = new Float64Array(dims * dims);
   let inverse: Float64Array = new Float64Array(dims * dims);
   if (mode === 'cosine') {
@@ -122,26 +144,30 @@ export interface NormalisedModels {
 
 /**
  * Wraps a trained encoder and decoder with the search normalisation `mode`, estimated on the first
- * images of `set` (the database split). The returned models share the originals' layers.
+ * images of `set` (the database split; with `labelled`, database indices whose labels `whiten` may use).
+ * The returned models share the originals' layers.
  */
 export async function withSearchNorm(
   encoder: tf.LayersModel,
   decoder: tf.LayersModel,
   set: ImageSet,
   mode: Extract<CodeNorm, 'cosine' | 'whiten'>,
+  labelled: Int32Array | null = null,
 ): Promise<NormalisedModels> {
-  const n = Math.min(SAMPLE_IMAGES, set.count);
   const area = set.pixels.length / Math.max(set.count, 1);
-  const codes = await embedImages(
-    encoder,
-    gatherBatch(
-      set,
-      Array.from({ length: n }, (_, i) => i),
-      area,
-    ),
-    n,
-  );
-  const t = codeTransform(codes, n, mode);
+  const embed = (indices: ArrayLike<number>) =>
+    embedImages(encoder, gatherBatch(set, indices, area), indices.length);
+  const n = Math.min(SAMPLE_IMAGES, set.count);
+  const codes = await embed(Array.from({ length: n }, (_, i) => i));
+  const labels = set.labels;
+  const within =
+    mode === 'whiten' && labelled && labels && labelled.length > 0
+      ? withinClassCovariance(
+          await embed(labelled),
+          Array.from(labelled, (i) => labels[i] ?? 0),
+        )
+      : null;
+  const t = codeTransform(codes, n, mode, WHITEN_SHRINK, within);
   const dims = t.mean.length;
   const centre = affine(
     encoder.outputs[0] as tf.SymbolicTensor,

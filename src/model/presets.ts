@@ -29,8 +29,8 @@ export const PRESETS: Readonly<Record<PresetName, Preset>> = Object.freeze({
     },
   },
   fast: {
-    description: 'a dense autoencoder with a linear 32-d code in about a minute',
-    settings: { arch: 'dense', codeSize: 32, epochs: 5, batchSize: 128, lr: 2e-3 },
+    description: 'a dense autoencoder with a linear 32-d code, cosine-normalised, in about a minute',
+    settings: { arch: 'dense', codeSize: 32, codeNorm: 'cosine', epochs: 5, batchSize: 128, lr: 2e-3 },
   },
   best: {
     description: 'the best unsupervised settings found',

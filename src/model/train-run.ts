@@ -18,10 +18,19 @@ import { BestWeights, heldOutPrecision, type LabelPick, pickLabelled } from './l
 import { createLocalRunner } from './step-runner.js';
 import { type LabelsSummary, type ModelManifest, saveModel } from './store.js';
 import type { LabelPlan } from './train-settings.js';
-import { type EpochLog, type TrainCallbacks, type TrainOptions, trainAutoencoder } from './trainer.js';
+import {
+  type EpochLog,
+  learningRateAt,
+  type TrainCallbacks,
+  type TrainOptions,
+  trainAutoencoder,
+} from './trainer.js';
 
 /** Folder under the index folder for checkpoints, pictures and history. */
 export const TRAIN_DIR = 'train';
+
+/** Folder under TRAIN_DIR for the checkpoint. */
+const CHECKPOINT_DIR = 'checkpoint';
 
 /** Images shown in each epoch's reconstruction grid. */
 const GRID_IMAGES = 10;
@@ -123,6 +132,47 @@ function labelsSummary(plan: LabelPlan, pick: LabelPick, best: BestWeights): Lab
   };
 }
 
+/** What the per-epoch hooks of a run work on. */
+interface RunState {
+  readonly options: TrainRunOptions;
+  readonly model: Autoencoder;
+  readonly optimizer: tf.Optimizer;
+  readonly tracker: ReturnType<typeof labelTracker>;
+  readonly history: EpochLog[];
+  readonly trainDir: string;
+}
+
+/** Per epoch: set the learning rate; after it, score, checkpoint, picture, history, then the caller's hooks. */
+function epochCallbacks(run: RunState, callbacks: TrainCallbacks): TrainCallbacks {
+  const { options, model, optimizer, tracker, history, trainDir } = run;
+  const { dataset } = options;
+  return {
+    onBatchEnd: callbacks.onBatchEnd,
+    onEpochStart: (epoch) => {
+      // Adam reads its (protected) learningRate on every step
+      const rate = learningRateAt(options.learningRate, options.lrDecay ?? 'none', epoch, options.epochs);
+      (optimizer as unknown as { learningRate: number }).learningRate = rate;
+      callbacks.onEpochStart?.(epoch);
+    },
+    onEpochEnd: async (raw) => {
+      const log = await tracker.score(raw);
+      history.push(log);
+      await saveCheckpoint(join(trainDir, CHECKPOINT_DIR), model, optimizer, {
+        arch: options.arch,
+        options: { batchSize: options.batchSize, learningRate: options.learningRate, seed: options.seed },
+        epoch: log.epoch,
+        history,
+        dataset: { name: dataset.name, fingerprint: dataset.fingerprint },
+      });
+      const picture = `recon-epoch-${String(log.epoch).padStart(3, '0')}.png`;
+      await writeReconGrid(model, dataset, join(trainDir, picture));
+      await writeJsonAtomic(join(trainDir, 'history.json'), history);
+      await callbacks.onEpochEnd?.(log);
+    },
+    stopAfter: (log) => tracker.shouldStop(log.epoch),
+  };
+}
+
 /** Runs training end to end; `callbacks` see every batch and epoch (after files are written). */
 export async function runTraining(
   options: TrainRunOptions,
@@ -130,7 +180,6 @@ export async function runTraining(
 ): Promise<TrainRunResult> {
   const { dataset, indexDir } = options;
   const trainDir = join(indexDir, TRAIN_DIR);
-  const checkpointDir = join(trainDir, 'checkpoint');
   const model = buildAutoencoder(options.arch);
   const optimizer = tf.train.adam(options.learningRate);
   const runner = createLocalRunner(model, optimizer);
@@ -139,6 +188,7 @@ export async function runTraining(
   const tracker = labelTracker(options, model, pick);
   const started = performance.now();
   try {
+    const checkpointDir = join(trainDir, CHECKPOINT_DIR);
     const { history, startEpoch } = await resumeFrom(checkpointDir, options, model, optimizer);
     const labelled =
       plan && pick ? { labelOf: pick.labelOf, indices: pick.train, perBatch: plan.perBatch } : undefined;
@@ -148,39 +198,14 @@ export async function runTraining(
       dataset.queries,
       { ...options, startEpoch, ...(labelled ? { labelled } : {}) },
       runner,
-      {
-        onBatchEnd: callbacks.onBatchEnd,
-        onEpochEnd: async (raw) => {
-          const log = await tracker.score(raw);
-          history.push(log);
-          await saveCheckpoint(checkpointDir, model, optimizer, {
-            arch: options.arch,
-            options: { batchSize: options.batchSize, learningRate: options.learningRate, seed: options.seed },
-            epoch: log.epoch,
-            history,
-            dataset: { name: dataset.name, fingerprint: dataset.fingerprint },
-          });
-          await writeReconGrid(
-            model,
-            dataset,
-            join(trainDir, `recon-epoch-${String(log.epoch).padStart(3, '0')}.png`),
-          );
-          await writeJsonAtomic(join(trainDir, 'history.json'), history);
-          await callbacks.onEpochEnd?.(log);
-        },
-        stopAfter: (log) => tracker.shouldStop(log.epoch),
-      },
+      epochCallbacks({ options, model, optimizer, tracker, history, trainDir }, callbacks),
     );
     tracker.best.restore(model.variables);
     const labels = plan && pick ? labelsSummary(plan, pick, tracker.best) : null;
-    const manifest = await saveTrained(
-      options,
-      model,
-      history,
-      logs,
-      (performance.now() - started) / 1000,
-      labels,
-    );
+    // the search normalisation may use every picked label: none of them is a query's
+    const picked = pick ? Int32Array.from([...pick.train, ...pick.heldOut]) : null;
+    const seconds = (performance.now() - started) / 1000;
+    const manifest = await saveTrained(options, model, history, logs, seconds, labels, picked);
     return { manifest, history, trainDir };
   } finally {
     tracker.best.dispose();
@@ -197,6 +222,7 @@ async function saveTrained(
   logs: readonly EpochLog[],
   seconds: number,
   labels: LabelsSummary | null,
+  labelled: Int32Array | null,
 ): Promise<ModelManifest> {
   const { dataset, indexDir } = options;
   const last = history[history.length - 1];
@@ -208,7 +234,7 @@ async function saveTrained(
   const norm = options.arch.codeNorm;
   const saved =
     norm === 'cosine' || norm === 'whiten'
-      ? await withSearchNorm(model.encoder, model.decoder, dataset.database, norm)
+      ? await withSearchNorm(model.encoder, model.decoder, dataset.database, norm, labelled)
       : null;
   try {
     return await saveModel(

@@ -14,6 +14,7 @@ import {
   type UnpoolMode,
 } from './architectures/index.js';
 import { PRESETS, type PresetName } from './presets.js';
+import type { LrDecay } from './trainer.js';
 
 /** A corruption as given on the command line; a missing level takes --noise-level or the type's default. */
 export interface NoiseSetting {
@@ -40,12 +41,14 @@ export interface TrainSettings {
   temperature?: number;
   labelsPerClass?: number;
   labelWeight?: number;
+  labelHead?: number;
   labelsPerBatch?: number;
   labelHoldout?: number;
   patience?: number;
   epochs?: number;
   batchSize?: number;
   lr?: number;
+  lrDecay?: LrDecay;
   seed?: number;
   resume?: boolean;
   steps?: number;
@@ -69,6 +72,7 @@ export interface TrainPlan {
   readonly epochs: number;
   readonly batchSize: number;
   readonly learningRate: number;
+  readonly lrDecay: LrDecay;
   readonly seed: number;
   readonly preset: PresetName | null;
   readonly labels: LabelPlan | null;
@@ -83,6 +87,7 @@ export const TRAIN_DEFAULTS = Object.freeze({
   invarianceWeight: 1,
   temperature: 0.2,
   labelWeight: 0.1,
+  labelHead: 0,
   labelsPerBatch: 32,
   labelHoldout: 0.2,
   patience: 0,
@@ -139,6 +144,7 @@ function archOf(s: TrainSettings, side: number, seed: number): ArchConfig {
       ? {
           weight: pick(s.labelWeight, TRAIN_DEFAULTS.labelWeight),
           temperature: pick(s.temperature, TRAIN_DEFAULTS.temperature),
+          head: pick(s.labelHead, TRAIN_DEFAULTS.labelHead),
         }
       : null,
   });
@@ -177,6 +183,7 @@ export function resolveTrainSettings(settings: Readonly<TrainSettings>, side: nu
     epochs,
     batchSize,
     learningRate: s.lr ?? TRAIN_DEFAULTS.lr,
+    lrDecay: s.lrDecay ?? 'none',
     seed,
     preset,
     labels: labelsOf(s, batchSize),

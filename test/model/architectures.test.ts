@@ -57,6 +57,11 @@ const CASES: { name: string; arch: ArchName; config?: Partial<ArchConfig> }[] = 
   },
   { name: 'vae', arch: 'vae', config: { klWeight: 0.01 } },
   { name: 'stacked', arch: 'stacked' },
+  {
+    name: 'conv + labels through a projection head',
+    arch: 'conv',
+    config: { labelLoss: { weight: 0.01, temperature: 0.5, head: 8 } },
+  },
   { name: 'dense, unit-length codes', arch: 'dense', config: { codeNorm: 'l2' } },
   { name: 'conv, unit-length codes', arch: 'conv', config: { codeNorm: 'l2' } },
   {

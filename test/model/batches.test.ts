@@ -6,7 +6,7 @@ import { defaultArchConfig } from '../../src/model/architectures/index.js';
 import type { Autoencoder } from '../../src/model/architectures/types.js';
 import { composeBatch } from '../../src/model/batches.js';
 import type { StepRunner, TrainBatch } from '../../src/model/step-runner.js';
-import { trainAutoencoder } from '../../src/model/trainer.js';
+import { learningRateAt, trainAutoencoder } from '../../src/model/trainer.js';
 import { createRng } from '../../src/util/rng.js';
 
 const SIDE = 4;
@@ -132,5 +132,15 @@ describe('trainAutoencoder', () => {
       runner,
     );
     assert.equal(batches[0]?.n, 8);
+  });
+});
+
+describe('learningRateAt', () => {
+  it('keeps the rate without decay, and anneals it along half a cosine', () => {
+    assert.equal(learningRateAt(0.01, 'none', 3, 4), 0.01);
+    assert.equal(learningRateAt(0.01, 'cosine', 1, 4), 0.01);
+    // epoch 3 of 4 starts half-way through: 0.5 * (1 + cos(pi / 2))
+    assert.ok(Math.abs(learningRateAt(0.01, 'cosine', 3, 4) - 0.005) < 1e-12);
+    assert.ok(learningRateAt(0.01, 'cosine', 4, 4) < 0.002);
   });
 });

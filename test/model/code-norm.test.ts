@@ -7,7 +7,7 @@ import type { Dataset } from '../../src/dataset/types.js';
 import { embedImages } from '../../src/encoder.js';
 import { buildAutoencoder, defaultArchConfig } from '../../src/model/architectures/index.js';
 import { toFloatImages } from '../../src/model/batches.js';
-import { codeTransform, withSearchNorm } from '../../src/model/code-norm.js';
+import { codeTransform, withinClassCovariance, withSearchNorm } from '../../src/model/code-norm.js';
 import { loadModel } from '../../src/model/store.js';
 import { runTraining } from '../../src/model/train-run.js';
 import { useTestBackend } from '../helpers/backend.js';
@@ -49,6 +49,12 @@ describe('cosine code normalisation', () => {
       product.every((v, e) => Math.abs(v - (e === 0 || e === 3 ? 1 : 0)) < 1e-9),
       `K K^-1 = ${product}`,
     );
+  });
+
+  it('pools the covariance inside each class, weighted by class size', () => {
+    // class 0: (0, 0), (2, 0) -> var x 1; class 1: (5, 5), (5, 7) -> var y 1; equal sizes
+    const within = withinClassCovariance(Float32Array.from([0, 0, 2, 0, 5, 5, 5, 7]), [0, 0, 1, 1]);
+    assert.deepEqual(Array.from(within), [0.5, 0, 0, 0.5]);
   });
 
   for (const codeNorm of ['cosine', 'whiten'] as const) {

@@ -15,6 +15,7 @@ import {
   TRAIN_DEFAULTS,
   type TrainSettings,
 } from '../../model/train-settings.js';
+import { LR_DECAYS } from '../../model/trainer.js';
 import { openDataset, prepare } from '../context.js';
 import { type CommonFlags, commonOptions, intIn, numberIn } from '../options.js';
 import { trainWithProgress } from '../pipeline.js';
@@ -105,6 +106,10 @@ function lossOptions(): Option[] {
       `weight of the supervised contrastive term (default ${TRAIN_DEFAULTS.labelWeight})`,
     ).argParser(numberIn(0, 1e6)),
     new Option(
+      '--label-head <width>',
+      'width of the projection head the label loss sees; 0 = the code itself (default 0)',
+    ).argParser(intIn(0, 4096)),
+    new Option(
       '--labels-per-batch <n>',
       `labelled images added to every batch (default ${TRAIN_DEFAULTS.labelsPerBatch})`,
     ).argParser(intIn(0, 65_536)),
@@ -132,6 +137,10 @@ function runOptions(): Option[] {
       intIn(1, 65_536),
     ),
     new Option('--lr <rate>', `Adam learning rate (default ${TRAIN_DEFAULTS.lr})`).argParser(numberIn(0, 10)),
+    new Option(
+      '--lr-decay <schedule>',
+      'cosine: anneal the learning rate over the epochs (default none)',
+    ).choices(LR_DECAYS),
     new Option(
       '--seed <n>',
       `seed for initial weights, shuffling, noise and the labelled pick (default ${TRAIN_DEFAULTS.seed})`,

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { createError } from '../../errors.js';
 import { codeNormLayers } from './dense.js';
 import { applyAll, denseLayer, runAll, trainableVariables } from './layers.js';
-import { trainingLoss } from './losses.js';
+import { createLossTerms } from './losses.js';
 import type { ArchConfig, Autoencoder } from './types.js';
 import { maxUnpool } from './unpool.js';
 
@@ -132,20 +132,22 @@ export function buildConv(config: ArchConfig): Autoencoder {
     );
   const layers = convLayers(config);
   const { encoder, decoder } = convModels(config, layers);
+  const terms = createLossTerms(config);
   return {
     config,
     encoder,
     decoder,
-    variables: trainableVariables(encoder, decoder),
+    variables: [...trainableVariables(encoder, decoder), ...terms.variables],
     loss: (x, target, labels) => {
       if (config.conv.unpool === 'argmax') {
-        return trainingLoss(config, { ...argmaxForward(config, layers, x), target, labels });
+        return terms.loss({ ...argmaxForward(config, layers, x), target, labels });
       }
       const code = encoder.apply(x, { training: true }) as tf.Tensor2D;
       const recon = decoder.apply(code, { training: true }) as tf.Tensor2D;
-      return trainingLoss(config, { code, recon, target, labels });
+      return terms.loss({ code, recon, target, labels });
     },
     dispose: () => {
+      terms.dispose();
       encoder.dispose();
       decoder.dispose();
     },

@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { L2Normalize } from './l2-normalize.js';
 import { applyAll, denseLayer, trainableVariables } from './layers.js';
-import { trainingLoss } from './losses.js';
+import { createLossTerms } from './losses.js';
 import type { ArchConfig, Autoencoder } from './types.js';
 
 /** The layers of a dense autoencoder, in order; `stacked` trains them in pairs. */
@@ -50,17 +50,19 @@ export function denseModels(
 /** Builds encoder and decoder of the dense (or denoising: same graph, noisy inputs) autoencoder. */
 export function buildDense(config: ArchConfig): Autoencoder {
   const { encoder, decoder } = denseModels(config, denseLayers(config));
+  const terms = createLossTerms(config);
   return {
     config,
     encoder,
     decoder,
-    variables: trainableVariables(encoder, decoder),
+    variables: [...trainableVariables(encoder, decoder), ...terms.variables],
     loss: (x, target, labels) => {
       const code = encoder.apply(x, { training: true }) as tf.Tensor2D;
       const recon = decoder.apply(code, { training: true }) as tf.Tensor2D;
-      return trainingLoss(config, { code, recon, target, labels });
+      return terms.loss({ code, recon, target, labels });
     },
     dispose: () => {
+      terms.dispose();
       encoder.dispose();
       decoder.dispose();
     },

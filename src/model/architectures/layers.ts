@@ -10,11 +10,13 @@ export function denseLayer(
   activation: Activation,
   seed: number,
   name: string,
+  inputShape?: number[],
 ): tf.layers.Layer {
   return tf.layers.dense({
     units,
     activation,
     name,
+    ...(inputShape ? { inputShape } : {}),
     kernelInitializer: tf.initializers.glorotUniform({ seed }),
     biasInitializer: 'zeros',
   });

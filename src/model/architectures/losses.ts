@@ -4,7 +4,8 @@
  * or an optimiser's minimize.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { ArchConfig, InvarianceConfig, LabelLossConfig } from './types.js';
+import { denseLayer } from './layers.js';
+import type { ArchConfig, InvarianceConfig } from './types.js';
 
 // Added to logits that must not count in a softmax; exp() of it is 0 in float32.
 const MASKED_LOGIT = -1e9;
@@ -96,29 +97,59 @@ function invarianceLoss(code: tf.Tensor2D, config: InvarianceConfig): tf.Scalar 
   return config.kind === 'vicreg' ? vicregLoss(code) : ntXentLoss(code, config.temperature);
 }
 
-function labelTerm(code: tf.Tensor2D, labels: tf.Tensor1D, config: LabelLossConfig): tf.Scalar {
-  return supConLoss(code, labels, config.temperature).mul(config.weight) as tf.Scalar;
+/**
+ * The label term's projection head: code -> width (ReLU) -> width, so the supervised contrastive loss
+ * shapes the code through a head that can absorb what only fits the few labelled images (as SimCLR's
+ * head does); null when the loss is on the code itself.
+ */
+function labelHead(config: Pick<ArchConfig, 'labelLoss' | 'codeSize' | 'seed'>): tf.Sequential | null {
+  const width = config.labelLoss?.head ?? 0;
+  if (width <= 0) return null;
+  return tf.sequential({
+    name: 'label_head',
+    layers: [
+      denseLayer(width, 'relu', config.seed + 600, 'label_head_0', [config.codeSize]),
+      denseLayer(width, 'linear', config.seed + 601, 'label_head_1'),
+    ],
+  });
 }
 
-/**
- * The full training loss: per-pixel MSE of `recon` against `target`, plus `extra` (e.g. the VAE's KL),
- * plus the configured invariance and label terms on `code`.
- */
-export function trainingLoss(
-  config: Pick<ArchConfig, 'invariance' | 'labelLoss'>,
-  parts: {
-    code: tf.Tensor2D;
-    recon: tf.Tensor2D;
-    target: tf.Tensor2D;
-    labels: tf.Tensor1D | null;
-    extra?: tf.Scalar;
-  },
-): tf.Scalar {
-  let loss = tf.losses.meanSquaredError(parts.target, parts.recon) as tf.Scalar;
-  if (parts.extra) loss = loss.add(parts.extra);
-  if (config.invariance && config.invariance.weight > 0)
-    loss = loss.add(invarianceLoss(parts.code, config.invariance).mul(config.invariance.weight));
-  if (config.labelLoss && parts.labels && config.labelLoss.weight > 0)
-    loss = loss.add(labelTerm(parts.code, parts.labels, config.labelLoss));
-  return loss;
+/** A model's loss terms and the extra variables they train (the label head's). */
+export interface LossTerms {
+  /** The full training loss: per-pixel MSE of `recon` against `target`, plus `extra` (e.g. the VAE's KL), plus the configured invariance and label terms on `code`. */
+  loss(parts: LossParts): tf.Scalar;
+  readonly variables: tf.Variable[];
+  dispose(): void;
+}
+
+/** What an architecture's forward pass hands to its loss. */
+export interface LossParts {
+  readonly code: tf.Tensor2D;
+  readonly recon: tf.Tensor2D;
+  readonly target: tf.Tensor2D;
+  readonly labels: tf.Tensor1D | null;
+  readonly extra?: tf.Scalar;
+}
+
+/** Builds the loss terms `config` asks for. */
+export function createLossTerms(
+  config: Pick<ArchConfig, 'invariance' | 'labelLoss' | 'codeSize' | 'seed'>,
+): LossTerms {
+  const head = labelHead(config);
+  return {
+    loss: (parts) => {
+      let loss = tf.losses.meanSquaredError(parts.target, parts.recon) as tf.Scalar;
+      if (parts.extra) loss = loss.add(parts.extra);
+      if (config.invariance && config.invariance.weight > 0)
+        loss = loss.add(invarianceLoss(parts.code, config.invariance).mul(config.invariance.weight));
+      const label = config.labelLoss;
+      if (label && parts.labels && label.weight > 0) {
+        const z = head ? (head.apply(parts.code) as tf.Tensor2D) : parts.code;
+        loss = loss.add(supConLoss(z, parts.labels, label.temperature).mul(label.weight));
+      }
+      return loss;
+    },
+    variables: head ? head.trainableWeights.map((w) => w.read() as tf.Variable) : [],
+    dispose: () => head?.dispose(),
+  };
 }

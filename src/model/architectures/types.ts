@@ -57,6 +57,8 @@ export interface InvarianceConfig {
 export interface LabelLossConfig {
   readonly weight: number;
   readonly temperature: number;
+  /** Width of the projection head the loss sees instead of the code; 0 or absent = the code itself. */
+  readonly head?: number;
 }
 
 /** A serialisable description of a model and its training loss: enough to rebuild it. Stored in manifests and checkpoints. */

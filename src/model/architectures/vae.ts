@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { createError } from '../../errors.js';
 import { denseLayers, denseModels } from './dense.js';
 import { applyAll, denseLayer, trainableVariables } from './layers.js';
-import { trainingLoss } from './losses.js';
+import { createLossTerms } from './losses.js';
 import type { ArchConfig, Autoencoder } from './types.js';
 
 /** KL(N(mu, exp(logVar)) || N(0, I)) per image, averaged over the batch. */
@@ -33,20 +33,22 @@ export function buildVae(config: ArchConfig): Autoencoder {
   const heads = tf.model({ inputs: input, outputs: [mu, logVar as tf.SymbolicTensor], name: 'vae_heads' });
   const area = config.side * config.side;
   let draws = 0;
+  const terms = createLossTerms(config);
   return {
     config,
     encoder,
     decoder,
-    variables: trainableVariables(heads, decoder),
+    variables: [...trainableVariables(heads, decoder), ...terms.variables],
     loss: (x, target, labels) => {
       const [m, lv] = heads.apply(x, { training: true }) as [tf.Tensor2D, tf.Tensor2D];
       const noise = tf.randomNormal(m.shape, 0, 1, 'float32', config.seed * 1_000_003 + draws++);
       const z = m.add(noise.mul(lv.mul(0.5).exp())) as tf.Tensor2D;
       const recon = decoder.apply(z, { training: true }) as tf.Tensor2D;
       const extra = gaussianKl(m, lv).mul(config.klWeight / area) as tf.Scalar;
-      return trainingLoss(config, { code: m, recon, target, labels, extra });
+      return terms.loss({ code: m, recon, target, labels, extra });
     },
     dispose: () => {
+      terms.dispose();
       heads.dispose();
       encoder.dispose();
       decoder.dispose();
