@@ -8,6 +8,7 @@ import { DEFAULT_HNSW, type SpaceName } from '../ann/vector-index.js';
 import type { Config } from '../config.js';
 import type { Dataset } from '../dataset/types.js';
 import type { BackendInfo } from '../model/backend.js';
+import { parseThreads } from '../model/parallel/index.js';
 import { loadModel } from '../model/store.js';
 import { runTraining, type TrainRunResult } from '../model/train-run.js';
 import { resolveTrainSettings, type TrainSettings } from '../model/train-settings.js';
@@ -90,6 +91,7 @@ export async function trainWithProgress(
         backend: backend.name,
         preset: plan.preset,
         labels: plan.labels,
+        threads: parseThreads(settings.threads ?? 'auto'),
         ...(settings.steps ? { maxBatchesPerEpoch: settings.steps } : {}),
       },
       { onBatchEnd: progress.onBatchEnd, onEpochEnd: progress.onEpochEnd },

@@ -15,7 +15,7 @@ import { gatherBatch } from './batches.js';
 import { readCheckpointState, restoreCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { withSearchNorm } from './code-norm.js';
 import { BestWeights, heldOutPrecision, type LabelPick, pickLabelled } from './labels.js';
-import { createLocalRunner } from './step-runner.js';
+import { createRunner, type ThreadsChoice } from './parallel/index.js';
 import { type LabelsSummary, type ModelManifest, saveModel } from './store.js';
 import type { LabelPlan } from './train-settings.js';
 import {
@@ -45,6 +45,8 @@ export interface TrainRunOptions extends TrainOptions {
   readonly preset: string | null;
   /** Few-label training; absent or null for unsupervised training. */
   readonly labels?: LabelPlan | null;
+  /** Threads to compute gradients on (default `auto`: two where they measure faster). */
+  readonly threads?: ThreadsChoice;
 }
 
 /** What a run produced. */
@@ -52,6 +54,8 @@ export interface TrainRunResult {
   readonly manifest: ModelManifest;
   readonly history: readonly EpochLog[];
   readonly trainDir: string;
+  /** Threads the last step computed on. */
+  readonly threads: 1 | 2;
 }
 
 function sameArch(a: ArchConfig, b: ArchConfig): string | null {
@@ -182,7 +186,10 @@ export async function runTraining(
   const trainDir = join(indexDir, TRAIN_DIR);
   const model = buildAutoencoder(options.arch);
   const optimizer = tf.train.adam(options.learningRate);
-  const runner = createLocalRunner(model, optimizer);
+  const runner = createRunner(model, optimizer, {
+    threads: options.threads ?? 'auto',
+    batchSize: options.batchSize,
+  });
   const plan = options.labels ?? null;
   const pick = plan ? pickLabelled(dataset.database, plan.perClass, options.seed, plan.holdout) : null;
   const tracker = labelTracker(options, model, pick);
@@ -206,7 +213,7 @@ export async function runTraining(
     const picked = pick ? Int32Array.from([...pick.train, ...pick.heldOut]) : null;
     const seconds = (performance.now() - started) / 1000;
     const manifest = await saveTrained(options, model, history, logs, seconds, labels, picked);
-    return { manifest, history, trainDir };
+    return { manifest, history, trainDir, threads: runner.threads };
   } finally {
     tracker.best.dispose();
     await runner.dispose();

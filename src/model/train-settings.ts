@@ -13,6 +13,7 @@ import {
   type NoiseType,
   type UnpoolMode,
 } from './architectures/index.js';
+import type { THREAD_CHOICES } from './parallel/index.js';
 import { PRESETS, type PresetName } from './presets.js';
 import type { LrDecay } from './trainer.js';
 
@@ -50,6 +51,7 @@ export interface TrainSettings {
   lr?: number;
   lrDecay?: LrDecay;
   seed?: number;
+  threads?: (typeof THREAD_CHOICES)[number];
   resume?: boolean;
   steps?: number;
 }

@@ -8,6 +8,7 @@ import {
   type NoiseType,
   UNPOOL_MODES,
 } from '../../model/architectures/index.js';
+import { THREAD_CHOICES } from '../../model/parallel/index.js';
 import { PRESET_NAMES, PRESETS } from '../../model/presets.js';
 import {
   NOISE_DEFAULT_LEVELS,
@@ -145,6 +146,12 @@ function runOptions(): Option[] {
       '--seed <n>',
       `seed for initial weights, shuffling, noise and the labelled pick (default ${TRAIN_DEFAULTS.seed})`,
     ).argParser(intIn(0, 2 ** 31 - 1)),
+    new Option(
+      '--threads <n>',
+      'threads computing gradients: 1, 2 (data-parallel, averaged gradients) or auto (measures both, keeps the faster)',
+    )
+      .choices(THREAD_CHOICES)
+      .default('auto'),
     new Option('--resume', 'continue from the last checkpoint in <index-dir>/train/checkpoint'),
     new Option('--limit <n>', 'train on the first N database images only').argParser(intIn(1, 10_000_000)),
     new Option('--steps <n>', 'stop each epoch after N batches (quick runs)').argParser(intIn(1, 10_000_000)),
@@ -168,7 +175,7 @@ export function registerTrain(program: Command): void {
     process.stdout.write(
       `saved ${m.arch.arch} model (code ${m.codeSize}, weights ${m.weightsHash}) to ${config.indexDir}/${m.dir}; ` +
         `final loss ${m.finalLoss.train.toFixed(5)}${m.finalLoss.val === null ? '' : `, val ${m.finalLoss.val.toFixed(5)}`}; ` +
-        `pictures and history in ${result.trainDir}\n`,
+        `trained on ${result.threads} thread${result.threads === 1 ? '' : 's'}; pictures and history in ${result.trainDir}\n`,
     );
   });
 }
