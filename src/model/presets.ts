@@ -14,6 +14,21 @@ export interface Preset {
   readonly settings: Readonly<Omit<TrainSettings, 'preset' | 'resume' | 'steps'>>;
 }
 
+/** The best unsupervised settings (README, "What we tried"). */
+const BEST: Preset['settings'] = {
+  arch: 'conv',
+  codeSize: 64,
+  noise: [
+    { type: 'shift', level: 2 },
+    { type: 'gaussian', level: 0.1 },
+  ],
+  codeNorm: 'cosine',
+  epochs: 20,
+  batchSize: 128,
+  lr: 2e-3,
+  lrDecay: 'cosine',
+};
+
 /** Every preset. */
 export const PRESETS: Readonly<Record<PresetName, Preset>> = Object.freeze({
   seed: {
@@ -35,37 +50,11 @@ export const PRESETS: Readonly<Record<PresetName, Preset>> = Object.freeze({
   best: {
     description:
       'the best unsupervised settings found: conv autoencoder, 64-d code, trained on shifted and noisy copies, cosine search',
-    settings: {
-      arch: 'conv',
-      codeSize: 64,
-      noise: [
-        { type: 'shift', level: 2 },
-        { type: 'gaussian', level: 0.1 },
-      ],
-      codeNorm: 'cosine',
-      epochs: 20,
-      batchSize: 128,
-      lr: 2e-3,
-      lrDecay: 'cosine',
-    },
+    settings: BEST,
   },
   'best-labels': {
     description:
       'the best settings found with 60 labelled images per class: best, plus a small supervised contrastive term and within-class whitening',
-    settings: {
-      arch: 'conv',
-      codeSize: 64,
-      noise: [
-        { type: 'shift', level: 2 },
-        { type: 'gaussian', level: 0.1 },
-      ],
-      codeNorm: 'whiten',
-      labelsPerClass: 60,
-      labelWeight: 0.1,
-      epochs: 20,
-      batchSize: 128,
-      lr: 2e-3,
-      lrDecay: 'cosine',
-    },
+    settings: { ...BEST, codeNorm: 'whiten', labelsPerClass: 60, labelWeight: 0.1 },
   },
 });
