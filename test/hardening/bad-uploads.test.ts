@@ -5,42 +5,35 @@
  * (Too large, two files, a wrong field and no file are in test/http/upload-errors.test.ts.)
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import request from 'supertest';
-import type { SearchService } from '../../src/search/search-service.js';
 import { declaredSizePng, extremeShapes, jpegOf, oddImages } from '../helpers/bad-images.js';
 import { pngOf } from '../helpers/fixtures.js';
-import { appFor, expectApiError } from '../helpers/http.js';
-import { buildTinyIndex, type TinyIndex } from '../helpers/tiny-index.js';
+import { expectApiError } from '../helpers/http.js';
+import { useTinyApp } from '../helpers/suite.js';
 
 const NOT_AN_IMAGE = (reason: string) =>
   `Expected an image (PNG, JPEG, WebP or GIF) in field "image" but could not decode it: ${reason}`;
 
 describe('bad uploads', () => {
-  let tiny: TinyIndex;
-  let service: SearchService;
-  let app: ReturnType<typeof appFor>;
+  const fx = useTinyApp();
   let png42: Buffer;
 
   before(async () => {
-    tiny = await buildTinyIndex();
-    service = await tiny.open();
-    app = appFor(service);
-    png42 = await pngOf(service.itemPixels(42));
-  });
-  after(async () => {
-    service.dispose();
-    await tiny.cleanup();
+    png42 = await pngOf(fx.service.itemPixels(42));
   });
 
   const upload = (bytes: Buffer, name = 'q.png', query = '') =>
-    request(app).post(`/api/search${query}`).attach('image', bytes, name);
+    request(fx.app).post(`/api/search${query}`).attach('image', bytes, name);
 
   it('refuses 0 bytes with NO_FILE, as a file and as a raw body', async () => {
     const expected = (got: string) =>
       `Expected an image in multipart field "image" or as the request body with an image/* content type, but received ${got}`;
     expectApiError(await upload(Buffer.alloc(0)), 400, 'NO_FILE', expected('an empty file in field "image"'));
-    const raw = await request(app).post('/api/search').set('Content-Type', 'image/png').send(Buffer.alloc(0));
+    const raw = await request(fx.app)
+      .post('/api/search')
+      .set('Content-Type', 'image/png')
+      .send(Buffer.alloc(0));
     expectApiError(raw, 400, 'NO_FILE', expected('an empty body'));
   });
 
@@ -61,7 +54,7 @@ describe('bad uploads', () => {
   });
 
   it('refuses truncated PNG and JPEG files with NOT_AN_IMAGE, saying they are truncated', async () => {
-    const jpeg = await jpegOf(service.itemPixels(42));
+    const jpeg = await jpegOf(fx.service.itemPixels(42));
     for (const [name, cut] of [
       ['q.png', png42.subarray(0, Math.floor(png42.length / 2))],
       ['q.jpg', jpeg.subarray(0, Math.floor(jpeg.length / 2))],
@@ -93,13 +86,13 @@ describe('bad uploads', () => {
     const message = (what: string) =>
       `Expected a PNG, JPEG, GIF or WebP image in ${what} but received an SVG document; convert it to PNG or JPEG`;
     expectApiError(await upload(svg, 'q.svg'), 415, 'UNSUPPORTED_IMAGE_TYPE', message('field "image"'));
-    const raw = await request(app).post('/api/search').set('Content-Type', 'image/svg+xml').send(svg);
+    const raw = await request(fx.app).post('/api/search').set('Content-Type', 'image/svg+xml').send(svg);
     expectApiError(raw, 415, 'UNSUPPORTED_IMAGE_TYPE', message('the request body'));
   });
 
   it('searches odd encodings of item 42: animated GIF (first frame), 16-bit PNG, CMYK JPEG, alpha, WebP', async () => {
     const lossless = new Set(['animated GIF (3 frames)', '16-bit PNG', 'WebP']);
-    for (const [name, bytes] of Object.entries(await oddImages(service.itemPixels(42)))) {
+    for (const [name, bytes] of Object.entries(await oddImages(fx.service.itemPixels(42)))) {
       const res = await upload(bytes, 'q', '?k=3');
       assert.equal(res.status, 200, `${name}: ${JSON.stringify(res.body)}`);
       for (const space of ['code', 'pixel']) assert.equal(res.body.spaces[space].results.length, 3, name);

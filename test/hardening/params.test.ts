@@ -7,11 +7,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import request from 'supertest';
-import type { SearchService } from '../../src/search/search-service.js';
 import { pngOf } from '../helpers/fixtures.js';
-import { appFor, expectApiError } from '../helpers/http.js';
+import { expectApiError } from '../helpers/http.js';
 import { type Listening, listenApp, rawRequest } from '../helpers/listen.js';
-import { buildTinyIndex, type TinyIndex } from '../helpers/tiny-index.js';
+import { useTinyApp } from '../helpers/suite.js';
 
 const K = (got: string) =>
   `Expected query parameter "k" to be a whole number from 1 to 100 but received ${got}`;
@@ -19,23 +18,16 @@ const ID = (got: string) =>
   `Expected path parameter "id" to be a whole number (an item id from 0 to 299) but received ${got}`;
 
 describe('bad parameters and path tricks', () => {
-  let tiny: TinyIndex;
-  let service: SearchService;
-  let app: ReturnType<typeof appFor>;
+  const fx = useTinyApp();
   let listening: Listening;
   let png: Buffer;
 
   before(async () => {
-    tiny = await buildTinyIndex();
-    service = await tiny.open();
-    app = appFor(service);
-    listening = await listenApp(app);
-    png = await pngOf(service.itemPixels(7));
+    listening = await listenApp(fx.app);
+    png = await pngOf(fx.service.itemPixels(7));
   });
   after(async () => {
     await listening.close();
-    service.dispose();
-    await tiny.cleanup();
   });
 
   it('refuses k of 0, -1, 1e9, abc and an array, on uploads and on similar items', async () => {
@@ -49,22 +41,27 @@ describe('bad parameters and path tricks', () => {
       ['k=', K('""')],
     ];
     for (const [query, message] of cases) {
-      expectApiError(await request(app).get(`/api/items/3/similar?${query}`), 400, 'BAD_PARAMETER', message);
-      const upload = await request(app).post(`/api/search?${query}`).attach('image', png, 'q.png');
+      expectApiError(
+        await request(fx.app).get(`/api/items/3/similar?${query}`),
+        400,
+        'BAD_PARAMETER',
+        message,
+      );
+      const upload = await request(fx.app).post(`/api/search?${query}`).attach('image', png, 'q.png');
       expectApiError(upload, 400, 'BAD_PARAMETER', message);
     }
   });
 
   it('refuses an unknown space and a maxDistance of NaN, Infinity or -0.5', async () => {
     expectApiError(
-      await request(app).get('/api/items/3/similar?space=colour'),
+      await request(fx.app).get('/api/items/3/similar?space=colour'),
       400,
       'BAD_PARAMETER',
       'Expected query parameter "space" to be one of code, pixel, both but received "colour"',
     );
     for (const value of ['NaN', 'Infinity', '-0.5', '1,5']) {
       expectApiError(
-        await request(app).get(`/api/items/3/similar?maxDistance=${value}`),
+        await request(fx.app).get(`/api/items/3/similar?maxDistance=${value}`),
         400,
         'BAD_PARAMETER',
         `Expected query parameter "maxDistance" to be a finite number of at least 0 but received "${value}"`,
@@ -75,7 +72,7 @@ describe('bad parameters and path tricks', () => {
   it('refuses ids out of range with ITEM_NOT_FOUND and non-integers with BAD_PARAMETER, on every item route', async () => {
     for (const suffix of ['', '/image', '/similar']) {
       expectApiError(
-        await request(app).get(`/api/items/300${suffix}`),
+        await request(fx.app).get(`/api/items/300${suffix}`),
         404,
         'ITEM_NOT_FOUND',
         'No item with id 300; ids run from 0 to 299',
@@ -88,7 +85,12 @@ describe('bad parameters and path tricks', () => {
         ['99999999999999999999', '"99999999999999999999"'],
         ['%20', '" "'],
       ] as const) {
-        expectApiError(await request(app).get(`/api/items/${raw}${suffix}`), 400, 'BAD_PARAMETER', ID(shown));
+        expectApiError(
+          await request(fx.app).get(`/api/items/${raw}${suffix}`),
+          400,
+          'BAD_PARAMETER',
+          ID(shown),
+        );
       }
     }
   });

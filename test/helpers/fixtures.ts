@@ -8,10 +8,14 @@ import { encodeGrayPng } from '../../src/image/preprocess.js';
 /** Only the repository's own data/ folder: tests never depend on what the machine has installed. */
 export const TEST_DATA_PATH = [join(PACKAGE_ROOT, 'data')];
 
+/** A temp folder and the function that removes it. */
+export interface TempDir {
+  readonly dir: string;
+  cleanup(): Promise<void>;
+}
+
 /** Makes a temp folder and returns it with a cleanup function. */
-export async function tempDir(
-  prefix = 'aesearch-test-',
-): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+export async function tempDir(prefix = 'aesearch-test-'): Promise<TempDir> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }

@@ -4,14 +4,13 @@
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import request from 'supertest';
 import { PACKAGE_ROOT } from '../../src/config.js';
 import { createApp } from '../../src/http/app.js';
 import type { ServiceProvider } from '../../src/http/provider.js';
-import type { SearchService } from '../../src/search/search-service.js';
-import { appFor, expectApiError, TEST_BACKEND } from '../helpers/http.js';
-import { buildTinyIndex, type TinyIndex } from '../helpers/tiny-index.js';
+import { expectApiError, TEST_BACKEND } from '../helpers/http.js';
+import { useTinyApp } from '../helpers/suite.js';
 
 const CONFIG = { maxUploadBytes: 10 * 1024 * 1024, publicDir: join(PACKAGE_ROOT, 'public') };
 
@@ -22,51 +21,39 @@ function pngSize(png: Buffer): [number, number] {
 }
 
 describe('item, stats and page routes', () => {
-  let tiny: TinyIndex;
-  let service: SearchService;
-  let app: ReturnType<typeof appFor>;
   const lines: string[] = [];
-
-  before(async () => {
-    tiny = await buildTinyIndex();
-    service = await tiny.open();
-    app = appFor(service, undefined, { log: (line) => lines.push(line) });
-  });
-  after(async () => {
-    service.dispose();
-    await tiny.cleanup();
-  });
+  const fx = useTinyApp(undefined, { log: (line) => lines.push(line) });
 
   describe('GET /api/items/:id/image', () => {
     it('serves the item as a crisp PNG of the asked size, cacheable', async () => {
-      const res = await request(app).get('/api/items/7/image?size=56').buffer(true);
+      const res = await request(fx.app).get('/api/items/7/image?size=56').buffer(true);
       assert.equal(res.status, 200);
       assert.equal(res.headers['content-type'], 'image/png');
       assert.equal(res.headers['cache-control'], 'public, max-age=3600');
       assert.deepEqual(pngSize(res.body), [56, 56]);
-      const again = await request(app).get('/api/items/7/image?size=56').buffer(true);
+      const again = await request(fx.app).get('/api/items/7/image?size=56').buffer(true);
       assert.deepEqual(again.body, res.body);
-      const fallback = await request(app).get('/api/items/7/image').buffer(true);
+      const fallback = await request(fx.app).get('/api/items/7/image').buffer(true);
       assert.deepEqual(pngSize(fallback.body), [112, 112]);
     });
 
     it('rejects a bad size with BAD_PARAMETER and an unknown id with ITEM_NOT_FOUND', async () => {
       for (const size of ['10', '561', 'big']) {
         expectApiError(
-          await request(app).get(`/api/items/7/image?size=${size}`),
+          await request(fx.app).get(`/api/items/7/image?size=${size}`),
           400,
           'BAD_PARAMETER',
           `Expected query parameter "size" to be a whole number from 28 to 560 but received "${size}"`,
         );
       }
       expectApiError(
-        await request(app).get('/api/items/123456/image'),
+        await request(fx.app).get('/api/items/123456/image'),
         404,
         'ITEM_NOT_FOUND',
         'No item with id 123456; ids run from 0 to 299',
       );
       expectApiError(
-        await request(app).get('/api/items/abc/image'),
+        await request(fx.app).get('/api/items/abc/image'),
         400,
         'BAD_PARAMETER',
         'Expected path parameter "id" to be a whole number (an item id from 0 to 299) but received "abc"',
@@ -76,7 +63,7 @@ describe('item, stats and page routes', () => {
 
   describe('GET /api/items', () => {
     it('pages through the collection with ids, labels and image URLs', async () => {
-      const res = await request(app).get('/api/items?offset=10&limit=3');
+      const res = await request(fx.app).get('/api/items?offset=10&limit=3');
       assert.equal(res.status, 200);
       assert.deepEqual(
         { ...res.body, items: undefined },
@@ -84,28 +71,28 @@ describe('item, stats and page routes', () => {
       );
       assert.deepEqual(
         res.body.items,
-        [10, 11, 12].map((id) => ({ ...service.item(id), imageUrl: `/api/items/${id}/image` })),
+        [10, 11, 12].map((id) => ({ ...fx.service.item(id), imageUrl: `/api/items/${id}/image` })),
       );
-      const end = await request(app).get('/api/items?offset=299&limit=5');
+      const end = await request(fx.app).get('/api/items?offset=299&limit=5');
       assert.deepEqual(
         end.body.items.map((i: { id: number }) => i.id),
         [299],
       );
-      const defaults = await request(app).get('/api/items');
+      const defaults = await request(fx.app).get('/api/items');
       assert.equal(defaults.body.items.length, 48);
     });
 
     it('filters by label, counting only that label', async () => {
-      const labels = tiny.dataset.database.labels;
+      const labels = fx.tiny.dataset.database.labels;
       assert.ok(labels);
       const expected = [...labels.keys()].filter((id) => labels[id] === 3);
-      const res = await request(app).get(`/api/items?label=3&limit=200`);
+      const res = await request(fx.app).get(`/api/items?label=3&limit=200`);
       assert.equal(res.body.total, expected.length);
       assert.deepEqual(
         res.body.items.map((i: { id: number }) => i.id),
         expected,
       );
-      const page = await request(app).get(`/api/items?label=3&offset=2&limit=2`);
+      const page = await request(fx.app).get(`/api/items?label=3&offset=2&limit=2`);
       assert.deepEqual(
         page.body.items.map((i: { id: number }) => i.id),
         expected.slice(2, 4),
@@ -130,19 +117,19 @@ describe('item, stats and page routes', () => {
         ],
       ];
       for (const [query, message] of cases) {
-        expectApiError(await request(app).get(`/api/items?${query}`), 400, 'BAD_PARAMETER', message);
+        expectApiError(await request(fx.app).get(`/api/items?${query}`), 400, 'BAD_PARAMETER', message);
       }
     });
 
     it('describes one item', async () => {
-      const res = await request(app).get('/api/items/5');
-      assert.deepEqual(res.body, { ...service.item(5), imageUrl: '/api/items/5/image' });
+      const res = await request(fx.app).get('/api/items/5');
+      assert.deepEqual(res.body, { ...fx.service.item(5), imageUrl: '/api/items/5/image' });
     });
   });
 
   describe('GET /api/stats and /api/health', () => {
     it('describes dataset, counts, code size, architecture, backend and index', async () => {
-      const res = await request(app).get('/api/stats');
+      const res = await request(fx.app).get('/api/stats');
       assert.equal(res.status, 200);
       const { body } = res;
       assert.equal(body.items, 300);
@@ -161,13 +148,13 @@ describe('item, stats and page routes', () => {
       assert.equal(body.index.pixel.dims, 784);
       assert.equal(typeof body.index.code.params.efSearch, 'number');
       assert.equal(typeof body.index.code.buildSeconds, 'number');
-      assert.equal(body.index.builtAt, service.state.indexManifest.builtAt);
-      assert.deepEqual(body.manifests.index, service.state.indexManifest);
-      assert.deepEqual(body.manifests.model, service.state.modelManifest);
+      assert.equal(body.index.builtAt, fx.service.state.indexManifest.builtAt);
+      assert.deepEqual(body.manifests.index, fx.service.state.indexManifest);
+      assert.deepEqual(body.manifests.model, fx.service.state.modelManifest);
     });
 
     it('answers health', async () => {
-      const res = await request(app).get('/api/health');
+      const res = await request(fx.app).get('/api/health');
       assert.equal(res.status, 200);
       assert.equal(res.body.status, 'ok');
       assert.equal(res.body.items, 300);
@@ -176,28 +163,28 @@ describe('item, stats and page routes', () => {
 
   describe('the page and unknown routes', () => {
     it('serves public/ with a strict content security policy', async () => {
-      const page = await request(app).get('/');
+      const page = await request(fx.app).get('/');
       assert.equal(page.status, 200);
       assert.match(page.headers['content-type'] ?? '', /^text\/html/);
       assert.match(page.text, /<script type="module" src="app.js"><\/script>/);
       assert.match(page.headers['content-security-policy'] ?? '', /default-src 'self'/);
       for (const file of ['app.js', 'api.js', 'render.js']) {
-        const js = await request(app).get(`/${file}`);
+        const js = await request(fx.app).get(`/${file}`);
         assert.equal(js.status, 200, file);
         assert.match(js.headers['content-type'] ?? '', /javascript/);
       }
-      assert.match((await request(app).get('/style.css')).headers['content-type'] ?? '', /^text\/css/);
+      assert.match((await request(fx.app).get('/style.css')).headers['content-type'] ?? '', /^text\/css/);
     });
 
     it('answers unknown routes with ROUTE_NOT_FOUND as JSON', async () => {
       expectApiError(
-        await request(app).get('/api/nothing'),
+        await request(fx.app).get('/api/nothing'),
         404,
         'ROUTE_NOT_FOUND',
         'No route GET /api/nothing; the API is listed in the README (GET /api/health checks the server)',
       );
       expectApiError(
-        await request(app).delete('/api/items/3'),
+        await request(fx.app).delete('/api/items/3'),
         404,
         'ROUTE_NOT_FOUND',
         'No route DELETE /api/items/3; the API is listed in the README (GET /api/health checks the server)',
@@ -206,7 +193,7 @@ describe('item, stats and page routes', () => {
 
     it('answers a malformed path with BAD_REQUEST', async () => {
       expectApiError(
-        await request(app).get('/api/items/%E0%A4%A/image'),
+        await request(fx.app).get('/api/items/%E0%A4%A/image'),
         400,
         'BAD_REQUEST',
         "The request could not be read: Failed to decode param '%E0%A4%A'",
@@ -235,8 +222,8 @@ describe('item, stats and page routes', () => {
 
     it('logs one line per request with method, path, status and time', async () => {
       lines.length = 0;
-      await request(app).get('/api/health?x=1');
-      await request(app).get('/api/items/999/similar');
+      await request(fx.app).get('/api/health?x=1');
+      await request(fx.app).get('/api/items/999/similar');
       assert.equal(lines.length, 2);
       assert.match(lines[0] ?? '', /^GET \/api\/health 200 \d+\.\d ms$/);
       assert.match(lines[1] ?? '', /^GET \/api\/items\/999\/similar 404 \d+\.\d ms$/);

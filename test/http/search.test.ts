@@ -3,34 +3,25 @@
  * response shape, real neighbours, agreement and precision. Refusals are in upload-errors.test.ts.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import request from 'supertest';
 import { encodeGrayPng } from '../../src/image/preprocess.js';
 import { SearchService } from '../../src/search/search-service.js';
 import { pngOf } from '../helpers/fixtures.js';
 import { appFor, expectApiError } from '../helpers/http.js';
-import { buildTinyIndex, type TinyIndex } from '../helpers/tiny-index.js';
+import { useTinyApp } from '../helpers/suite.js';
 
 describe('search routes', () => {
-  let tiny: TinyIndex;
-  let service: SearchService;
-  let app: ReturnType<typeof appFor>;
+  const fx = useTinyApp();
   let png42: Buffer;
 
   before(async () => {
-    tiny = await buildTinyIndex();
-    service = await tiny.open();
-    app = appFor(service);
-    png42 = await pngOf(service.itemPixels(42));
-  });
-  after(async () => {
-    service.dispose();
-    await tiny.cleanup();
+    png42 = await pngOf(fx.service.itemPixels(42));
   });
 
   describe('POST /api/search', () => {
     it('finds an uploaded stored image as its own top hit in both spaces, with URLs and timings', async () => {
-      const res = await request(app).post('/api/search?k=5').attach('image', png42, 'q.png');
+      const res = await request(fx.app).post('/api/search?k=5').attach('image', png42, 'q.png');
       assert.equal(res.status, 200, JSON.stringify(res.body));
       assert.equal(res.body.k, 5);
       assert.deepEqual(Object.keys(res.body.spaces), ['code', 'pixel']);
@@ -47,7 +38,7 @@ describe('search routes', () => {
         assert.equal(result.results[0].id, 42);
         assert.ok(result.results[0].distance < 1e-3);
         assert.equal(result.results[0].imageUrl, '/api/items/42/image');
-        assert.equal(result.results[0].labelName, service.item(42).labelName);
+        assert.equal(result.results[0].labelName, fx.service.item(42).labelName);
         assert.equal(typeof result.ms, 'number');
         assert.ok(result.agreement >= 0 && result.agreement <= 1);
         assert.equal(result.precision, null, 'an upload has no label of its own');
@@ -60,7 +51,7 @@ describe('search routes', () => {
     });
 
     it('computes agreement as the share of hits carrying the other space top-1 label', async () => {
-      const res = await request(app).post('/api/search?k=10').attach('image', png42, 'q.png');
+      const res = await request(fx.app).post('/api/search?k=10').attach('image', png42, 'q.png');
       const { code, pixel } = res.body.spaces;
       const share = (hits: { label: number }[], label: number) =>
         hits.filter((h) => h.label === label).length / hits.length;
@@ -69,15 +60,15 @@ describe('search routes', () => {
     });
 
     it('takes a raw image/* body, and large images of any size, with the same answer as multipart', async () => {
-      const multipart = await request(app).post('/api/search?k=4').attach('image', png42, 'q.png');
-      const raw = await request(app).post('/api/search?k=4').set('Content-Type', 'image/png').send(png42);
+      const multipart = await request(fx.app).post('/api/search?k=4').attach('image', png42, 'q.png');
+      const raw = await request(fx.app).post('/api/search?k=4').set('Content-Type', 'image/png').send(png42);
       assert.equal(raw.status, 200, JSON.stringify(raw.body));
       const ids = (r: request.Response, space: string) =>
         r.body.spaces[space].results.map((h: { id: number }) => h.id);
       for (const space of ['code', 'pixel']) assert.deepEqual(ids(raw, space), ids(multipart, space));
       assert.deepEqual(raw.body.query.code, multipart.body.query.code);
-      const big = await encodeGrayPng(service.itemPixels(42), 28, 28, 2);
-      const scaled = await request(app)
+      const big = await encodeGrayPng(fx.service.itemPixels(42), 28, 28, 2);
+      const scaled = await request(fx.app)
         .post('/api/search?k=1&space=pixel')
         .set('Content-Type', 'image/png')
         .send(big);
@@ -86,10 +77,10 @@ describe('search routes', () => {
     });
 
     it('honours space and maxDistance', async () => {
-      const code = await request(app).post('/api/search?space=code&k=3').attach('image', png42, 'q.png');
+      const code = await request(fx.app).post('/api/search?space=code&k=3').attach('image', png42, 'q.png');
       assert.deepEqual(Object.keys(code.body.spaces), ['code']);
       assert.equal(code.body.spaces.code.agreement, null, 'no other space to agree with');
-      const near = await request(app)
+      const near = await request(fx.app)
         .post('/api/search?maxDistance=0.001&k=10')
         .attach('image', png42, 'q.png');
       assert.equal(near.status, 200);
@@ -105,10 +96,10 @@ describe('search routes', () => {
 
   describe('GET /api/items/:id/similar', () => {
     it('returns neighbours without the item itself, with its label and precision per space', async () => {
-      const res = await request(app).get('/api/items/42/similar?k=6');
+      const res = await request(fx.app).get('/api/items/42/similar?k=6');
       assert.equal(res.status, 200, JSON.stringify(res.body));
       const { query } = res.body;
-      const own = service.item(42);
+      const own = fx.service.item(42);
       assert.deepEqual(
         [query.id, query.label, query.labelName, query.imageUrl],
         [42, own.label, own.labelName, '/api/items/42/image'],
@@ -121,7 +112,7 @@ describe('search routes', () => {
         const same = result.results.filter((h: { label: number }) => h.label === own.label).length;
         assert.equal(result.precision, same / 6);
       }
-      const direct = service.searchById(42, { k: 6, spaces: ['code'] });
+      const direct = fx.service.searchById(42, { k: 6, spaces: ['code'] });
       assert.deepEqual(
         res.body.spaces.code.results.map((h: { id: number }) => h.id),
         direct.spaces.code?.results.map((h) => h.id),
@@ -130,25 +121,25 @@ describe('search routes', () => {
 
     it('answers an unknown id with ITEM_NOT_FOUND (404) and a non-integer id with BAD_PARAMETER', async () => {
       expectApiError(
-        await request(app).get('/api/items/300/similar'),
+        await request(fx.app).get('/api/items/300/similar'),
         404,
         'ITEM_NOT_FOUND',
         'No item with id 300; ids run from 0 to 299',
       );
       expectApiError(
-        await request(app).get('/api/items/4.5/similar'),
+        await request(fx.app).get('/api/items/4.5/similar'),
         400,
         'BAD_PARAMETER',
         'Expected path parameter "id" to be a whole number (an item id from 0 to 299) but received "4.5"',
       );
       expectApiError(
-        await request(app).get('/api/items/-1/similar'),
+        await request(fx.app).get('/api/items/-1/similar'),
         400,
         'BAD_PARAMETER',
         'Expected path parameter "id" to be a whole number (an item id from 0 to 299) but received "-1"',
       );
       expectApiError(
-        await request(app).get('/api/items/1/similar?space=all'),
+        await request(fx.app).get('/api/items/1/similar?space=all'),
         400,
         'BAD_PARAMETER',
         'Expected query parameter "space" to be one of code, pixel, both but received "all"',
@@ -158,7 +149,10 @@ describe('search routes', () => {
 
   describe('an index without a pixel space', () => {
     it('serves code results for space=both and SPACE_UNAVAILABLE (409) for space=pixel', async () => {
-      const codeOnly = new SearchService({ ...service.state, indexes: { code: service.state.indexes.code } });
+      const codeOnly = new SearchService({
+        ...fx.service.state,
+        indexes: { code: fx.service.state.indexes.code },
+      });
       const codeApp = appFor(codeOnly);
       const both = await request(codeApp).get('/api/items/3/similar?k=2');
       assert.equal(both.status, 200);

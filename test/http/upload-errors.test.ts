@@ -3,43 +3,33 @@
  * error, with its status, code and message. A small upload limit keeps "too large" to a few KB.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import request from 'supertest';
-import type { SearchService } from '../../src/search/search-service.js';
 import { pngOf } from '../helpers/fixtures.js';
-import { appFor, expectApiError } from '../helpers/http.js';
-import { buildTinyIndex, type TinyIndex } from '../helpers/tiny-index.js';
+import { expectApiError } from '../helpers/http.js';
+import { useTinyApp } from '../helpers/suite.js';
 
 /** A small upload limit, so "too large" needs only a few KB. */
 const LIMIT_BYTES = 4096;
 
 describe('POST /api/search refusals', () => {
-  let tiny: TinyIndex;
-  let service: SearchService;
-  let app: ReturnType<typeof appFor>;
+  const fx = useTinyApp(LIMIT_BYTES);
   let png42: Buffer;
 
   before(async () => {
-    tiny = await buildTinyIndex();
-    service = await tiny.open();
-    app = appFor(service, LIMIT_BYTES);
-    png42 = await pngOf(service.itemPixels(42));
-  });
-  after(async () => {
-    service.dispose();
-    await tiny.cleanup();
+    png42 = await pngOf(fx.service.itemPixels(42));
   });
 
   it('rejects a file over the limit with FILE_TOO_LARGE (413), multipart and raw', async () => {
     const big = Buffer.alloc(LIMIT_BYTES + 2000, 7);
-    const form = await request(app).post('/api/search').attach('image', big, 'big.png');
+    const form = await request(fx.app).post('/api/search').attach('image', big, 'big.png');
     expectApiError(
       form,
       413,
       'FILE_TOO_LARGE',
       /^Expected an image of at most 4 KB in field "image" but received a request of 6\.\d KB; send a smaller or downscaled image$/,
     );
-    const raw = await request(app).post('/api/search').set('Content-Type', 'image/png').send(big);
+    const raw = await request(fx.app).post('/api/search').set('Content-Type', 'image/png').send(big);
     expectApiError(
       raw,
       413,
@@ -49,14 +39,16 @@ describe('POST /api/search refusals', () => {
   });
 
   it('rejects bytes that are not an image with NOT_AN_IMAGE (415)', async () => {
-    const res = await request(app).post('/api/search').attach('image', Buffer.from('hello, world'), 'q.png');
+    const res = await request(fx.app)
+      .post('/api/search')
+      .attach('image', Buffer.from('hello, world'), 'q.png');
     expectApiError(
       res,
       415,
       'NOT_AN_IMAGE',
       'Expected an image (PNG, JPEG, WebP or GIF) in field "image" but could not decode it: it starts like text ("hello, world"), not like any of these formats',
     );
-    const raw = await request(app)
+    const raw = await request(fx.app)
       .post('/api/search')
       .set('Content-Type', 'image/jpeg')
       .send(Buffer.from('nope'));
@@ -69,14 +61,14 @@ describe('POST /api/search refusals', () => {
   });
 
   it('rejects a file in another field with WRONG_FIELD, and two files with TOO_MANY_FILES', async () => {
-    const wrong = await request(app).post('/api/search').attach('file', png42, 'q.png');
+    const wrong = await request(fx.app).post('/api/search').attach('file', png42, 'q.png');
     expectApiError(
       wrong,
       400,
       'WRONG_FIELD',
       'Expected the image in multipart field "image" but received a file in field "file"; rename the field to "image"',
     );
-    const two = await request(app)
+    const two = await request(fx.app)
       .post('/api/search')
       .attach('image', png42, 'a.png')
       .attach('image', png42, 'b.png');
@@ -91,21 +83,21 @@ describe('POST /api/search refusals', () => {
   it('rejects a request without an image with NO_FILE, naming what arrived', async () => {
     const expected = (got: string) =>
       `Expected an image in multipart field "image" or as the request body with an image/* content type, but received ${got}`;
-    expectApiError(await request(app).post('/api/search'), 400, 'NO_FILE', expected('no body'));
+    expectApiError(await request(fx.app).post('/api/search'), 400, 'NO_FILE', expected('no body'));
     expectApiError(
-      await request(app).post('/api/search').field('note', 'x'),
+      await request(fx.app).post('/api/search').field('note', 'x'),
       400,
       'NO_FILE',
       expected('a multipart form without a file'),
     );
     expectApiError(
-      await request(app).post('/api/search').field('image', 'cat.png'),
+      await request(fx.app).post('/api/search').field('image', 'cat.png'),
       400,
       'NO_FILE',
       expected('a text field "image" instead of a file (with curl: -F image=@photo.png)'),
     );
     expectApiError(
-      await request(app).post('/api/search').attach('image', Buffer.alloc(0), 'empty.png'),
+      await request(fx.app).post('/api/search').attach('image', Buffer.alloc(0), 'empty.png'),
       400,
       'NO_FILE',
       expected('an empty file in field "image"'),
@@ -113,14 +105,14 @@ describe('POST /api/search refusals', () => {
   });
 
   it('rejects other content types with UNSUPPORTED_MEDIA_TYPE and broken forms with BAD_MULTIPART', async () => {
-    const text = await request(app).post('/api/search').set('Content-Type', 'text/plain').send('a cat');
+    const text = await request(fx.app).post('/api/search').set('Content-Type', 'text/plain').send('a cat');
     expectApiError(
       text,
       415,
       'UNSUPPORTED_MEDIA_TYPE',
       'Expected a multipart/form-data body or an image/* body but received content type text/plain; send the image with curl -F image=@file.png or as image/png',
     );
-    const broken = await request(app)
+    const broken = await request(fx.app)
       .post('/api/search')
       .set('Content-Type', 'multipart/form-data; boundary=xyz')
       .send('--xyz\r\nContent-Disposition: form-data; name="image"; filename="a.png"\r\n\r\nabc');
@@ -156,13 +148,13 @@ describe('POST /api/search refusals', () => {
       ],
     ];
     for (const [query, message] of cases) {
-      const res = await request(app).post(`/api/search?${query}`).attach('image', png42, 'q.png');
+      const res = await request(fx.app).post(`/api/search?${query}`).attach('image', png42, 'q.png');
       expectApiError(res, 400, 'BAD_PARAMETER', message);
     }
   });
 
   it('answers other methods with METHOD_NOT_ALLOWED and an Allow header', async () => {
-    const res = await request(app).get('/api/search');
+    const res = await request(fx.app).get('/api/search');
     expectApiError(res, 405, 'METHOD_NOT_ALLOWED', '/api/search does not take GET; use POST');
     assert.equal(res.headers.allow, 'POST');
   });
