@@ -7,11 +7,11 @@ import assert from 'node:assert/strict';
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { cp, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { PACKAGE_ROOT } from '../../src/config.js';
 import { runCli } from '../helpers/cli.js';
-import { TEST_DATA_PATH, tempDir } from '../helpers/fixtures.js';
-import { buildTinyIndex, type TinyIndex } from '../helpers/tiny-index.js';
+import { TEST_DATA_PATH } from '../helpers/fixtures.js';
+import { useTinyScratch } from '../helpers/suite.js';
 
 const ENV = { AESEARCH_DATA_PATH: TEST_DATA_PATH.join(':'), AESEARCH_ADMIN_TOKEN: 'sesame' };
 
@@ -44,20 +44,10 @@ function serveWorkers(indexDir: string): {
 }
 
 describe('serving from two processes', { timeout: 120_000 }, () => {
-  let tiny: TinyIndex;
-  let scratch: { dir: string; cleanup: () => Promise<void> };
-
-  before(async () => {
-    tiny = await buildTinyIndex();
-    scratch = await tempDir();
-  });
-  after(async () => {
-    await tiny.cleanup();
-    await scratch.cleanup();
-  });
+  const fx = useTinyScratch();
 
   it('answers from both workers, passes an admin reload on, and exits 0 on SIGTERM', async () => {
-    const run = serveWorkers(tiny.indexDir);
+    const run = serveWorkers(fx.tiny.indexDir);
     try {
       const [, url] = await run.until(/\n2 server processes share (http:\/\/127\.0\.0\.1:\d+\/)\n/);
       assert.equal(run.stderr().match(/^backend: /gm)?.length, 1, 'one backend line');
@@ -81,8 +71,8 @@ describe('serving from two processes', { timeout: 120_000 }, () => {
   });
 
   it('does not start on a broken index: exit 1 and one error line', async () => {
-    const indexDir = join(scratch.dir, 'broken');
-    await cp(tiny.indexDir, indexDir, { recursive: true });
+    const indexDir = join(fx.scratch.dir, 'broken');
+    await cp(fx.tiny.indexDir, indexDir, { recursive: true });
     await writeFile(join(indexDir, 'manifest.json'), '{ "dir": 1 }');
     const run = await runCli(['serve', '--port', '0', '--workers', '2', '--index-dir', indexDir], ENV);
     assert.equal(run.code, 1);

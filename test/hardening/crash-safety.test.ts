@@ -8,13 +8,13 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { cp, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { PACKAGE_ROOT } from '../../src/config.js';
 import { readCheckpointState } from '../../src/model/checkpoint.js';
 import { SearchService } from '../../src/search/search-service.js';
 import { runCli } from '../helpers/cli.js';
-import { TEST_DATA_PATH, tempDir } from '../helpers/fixtures.js';
-import { buildTinyIndex, type TinyIndex } from '../helpers/tiny-index.js';
+import { TEST_DATA_PATH } from '../helpers/fixtures.js';
+import { useTinyScratch } from '../helpers/suite.js';
 
 const ENV = { AESEARCH_DATA_PATH: TEST_DATA_PATH.join(':') };
 
@@ -69,21 +69,11 @@ async function assertSearchable(indexDir: string): Promise<string> {
 }
 
 describe('killed writers leave loadable data', { timeout: 240_000 }, () => {
-  let tiny: TinyIndex;
-  let scratch: { dir: string; cleanup: () => Promise<void> };
-
-  before(async () => {
-    tiny = await buildTinyIndex();
-    scratch = await tempDir();
-  });
-  after(async () => {
-    await tiny.cleanup();
-    await scratch.cleanup();
-  });
+  const fx = useTinyScratch();
 
   it('aesearch index killed at several moments of its write', async () => {
-    const indexDir = join(scratch.dir, 'index');
-    await cp(tiny.indexDir, indexDir, { recursive: true });
+    const indexDir = join(fx.scratch.dir, 'index');
+    await cp(fx.tiny.indexDir, indexDir, { recursive: true });
     const original = await assertSearchable(indexDir);
     const args = ['index', '--index-dir', indexDir, '--limit', '3000'];
     const isNewAnn = (name: string) => name.startsWith('ann-') && !name.startsWith(original);
@@ -125,8 +115,8 @@ describe('killed writers leave loadable data', { timeout: 240_000 }, () => {
   });
 
   it('aesearch train killed while writing checkpoints', async () => {
-    const indexDir = join(scratch.dir, 'train');
-    await cp(tiny.indexDir, indexDir, { recursive: true });
+    const indexDir = join(fx.scratch.dir, 'train');
+    await cp(fx.tiny.indexDir, indexDir, { recursive: true });
     const model = await readFile(join(indexDir, 'model.json'), 'utf8');
     const checkpoints = join(indexDir, 'train', 'checkpoint');
     const args = ['train', '--index-dir', indexDir, '--limit', '300', '--epochs', '60', '--steps', '2'];

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { cp, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import request from 'supertest';
 import type { IndexManifest } from '../../src/ann/manifest.js';
 import { PACKAGE_ROOT } from '../../src/config.js';
@@ -19,11 +19,11 @@ import type { SearchService } from '../../src/search/search-service.js';
 import { ServiceHolder } from '../../src/search/service-holder.js';
 import { writeJsonAtomic } from '../../src/util/atomic-fs.js';
 import { runCli } from '../helpers/cli.js';
-import { pngOf, TEST_DATA_PATH, tempDir } from '../helpers/fixtures.js';
+import { pngOf, TEST_DATA_PATH } from '../helpers/fixtures.js';
 import { appFor, expectApiError, TEST_BACKEND } from '../helpers/http.js';
 import { listenApp } from '../helpers/listen.js';
 import { searchLoop, startTestServer } from '../helpers/server.js';
-import { buildTinyIndex, type TinyIndex } from '../helpers/tiny-index.js';
+import { useTinyScratch } from '../helpers/suite.js';
 
 /** A stand-in service: only what the holder and reloader read. */
 function fakeService(id: string, disposed: string[]): SearchService {
@@ -122,25 +122,18 @@ describe('service holder and reloader', () => {
 });
 
 describe('reloading a served index', { timeout: 180_000 }, () => {
-  let tiny: TinyIndex;
-  let scratch: { dir: string; cleanup: () => Promise<void> };
+  const fx = useTinyScratch();
   let png: Buffer;
 
   before(async () => {
-    tiny = await buildTinyIndex();
-    scratch = await tempDir();
-    const service = await tiny.open();
+    const service = await fx.tiny.open();
     png = await pngOf(service.itemPixels(9));
     service.dispose();
-  });
-  after(async () => {
-    await tiny.cleanup();
-    await scratch.cleanup();
   });
 
   it('lets a request that is decoding during a swap finish on the old model', async () => {
     const disposed: SearchService[] = [];
-    const old = await tiny.open();
+    const old = await fx.tiny.open();
     const holder = new ServiceHolder(old, (s) => {
       disposed.push(s);
       s.dispose();
@@ -169,7 +162,7 @@ describe('reloading a served index', { timeout: 180_000 }, () => {
       form.append('image', new Blob([new Uint8Array(png)]), 'q.png');
       const pending = fetch(`${listening.url}api/search?k=1&space=code`, { method: 'POST', body: form });
       await inDecode;
-      holder.swap(await tiny.open());
+      holder.swap(await fx.tiny.open());
       assert.deepEqual(disposed, [], 'the old service is leased by the request in flight');
       openGate();
       const res = await pending;
@@ -184,8 +177,8 @@ describe('reloading a served index', { timeout: 180_000 }, () => {
   });
 
   it('swaps to an index rebuilt by `aesearch index` while searches run, with 0 failed requests', async () => {
-    const indexDir = join(scratch.dir, 'rebuild');
-    await cp(tiny.indexDir, indexDir, { recursive: true });
+    const indexDir = join(fx.scratch.dir, 'rebuild');
+    await cp(fx.tiny.indexDir, indexDir, { recursive: true });
     const server = await startTestServer(indexDir);
     try {
       const before = (await health(server.url)).index.id;
@@ -220,8 +213,8 @@ describe('reloading a served index', { timeout: 180_000 }, () => {
   });
 
   it('keeps serving the last good index when the new one cannot be loaded, and says why', async () => {
-    const indexDir = join(scratch.dir, 'broken');
-    await cp(tiny.indexDir, indexDir, { recursive: true });
+    const indexDir = join(fx.scratch.dir, 'broken');
+    await cp(fx.tiny.indexDir, indexDir, { recursive: true });
     const server = await startTestServer(indexDir, { adminToken: 'sesame' });
     try {
       const good = await readFile(join(indexDir, 'manifest.json'), 'utf8');
@@ -273,7 +266,7 @@ describe('reloading a served index', { timeout: 180_000 }, () => {
   });
 
   it('answers ADMIN_DISABLED when no admin token is configured', async () => {
-    const service = await tiny.open();
+    const service = await fx.tiny.open();
     try {
       expectApiError(
         await request(appFor(service)).post('/api/admin/reload').set('Authorization', 'Bearer x'),

@@ -8,10 +8,11 @@ import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { PACKAGE_ROOT } from '../../src/config.js';
-import { pngOf, TEST_DATA_PATH, tempDir } from '../helpers/fixtures.js';
-import { buildTinyIndex, type TinyIndex } from '../helpers/tiny-index.js';
+import { pngOf, TEST_DATA_PATH } from '../helpers/fixtures.js';
+import { useTinyScratch } from '../helpers/suite.js';
+import type { TinyIndex } from '../helpers/tiny-index.js';
 
 /** A running CLI process and its stderr so far. */
 interface Running {
@@ -68,20 +69,10 @@ async function writeImageFolder(tiny: TinyIndex, root: string): Promise<void> {
 }
 
 describe('aesearch serve and start', { timeout: 120_000 }, () => {
-  let tiny: TinyIndex;
-  let scratch: { dir: string; cleanup: () => Promise<void> };
-
-  before(async () => {
-    tiny = await buildTinyIndex();
-    scratch = await tempDir();
-  });
-  after(async () => {
-    await tiny.cleanup();
-    await scratch.cleanup();
-  });
+  const fx = useTinyScratch();
 
   it('serve: logs what it serves and where, answers, logs requests, and exits 0 on SIGTERM', async () => {
-    const run = startCli(['serve', '--port', '0', '--index-dir', tiny.indexDir], {
+    const run = startCli(['serve', '--port', '0', '--index-dir', fx.tiny.indexDir], {
       AESEARCH_DATA_PATH: TEST_DATA_PATH.join(':'),
     });
     try {
@@ -103,11 +94,11 @@ describe('aesearch serve and start', { timeout: 120_000 }, () => {
   });
 
   it('serve: on SIGTERM stops accepting, finishes a slow upload in flight with 200, and exits 0', async () => {
-    const run = startCli(['serve', '--port', '0', '--index-dir', tiny.indexDir], {
+    const run = startCli(['serve', '--port', '0', '--index-dir', fx.tiny.indexDir], {
       AESEARCH_DATA_PATH: TEST_DATA_PATH.join(':'),
     });
     const [, url = ''] = await run.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+\/)\n/);
-    const png = await pngOf(tiny.dataset.database.pixels.subarray(0, 784));
+    const png = await pngOf(fx.tiny.dataset.database.pixels.subarray(0, 784));
     const { hostname, port } = new URL(url);
     let finishUpload = () => {};
     const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
@@ -150,9 +141,9 @@ describe('aesearch serve and start', { timeout: 120_000 }, () => {
   });
 
   it('start: trains and indexes an empty index folder, then serves search; SIGINT exits 0; retrains a damaged model', async () => {
-    const images = join(scratch.dir, 'images');
-    await writeImageFolder(tiny, images);
-    const indexDir = join(scratch.dir, 'index');
+    const images = join(fx.scratch.dir, 'images');
+    await writeImageFolder(fx.tiny, images);
+    const indexDir = join(fx.scratch.dir, 'index');
     const run = startCli(['start', '--port', '0', '--data', images, '--index-dir', indexDir], {});
     try {
       const [, url] = await run.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+\/)\n/);
@@ -165,7 +156,7 @@ describe('aesearch serve and start', { timeout: 120_000 }, () => {
       const form = new FormData();
       form.append(
         'image',
-        new Blob([new Uint8Array(await pngOf(tiny.dataset.database.pixels.subarray(0, 784)))]),
+        new Blob([new Uint8Array(await pngOf(fx.tiny.dataset.database.pixels.subarray(0, 784)))]),
         'q.png',
       );
       const res = await fetch(`${url}api/search?k=5&space=both`, { method: 'POST', body: form });
@@ -204,7 +195,7 @@ describe('aesearch serve and start', { timeout: 120_000 }, () => {
   });
 
   it('serve: says to run aesearch index when there is no index, and exits 1', async () => {
-    const run = startCli(['serve', '--port', '0', '--index-dir', join(scratch.dir, 'none')], {});
+    const run = startCli(['serve', '--port', '0', '--index-dir', join(fx.scratch.dir, 'none')], {});
     assert.equal(await run.exited, 1);
     assert.match(
       run.stderr(),
