@@ -5,7 +5,6 @@
  * uploads gets only 200s and 503s.
  */
 import assert from 'node:assert/strict';
-import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { PACKAGE_ROOT } from '../../src/config.js';
@@ -14,46 +13,10 @@ import { fixedProvider } from '../../src/http/provider.js';
 import type { SearchService } from '../../src/search/search-service.js';
 import { pngOf } from '../helpers/fixtures.js';
 import { TEST_BACKEND } from '../helpers/http.js';
-import { type Listening, listenApp } from '../helpers/listen.js';
+import { type Listening, listenApp, searchesInFlight, slowUpload } from '../helpers/listen.js';
 import { buildTinyIndex, type TinyIndex } from '../helpers/tiny-index.js';
 
 const QUEUE_LIMIT = 2;
-
-/** An upload whose body is sent in two parts: `finish` sends the rest and resolves with the status. */
-function slowUpload(url: string, png: Buffer): { finish(): Promise<number> } {
-  const { hostname, port } = new URL(url);
-  let rest = () => {};
-  const status = new Promise<number>((resolve, reject) => {
-    const req = httpRequest(
-      {
-        hostname,
-        port,
-        path: '/api/search?k=2',
-        method: 'POST',
-        agent: false,
-        headers: { 'content-type': 'image/png', 'content-length': png.length },
-      },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      },
-    );
-    req.on('error', reject);
-    req.write(png.subarray(0, 10));
-    rest = () => req.end(png.subarray(10));
-  });
-  return {
-    finish: () => {
-      rest();
-      return status;
-    },
-  };
-}
-
-async function inFlight(url: string): Promise<number> {
-  const health = (await (await fetch(`${url}api/health`)).json()) as { queue: { inFlight: number } };
-  return health.queue.inFlight;
-}
 
 describe('overload', () => {
   let tiny: TinyIndex;
@@ -87,7 +50,7 @@ describe('overload', () => {
 
   it('refuses searches past the limit with OVERLOADED and Retry-After, then serves again', async () => {
     const slow = [slowUpload(listening.url, png), slowUpload(listening.url, png)];
-    while ((await inFlight(listening.url)) < QUEUE_LIMIT) await new Promise((r) => setTimeout(r, 5));
+    while ((await searchesInFlight(listening.url)) < QUEUE_LIMIT) await new Promise((r) => setTimeout(r, 5));
     const refused = await Promise.all(Array.from({ length: 10 }, search));
     const similar = await fetch(`${listening.url}api/items/3/similar`);
     for (const res of [
@@ -104,8 +67,8 @@ describe('overload', () => {
         },
       });
     }
-    assert.deepEqual(await Promise.all(slow.map((s) => s.finish())), [200, 200]);
-    while ((await inFlight(listening.url)) > 0) await new Promise((r) => setTimeout(r, 5));
+    assert.deepEqual(await Promise.all(slow.map(async (s) => (await s.finish()).status)), [200, 200]);
+    while ((await searchesInFlight(listening.url)) > 0) await new Promise((r) => setTimeout(r, 5));
     assert.equal((await search()).status, 200, 'served again once the queue drained');
   });
 
@@ -118,6 +81,6 @@ describe('overload', () => {
     );
     assert.ok(statuses.includes(200), 'the first admitted searches are served');
     for (const r of results.filter((r) => r.status === 503)) assert.equal(r.retryAfter, '1');
-    assert.equal(await inFlight(listening.url), 0, 'every place is given back');
+    assert.equal(await searchesInFlight(listening.url), 0, 'every place is given back');
   });
 });

@@ -4,54 +4,14 @@
  * dataset, item count and URL, log one line per request, and exit 0 on SIGTERM or SIGINT.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { PACKAGE_ROOT } from '../../src/config.js';
+import { startCli } from '../helpers/cli.js';
 import { pngOf, TEST_DATA_PATH } from '../helpers/fixtures.js';
+import { searchesInFlight, slowUpload } from '../helpers/listen.js';
 import { useTinyScratch } from '../helpers/suite.js';
 import type { TinyIndex } from '../helpers/tiny-index.js';
-
-/** A running CLI process and its stderr so far. */
-interface Running {
-  readonly child: ChildProcessWithoutNullStreams;
-  stderr(): string;
-  /** Resolves with the first match of `pattern` in stderr; rejects if the process exits first. */
-  waitFor(pattern: RegExp): Promise<RegExpMatchArray>;
-  /** Resolves with the exit code. */
-  exited: Promise<number | null>;
-}
-
-function startCli(args: string[], env: Record<string, string>): Running {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(PACKAGE_ROOT, 'src/cli/main.ts'), ...args], {
-    env: { ...process.env, ...env },
-    cwd: PACKAGE_ROOT,
-  });
-  let stderr = '';
-  const waiters: { pattern: RegExp; resolve: (m: RegExpMatchArray) => void }[] = [];
-  child.stderr.on('data', (d) => {
-    stderr += d;
-    for (const w of [...waiters]) {
-      const match = stderr.match(w.pattern);
-      if (match) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve(match);
-      }
-    }
-  });
-  child.stdout.resume();
-  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
-  const waitFor = (pattern: RegExp) =>
-    new Promise<RegExpMatchArray>((resolve, reject) => {
-      const match = stderr.match(pattern);
-      if (match) return resolve(match);
-      waiters.push({ pattern, resolve });
-      exited.then((code) => reject(new Error(`exited ${code} before ${pattern}:\n${stderr}`)));
-    });
-  return { child, stderr: () => stderr, waitFor, exited };
-}
 
 /** A folder dataset of 40 bundled images in two labelled sub-folders. */
 async function writeImageFolder(tiny: TinyIndex, root: string): Promise<void> {
@@ -99,38 +59,12 @@ describe('aesearch serve and start', { timeout: 120_000 }, () => {
     });
     const [, url = ''] = await run.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+\/)\n/);
     const png = await pngOf(fx.tiny.dataset.database.pixels.subarray(0, 784));
-    const { hostname, port } = new URL(url);
-    let finishUpload = () => {};
-    const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = httpRequest(
-        {
-          hostname,
-          port,
-          path: '/api/search?k=2',
-          method: 'POST',
-          agent: false,
-          headers: { 'content-type': 'image/png', 'content-length': png.length },
-        },
-        (res) => {
-          let body = '';
-          res.on('data', (d) => {
-            body += d;
-          });
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-        },
-      );
-      req.on('error', reject);
-      req.write(png.subarray(0, 16));
-      finishUpload = () => req.end(png.subarray(16));
-    });
-    const inFlight = async () =>
-      ((await (await fetch(`${url}api/health`)).json()) as { queue: { inFlight: number } }).queue.inFlight;
-    while ((await inFlight()) < 1) await new Promise((r) => setTimeout(r, 10));
+    const upload = slowUpload(url, png, 16);
+    while ((await searchesInFlight(url)) < 1) await new Promise((r) => setTimeout(r, 10));
     run.child.kill('SIGTERM');
     await run.waitFor(/SIGTERM: closing the server\n/);
     await assert.rejects(fetch(`${url}api/health`), 'no new connections are accepted');
-    finishUpload();
-    const res = await answer;
+    const res = await upload.finish();
     assert.equal(res.status, 200, res.body);
     assert.equal(
       (JSON.parse(res.body) as { spaces: { code: { results: unknown[] } } }).spaces.code.results.length,
