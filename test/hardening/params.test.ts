@@ -8,14 +8,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import request from 'supertest';
 import { pngOf } from '../helpers/fixtures.js';
-import { expectApiError } from '../helpers/http.js';
+import { badIdMessage, expectApiError, noItemMessage } from '../helpers/http.js';
 import { type Listening, listenApp, rawRequest } from '../helpers/listen.js';
 import { useTinyApp } from '../helpers/suite.js';
 
 const K = (got: string) =>
   `Expected query parameter "k" to be a whole number from 1 to 100 but received ${got}`;
-const ID = (got: string) =>
-  `Expected path parameter "id" to be a whole number (an item id from 0 to 299) but received ${got}`;
 
 describe('bad parameters and path tricks', () => {
   const fx = useTinyApp();
@@ -75,7 +73,7 @@ describe('bad parameters and path tricks', () => {
         await request(fx.app).get(`/api/items/300${suffix}`),
         404,
         'ITEM_NOT_FOUND',
-        'No item with id 300; ids run from 0 to 299',
+        noItemMessage(300),
       );
       for (const [raw, shown] of [
         ['1.5', '"1.5"'],
@@ -89,7 +87,7 @@ describe('bad parameters and path tricks', () => {
           await request(fx.app).get(`/api/items/${raw}${suffix}`),
           400,
           'BAD_PARAMETER',
-          ID(shown),
+          badIdMessage(shown),
         );
       }
     }

@@ -1,7 +1,7 @@
 /** Helpers for the HTTP tests: an app on a search service, and the shape of a JSON error. */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import type request from 'supertest';
+import request from 'supertest';
 import { PACKAGE_ROOT } from '../../src/config.js';
 import { type AppOptions, createApp } from '../../src/http/app.js';
 import { fixedProvider } from '../../src/http/provider.js';
@@ -34,3 +34,28 @@ export function expectApiError(
   if (typeof message === 'string') assert.equal(res.body.error.message, message);
   else assert.match(res.body.error.message, message);
 }
+
+/** A GET expected to fail: path, status, code, and the message (exactly, or matching a pattern). */
+export type ExpectedGetError = readonly [
+  path: string,
+  status: number,
+  code: string,
+  message: string | RegExp,
+];
+
+/** GETs each path from `app` in turn and asserts its JSON error (see expectApiError). */
+export async function expectGetErrors(
+  app: ReturnType<typeof appFor>,
+  cases: readonly ExpectedGetError[],
+): Promise<void> {
+  for (const [path, status, code, message] of cases) {
+    expectApiError(await request(app).get(path), status, code, message);
+  }
+}
+
+/** The ITEM_NOT_FOUND message for `id` on a tiny index (300 items). */
+export const noItemMessage = (id: number) => `No item with id ${id}; ids run from 0 to 299`;
+
+/** The BAD_PARAMETER message for a path id that is no item id on a tiny index; `got` is as it is quoted. */
+export const badIdMessage = (got: string) =>
+  `Expected path parameter "id" to be a whole number (an item id from 0 to 299) but received ${got}`;

@@ -9,7 +9,14 @@ import request from 'supertest';
 import { PACKAGE_ROOT } from '../../src/config.js';
 import { createApp } from '../../src/http/app.js';
 import type { ServiceProvider } from '../../src/http/provider.js';
-import { expectApiError, TEST_BACKEND } from '../helpers/http.js';
+import {
+  badIdMessage,
+  type ExpectedGetError,
+  expectApiError,
+  expectGetErrors,
+  noItemMessage,
+  TEST_BACKEND,
+} from '../helpers/http.js';
 import { useTinyApp } from '../helpers/suite.js';
 
 const CONFIG = { maxUploadBytes: 10 * 1024 * 1024, publicDir: join(PACKAGE_ROOT, 'public') };
@@ -38,26 +45,19 @@ describe('item, stats and page routes', () => {
     });
 
     it('rejects a bad size with BAD_PARAMETER and an unknown id with ITEM_NOT_FOUND', async () => {
-      for (const size of ['10', '561', 'big']) {
-        expectApiError(
-          await request(fx.app).get(`/api/items/7/image?size=${size}`),
+      const badSizes = ['10', '561', 'big'].map(
+        (size): ExpectedGetError => [
+          `/api/items/7/image?size=${size}`,
           400,
           'BAD_PARAMETER',
           `Expected query parameter "size" to be a whole number from 28 to 560 but received "${size}"`,
-        );
-      }
-      expectApiError(
-        await request(fx.app).get('/api/items/123456/image'),
-        404,
-        'ITEM_NOT_FOUND',
-        'No item with id 123456; ids run from 0 to 299',
+        ],
       );
-      expectApiError(
-        await request(fx.app).get('/api/items/abc/image'),
-        400,
-        'BAD_PARAMETER',
-        'Expected path parameter "id" to be a whole number (an item id from 0 to 299) but received "abc"',
-      );
+      await expectGetErrors(fx.app, [
+        ...badSizes,
+        ['/api/items/123456/image', 404, 'ITEM_NOT_FOUND', noItemMessage(123456)],
+        ['/api/items/abc/image', 400, 'BAD_PARAMETER', badIdMessage('"abc"')],
+      ]);
     });
   });
 

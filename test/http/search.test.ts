@@ -8,7 +8,7 @@ import request from 'supertest';
 import { encodeGrayPng } from '../../src/image/preprocess.js';
 import { SearchService } from '../../src/search/search-service.js';
 import { pngOf } from '../helpers/fixtures.js';
-import { appFor, expectApiError } from '../helpers/http.js';
+import { appFor, badIdMessage, expectApiError, expectGetErrors, noItemMessage } from '../helpers/http.js';
 import { useTinyApp } from '../helpers/suite.js';
 
 describe('search routes', () => {
@@ -120,30 +120,17 @@ describe('search routes', () => {
     });
 
     it('answers an unknown id with ITEM_NOT_FOUND (404) and a non-integer id with BAD_PARAMETER', async () => {
-      expectApiError(
-        await request(fx.app).get('/api/items/300/similar'),
-        404,
-        'ITEM_NOT_FOUND',
-        'No item with id 300; ids run from 0 to 299',
-      );
-      expectApiError(
-        await request(fx.app).get('/api/items/4.5/similar'),
-        400,
-        'BAD_PARAMETER',
-        'Expected path parameter "id" to be a whole number (an item id from 0 to 299) but received "4.5"',
-      );
-      expectApiError(
-        await request(fx.app).get('/api/items/-1/similar'),
-        400,
-        'BAD_PARAMETER',
-        'Expected path parameter "id" to be a whole number (an item id from 0 to 299) but received "-1"',
-      );
-      expectApiError(
-        await request(fx.app).get('/api/items/1/similar?space=all'),
-        400,
-        'BAD_PARAMETER',
-        'Expected query parameter "space" to be one of code, pixel, both but received "all"',
-      );
+      await expectGetErrors(fx.app, [
+        ['/api/items/300/similar', 404, 'ITEM_NOT_FOUND', noItemMessage(300)],
+        ['/api/items/4.5/similar', 400, 'BAD_PARAMETER', badIdMessage('"4.5"')],
+        ['/api/items/-1/similar', 400, 'BAD_PARAMETER', badIdMessage('"-1"')],
+        [
+          '/api/items/1/similar?space=all',
+          400,
+          'BAD_PARAMETER',
+          'Expected query parameter "space" to be one of code, pixel, both but received "all"',
+        ],
+      ]);
     });
   });
 
