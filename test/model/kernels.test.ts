@@ -204,6 +204,16 @@ interface ConvCase {
   pad: 'same' | 'valid' | tf.backend_util.ExplicitPadding;
 }
 
+/** tfjs's explicit padding of an NHWC input: rows above and below, columns left and right. */
+function padBy(top: number, bottom: number, left: number, right: number): tf.backend_util.ExplicitPadding {
+  return [
+    [0, 0],
+    [top, bottom],
+    [left, right],
+    [0, 0],
+  ];
+}
+
 const CONV_CASES: ConvCase[] = [];
 for (const stride of [1, 2]) {
   for (const pad of ['same', 'valid'] as const) {
@@ -214,36 +224,8 @@ for (const stride of [1, 2]) {
 CONV_CASES.push({ batch: 2, h: 10, w: 11, cin: 4, cout: 3, f: [5, 3], stride: 2, pad: 'same' });
 CONV_CASES.push({ batch: 3, h: 6, w: 6, cin: 2, cout: 3, f: [1, 1], stride: 2, pad: 'valid' });
 CONV_CASES.push({ batch: 2, h: 7, w: 8, cin: 3, cout: 2, f: [3, 2], stride: 3, pad: 'same' });
-CONV_CASES.push({
-  batch: 3,
-  h: 7,
-  w: 9,
-  cin: 2,
-  cout: 3,
-  f: [3, 3],
-  stride: 2,
-  pad: [
-    [0, 0],
-    [2, 0],
-    [1, 3],
-    [0, 0],
-  ],
-});
-CONV_CASES.push({
-  batch: 2,
-  h: 6,
-  w: 6,
-  cin: 2,
-  cout: 2,
-  f: [2, 2],
-  stride: 1,
-  pad: [
-    [0, 0],
-    [3, 1],
-    [0, 2],
-    [0, 0],
-  ],
-});
+CONV_CASES.push({ batch: 3, h: 7, w: 9, cin: 2, cout: 3, f: [3, 3], stride: 2, pad: padBy(2, 0, 1, 3) });
+CONV_CASES.push({ batch: 2, h: 6, w: 6, cin: 2, cout: 2, f: [2, 2], stride: 1, pad: padBy(3, 1, 0, 2) });
 
 CONV_CASES.push({ batch: 3, h: 9, w: 7, cin: 4, cout: 1, f: [3, 3], stride: 1, pad: 'same' });
 CONV_CASES.push({ batch: 3, h: 9, w: 7, cin: 5, cout: 1, f: [3, 3], stride: 2, pad: 'same' });
@@ -251,21 +233,7 @@ CONV_CASES.push({ batch: 5, h: 8, w: 9, cin: 6, cout: 1, f: [2, 3], stride: 2, p
 CONV_CASES.push({ batch: 3, h: 9, w: 7, cin: 1, cout: 6, f: [3, 3], stride: 2, pad: 'same' });
 CONV_CASES.push({ batch: 3, h: 9, w: 7, cin: 16, cout: 1, f: [3, 3], stride: 2, pad: 'same' });
 CONV_CASES.push({ batch: 2, h: 8, w: 9, cin: 16, cout: 1, f: [2, 3], stride: 2, pad: 'valid' });
-CONV_CASES.push({
-  batch: 3,
-  h: 7,
-  w: 8,
-  cin: 12,
-  cout: 1,
-  f: [3, 3],
-  stride: 2,
-  pad: [
-    [0, 0],
-    [2, 1],
-    [0, 3],
-    [0, 0],
-  ],
-});
+CONV_CASES.push({ batch: 3, h: 7, w: 8, cin: 12, cout: 1, f: [3, 3], stride: 2, pad: padBy(2, 1, 0, 3) });
 
 CONV_CASES.push({ batch: 3, h: 9, w: 7, cin: 8, cout: 9, f: [3, 3], stride: 2, pad: 'same' });
 CONV_CASES.push({ batch: 2, h: 8, w: 8, cin: 8, cout: 8, f: [3, 3], stride: 2, pad: 'valid' });
