@@ -4,9 +4,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { createError } from '../../errors.js';
-import { codeNormLayers } from './dense.js';
-import { applyAll, denseLayer, runAll, trainableVariables } from './layers.js';
-import { createLossTerms } from './losses.js';
+import { assembleAutoencoder, codeNormLayers } from './dense.js';
+import { applyAll, denseLayer, runAll } from './layers.js';
 import type { ArchConfig, Autoencoder } from './types.js';
 import { maxUnpool } from './unpool.js';
 
@@ -132,24 +131,7 @@ export function buildConv(config: ArchConfig): Autoencoder {
     );
   const layers = convLayers(config);
   const { encoder, decoder } = convModels(config, layers);
-  const terms = createLossTerms(config);
-  return {
-    config,
-    encoder,
-    decoder,
-    variables: [...trainableVariables(encoder, decoder), ...terms.variables],
-    loss: (x, target, labels) => {
-      if (config.conv.unpool === 'argmax') {
-        return terms.loss({ ...argmaxForward(config, layers, x), target, labels });
-      }
-      const code = encoder.apply(x, { training: true }) as tf.Tensor2D;
-      const recon = decoder.apply(code, { training: true }) as tf.Tensor2D;
-      return terms.loss({ code, recon, target, labels });
-    },
-    dispose: () => {
-      terms.dispose();
-      encoder.dispose();
-      decoder.dispose();
-    },
-  };
+  const forward =
+    config.conv.unpool === 'argmax' ? (x: tf.Tensor2D) => argmaxForward(config, layers, x) : undefined;
+  return assembleAutoencoder(config, encoder, decoder, forward);
 }

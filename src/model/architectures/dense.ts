@@ -47,24 +47,42 @@ export function denseModels(
   return { encoder, decoder };
 }
 
-/** Builds encoder and decoder of the dense (or denoising: same graph, noisy inputs) autoencoder. */
-export function buildDense(config: ArchConfig): Autoencoder {
-  const { encoder, decoder } = denseModels(config, denseLayers(config));
+/** Code and reconstruction of a training batch. */
+export type Forward = (x: tf.Tensor2D) => { code: tf.Tensor2D; recon: tf.Tensor2D };
+
+/**
+ * The Autoencoder of `encoder` and `decoder` with the loss terms `config` asks for: training runs
+ * `forward` (by default the encoder, then the decoder) and scores its code and reconstruction.
+ */
+export function assembleAutoencoder(
+  config: ArchConfig,
+  encoder: tf.LayersModel,
+  decoder: tf.LayersModel,
+  forward?: Forward,
+): Autoencoder {
   const terms = createLossTerms(config);
+  const throughModels: Forward = (x) => {
+    const code = encoder.apply(x, { training: true }) as tf.Tensor2D;
+    const recon = decoder.apply(code, { training: true }) as tf.Tensor2D;
+    return { code, recon };
+  };
+  const run = forward ?? throughModels;
   return {
     config,
     encoder,
     decoder,
     variables: [...trainableVariables(encoder, decoder), ...terms.variables],
-    loss: (x, target, labels) => {
-      const code = encoder.apply(x, { training: true }) as tf.Tensor2D;
-      const recon = decoder.apply(code, { training: true }) as tf.Tensor2D;
-      return terms.loss({ code, recon, target, labels });
-    },
+    loss: (x, target, labels) => terms.loss({ ...run(x), target, labels }),
     dispose: () => {
       terms.dispose();
       encoder.dispose();
       decoder.dispose();
     },
   };
+}
+
+/** Builds encoder and decoder of the dense (or denoising: same graph, noisy inputs) autoencoder. */
+export function buildDense(config: ArchConfig): Autoencoder {
+  const { encoder, decoder } = denseModels(config, denseLayers(config));
+  return assembleAutoencoder(config, encoder, decoder);
 }

@@ -3,9 +3,8 @@
  * as a shallow autoencoder of the frozen layers' output, then fine-tuned as a whole.
  */
 import * as tf from '@tensorflow/tfjs';
-import { denseLayers, denseModels } from './dense.js';
-import { runAll, trainableVariables, withoutGradient } from './layers.js';
-import { createLossTerms } from './losses.js';
+import { assembleAutoencoder, denseLayers, denseModels } from './dense.js';
+import { runAll, withoutGradient } from './layers.js';
 import type { ArchConfig, Autoencoder } from './types.js';
 
 /** The stage of `epoch` (1-based): 0 .. depth-1 pre-train that layer, depth fine-tunes everything. */
@@ -29,25 +28,12 @@ export function buildStacked(config: ArchConfig): Autoencoder {
     const pair = [layers.encoder[stage], layers.decoder[depth - 1 - stage]] as tf.layers.Layer[];
     return tf.losses.meanSquaredError(wanted, runAll(pair, input)) as tf.Scalar;
   };
-  const terms = createLossTerms(config);
+  const plain = assembleAutoencoder(config, encoder, decoder);
   return {
-    config,
-    encoder,
-    decoder,
-    variables: [...trainableVariables(encoder, decoder), ...terms.variables],
-    loss: (x, target, labels) => {
-      if (stage < depth) return layerLoss(x, target);
-      const code = encoder.apply(x, { training: true }) as tf.Tensor2D;
-      const recon = decoder.apply(code, { training: true }) as tf.Tensor2D;
-      return terms.loss({ code, recon, target, labels });
-    },
+    ...plain,
+    loss: (x, target, labels) => (stage < depth ? layerLoss(x, target) : plain.loss(x, target, labels)),
     beginEpoch: (epoch) => {
       stage = stackedStage(config, epoch);
-    },
-    dispose: () => {
-      terms.dispose();
-      encoder.dispose();
-      decoder.dispose();
     },
   };
 }
