@@ -94,26 +94,10 @@ export class VectorIndex {
     return new VectorIndex(hnsw, dims, space, count, params.efSearch);
   }
 
-  /** Loads an index file; throws INDEX_CORRUPT naming the file when it cannot be read or does not match. */
-  static load(
-    file: string,
-    dims: number,
-    space: SpaceName,
-    efSearch: number,
-    expectedCount: number,
-  ): VectorIndex {
-    const hnsw = new HierarchicalNSW(space, dims);
-    try {
-      hnsw.readIndexSync(file);
-    } catch (err) {
-      throw createError('INDEX_CORRUPT', file, (err as Error).message);
-    }
-    return VectorIndex.checked(hnsw, file, dims, space, efSearch, expectedCount);
-  }
-
   /**
-   * Like `load`, but reads the file on libuv's thread pool: a server loading a new index keeps answering
-   * meanwhile (a 60,000-image pixel index is ~200 MB).
+   * Loads an index file on libuv's thread pool, so a server loading a new index keeps answering meanwhile
+   * (a 60,000-image pixel index is ~200 MB); throws INDEX_CORRUPT naming the file when it cannot be read
+   * or does not match.
    */
   static async open(
     file: string,
@@ -128,17 +112,6 @@ export class VectorIndex {
     } catch (err) {
       throw createError('INDEX_CORRUPT', file, (err as Error).message);
     }
-    return VectorIndex.checked(hnsw, file, dims, space, efSearch, expectedCount);
-  }
-
-  private static checked(
-    hnsw: InstanceType<typeof HierarchicalNSW>,
-    file: string,
-    dims: number,
-    space: SpaceName,
-    efSearch: number,
-    expectedCount: number,
-  ): VectorIndex {
     const count = hnsw.getCurrentCount();
     if (count !== expectedCount)
       throw createError('INDEX_CORRUPT', file, `it holds ${count} items, the manifest says ${expectedCount}`);

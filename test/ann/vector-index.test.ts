@@ -42,7 +42,7 @@ describe('VectorIndex', () => {
     try {
       const index = await VectorIndex.build(points, 2, 'l2', params);
       await index.save(join(dir, 'a.hnsw'));
-      const loaded = VectorIndex.load(join(dir, 'a.hnsw'), 2, 'l2', 10, 5);
+      const loaded = await VectorIndex.open(join(dir, 'a.hnsw'), 2, 'l2', 10, 5);
       assert.deepEqual(loaded.search([1, 1], 5), index.search([1, 1], 5));
     } finally {
       await cleanup();
@@ -54,8 +54,8 @@ describe('VectorIndex', () => {
     try {
       const index = await VectorIndex.build(points, 2, 'l2', params);
       await index.save(join(dir, 'a.hnsw'));
-      assert.throws(
-        () => VectorIndex.load(join(dir, 'a.hnsw'), 2, 'l2', 10, 6),
+      await assert.rejects(
+        VectorIndex.open(join(dir, 'a.hnsw'), 2, 'l2', 10, 6),
         (err) =>
           isAesearchError(err, 'INDEX_CORRUPT') &&
           err.message.startsWith(
@@ -63,9 +63,8 @@ describe('VectorIndex', () => {
           ),
       );
       await writeFile(join(dir, 'b.hnsw'), 'garbage');
-      assert.throws(
-        () => VectorIndex.load(join(dir, 'b.hnsw'), 2, 'l2', 10, 5),
-        (err) => isAesearchError(err, 'INDEX_CORRUPT'),
+      await assert.rejects(VectorIndex.open(join(dir, 'b.hnsw'), 2, 'l2', 10, 5), (err) =>
+        isAesearchError(err, 'INDEX_CORRUPT'),
       );
     } finally {
       await cleanup();
