@@ -15,7 +15,8 @@ import { gatherBatch } from './batches.js';
 import { readCheckpointState, restoreCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { withSearchNorm } from './code-norm.js';
 import { BestWeights, heldOutPrecision, type LabelPick, pickLabelled } from './labels.js';
-import { createRunner, type ThreadsChoice } from './parallel/index.js';
+import { type ChosenRunner, createRunner, type ThreadsChoice } from './parallel/index.js';
+import type { StepRunner } from './step-runner.js';
 import { type LabelsSummary, type ModelManifest, saveModel } from './store.js';
 import type { LabelPlan } from './train-settings.js';
 import {
@@ -54,8 +55,8 @@ export interface TrainRunResult {
   readonly manifest: ModelManifest;
   readonly history: readonly EpochLog[];
   readonly trainDir: string;
-  /** Threads the last step computed on. */
-  readonly threads: 1 | 2;
+  /** Steps computed on one thread and on two (`--threads auto` may switch between them). */
+  readonly stepsOn: { readonly 1: number; readonly 2: number };
 }
 
 function sameArch(a: ArchConfig, b: ArchConfig): string | null {
@@ -177,6 +178,20 @@ function epochCallbacks(run: RunState, callbacks: TrainCallbacks): TrainCallback
   };
 }
 
+/** `runner`, counting into `stepsOn` the steps it computes on one thread and on two. */
+function countSteps(runner: ChosenRunner, stepsOn: { 1: number; 2: number }): StepRunner {
+  return {
+    step: async (batch) => {
+      // the runner decides where a step runs before it runs it
+      const threads = runner.threads;
+      const loss = await runner.step(batch);
+      stepsOn[threads]++;
+      return loss;
+    },
+    dispose: () => runner.dispose(),
+  };
+}
+
 /** Runs training end to end; `callbacks` see every batch and epoch (after files are written). */
 export async function runTraining(
   options: TrainRunOptions,
@@ -186,6 +201,7 @@ export async function runTraining(
   const trainDir = join(indexDir, TRAIN_DIR);
   const model = buildAutoencoder(options.arch);
   const optimizer = tf.train.adam(options.learningRate);
+  const stepsOn = { 1: 0, 2: 0 };
   const runner = createRunner(model, optimizer, {
     threads: options.threads ?? 'auto',
     batchSize: options.batchSize,
@@ -204,7 +220,7 @@ export async function runTraining(
       dataset.database,
       dataset.queries,
       { ...options, startEpoch, ...(labelled ? { labelled } : {}) },
-      runner,
+      countSteps(runner, stepsOn),
       epochCallbacks({ options, model, optimizer, tracker, history, trainDir }, callbacks),
     );
     tracker.best.restore(model.variables);
@@ -213,7 +229,7 @@ export async function runTraining(
     const picked = pick ? Int32Array.from([...pick.train, ...pick.heldOut]) : null;
     const seconds = (performance.now() - started) / 1000;
     const manifest = await saveTrained(options, model, history, logs, seconds, labels, picked);
-    return { manifest, history, trainDir, threads: runner.threads };
+    return { manifest, history, trainDir, stepsOn };
   } finally {
     tracker.best.dispose();
     await runner.dispose();

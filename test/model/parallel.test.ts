@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import { availableParallelism } from 'node:os';
 import { before, describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
+import { loadDataset } from '../../src/dataset/load.js';
+import type { Dataset } from '../../src/dataset/types.js';
 import { isAesearchError } from '../../src/errors.js';
 import {
   type ArchConfig,
@@ -22,8 +24,10 @@ import {
   createRunner,
 } from '../../src/model/parallel/index.js';
 import { createLocalRunner, type TrainBatch } from '../../src/model/step-runner.js';
+import { runTraining } from '../../src/model/train-run.js';
 import { createRng } from '../../src/util/rng.js';
 import { useTestBackend } from '../helpers/backend.js';
+import { TEST_DATA_PATH, tempDir } from '../helpers/fixtures.js';
 
 const SIDE = 8;
 const AREA = SIDE * SIDE;
@@ -347,4 +351,37 @@ describe('createRunner', () => {
       m.dispose();
     }
   });
+});
+
+describe('runTraining --threads', () => {
+  let dataset: Dataset;
+  before(async () => {
+    await useTestBackend();
+    dataset = await loadDataset({ data: 'fashion-mnist', searchPath: TEST_DATA_PATH, limit: 200 });
+  });
+
+  for (const threads of [1, 2] as const) {
+    test(`threads ${threads} computes every step there and says so`, async () => {
+      const { dir, cleanup } = await tempDir();
+      try {
+        const result = await runTraining({
+          indexDir: dir,
+          dataset,
+          arch: defaultArchConfig('dense', { side: 28, codeSize: 4 }),
+          epochs: 1,
+          batchSize: 32,
+          learningRate: 1e-3,
+          seed: 1,
+          maxBatchesPerEpoch: 3,
+          resume: false,
+          backend: 'test',
+          preset: null,
+          threads,
+        });
+        assert.deepEqual(result.stepsOn, threads === 1 ? { 1: 3, 2: 0 } : { 1: 0, 2: 3 });
+      } finally {
+        await cleanup();
+      }
+    });
+  }
 });

@@ -158,6 +158,12 @@ function runOptions(): Option[] {
   ];
 }
 
+/** Where the steps ran, e.g. "steps on 2 threads: 87%". */
+function threadsLine(stepsOn: { 1: number; 2: number }): string {
+  const total = stepsOn[1] + stepsOn[2];
+  return `steps on 2 threads: ${total === 0 ? 0 : Math.round((100 * stepsOn[2]) / total)}%`;
+}
+
 /** Adds the train command to `program`. */
 export function registerTrain(program: Command): void {
   const cmd = program
@@ -175,7 +181,7 @@ export function registerTrain(program: Command): void {
     process.stdout.write(
       `saved ${m.arch.arch} model (code ${m.codeSize}, weights ${m.weightsHash}) to ${config.indexDir}/${m.dir}; ` +
         `final loss ${m.finalLoss.train.toFixed(5)}${m.finalLoss.val === null ? '' : `, val ${m.finalLoss.val.toFixed(5)}`}; ` +
-        `trained on ${result.threads} thread${result.threads === 1 ? '' : 's'}; pictures and history in ${result.trainDir}\n`,
+        `${threadsLine(result.stepsOn)}; pictures and history in ${result.trainDir}\n`,
     );
   });
 }
