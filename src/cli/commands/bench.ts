@@ -17,15 +17,26 @@ function fmt(n: number | null, digits = 0): string {
     : n.toLocaleString('en', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 }
 
+/** A training figure (threads auto) with its one- and two-thread runs, e.g. "5,100 img/s (1 thread 5,000, 2 threads 4,200)". */
+function trainCell(r: BenchReport, name: keyof BenchReport['train']): string {
+  const auto = r.train[name];
+  if (auto === null) return 'n/a';
+  const on = (threads: 1 | 2) => {
+    const f = r.trainDetails[`${name}_${threads}t`];
+    return f ? fmt(f.imagesPerSecond) : 'n/a';
+  };
+  return `${fmt(auto)} img/s (1 thread ${on(1)}, 2 threads ${on(2)})`;
+}
+
 /** The report as a Markdown table. */
 export function benchTable(r: BenchReport): string {
   const q = r.search;
   const rows: [string, string][] = [
     ['backend', r.backend],
     ['machine', `${r.machine.cores} x ${r.machine.cpu}, ${r.machine.memGb} GiB, Node ${r.machine.node}`],
-    ['train, seed dense AE, batch 64', `${fmt(r.train.denseB64)} img/s`],
-    ['train, seed dense AE, batch 256', `${fmt(r.train.denseB256)} img/s`],
-    ['train, conv AE, batch 64', r.train.convB64 === null ? 'n/a' : `${fmt(r.train.convB64)} img/s`],
+    ['train, seed dense AE, batch 64', trainCell(r, 'denseB64')],
+    ['train, seed dense AE, batch 256', trainCell(r, 'denseB256')],
+    ['train, conv AE, batch 64', trainCell(r, 'convB64')],
     ['embed', `${fmt(r.embedImgPerS)} img/s`],
     [
       `embed + index ${fmt(r.index.count)} images (code)`,

@@ -1,0 +1,94 @@
+/** The bench's Markdown tables: every figure of the report lands in its row, one- and two-thread runs included. */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { DEFAULT_HNSW } from '../../src/ann/vector-index.js';
+import type { BenchReport } from '../../src/bench/run-bench.js';
+import { benchTable, curveTable } from '../../src/cli/commands/bench.js';
+
+const figures = (imagesPerSecond: number, threads: 1 | 2) => ({
+  imagesPerSecond,
+  threads,
+  cpuMsPerImage: 0.5,
+  finalLoss: 0.02,
+  leakedTensors: 0,
+});
+
+const search = (qps: number) => ({ qps, p50Ms: 0.125, p99Ms: 0.5, recall10: 0.9991, queries: 1000 });
+
+const report: BenchReport = {
+  backend: 'wasm',
+  machine: { cpu: 'Test CPU', cores: 2, memGb: 24, node: 'v20.0.0' },
+  train: { denseB64: 5100, denseB256: 9800, convB64: null },
+  trainDetails: {
+    denseB64: figures(5100, 1),
+    denseB64_1t: figures(5000, 1),
+    denseB64_2t: figures(4200, 2),
+    denseB256: figures(9800, 2),
+    denseB256_1t: figures(7000, 1),
+  },
+  embedImgPerS: 41000,
+  index: {
+    count: 70000,
+    buildS: 6.25,
+    insertsPerS: 15000,
+    embedS: 1.5,
+    params: DEFAULT_HNSW,
+    pixelBuildS: 30,
+  },
+  search: { code: search(12000), pixel: search(900) },
+  recallCurve: [
+    {
+      m: 16,
+      efConstruction: 100,
+      buildS: 4.5,
+      points: [
+        { ef: 16, recall10: 0.995, qps: 20000 },
+        { ef: 64, recall10: 0.9999, qps: 9000 },
+      ],
+    },
+  ],
+  encodeAndSearchQps: 3000,
+  bytesPerItem: 128,
+  bytesPerItemPixel: 3136,
+  tensorsLeakedOver10kQueries: 0,
+  peakRssMb: 812,
+};
+
+describe('bench tables', () => {
+  it('puts each training figure with its one- and two-thread runs, n/a where one is missing', () => {
+    const table = benchTable(report);
+    assert.match(
+      table,
+      /\| train, seed dense AE, batch 64 \| 5,100 img\/s \(1 thread 5,000, 2 threads 4,200\) \|/,
+    );
+    assert.match(
+      table,
+      /\| train, seed dense AE, batch 256 \| 9,800 img\/s \(1 thread 7,000, 2 threads n\/a\) \|/,
+    );
+    assert.match(table, /\| train, conv AE, batch 64 \| n\/a \|/);
+  });
+
+  it('gives search, index and memory figures', () => {
+    const table = benchTable(report);
+    assert.match(
+      table,
+      /\| embed \+ index 70,000 images \(code\) \| 6\.3 s \(15,000 inserts\/s in the worker\) \|/,
+    );
+    assert.match(
+      table,
+      /\| search, code space, k=10 \| 12,000 q\/s, p50 0\.125 ms, p99 0\.500 ms, recall@10 0\.9991 \|/,
+    );
+    assert.match(table, /\| peak RSS \| 812 MB \|/);
+  });
+
+  it('writes one curve row per build with recall / queries per second per ef', () => {
+    assert.equal(
+      curveTable(report),
+      [
+        '| M | efConstruction | build s | ef 16 | ef 64 |',
+        '|---|---|---|---|---|',
+        '| 16 | 100 | 4.5 | 0.9950 / 20,000 | 0.9999 / 9,000 |',
+      ].join('\n'),
+    );
+  });
+});
