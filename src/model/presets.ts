@@ -23,7 +23,7 @@ const BEST: Preset['settings'] = {
     { type: 'gaussian', level: 0.1 },
   ],
   codeNorm: 'cosine',
-  epochs: 20,
+  epochs: 30,
   batchSize: 128,
   lr: 2e-3,
   lrDecay: 'cosine',
@@ -55,6 +55,6 @@ export const PRESETS: Readonly<Record<PresetName, Preset>> = Object.freeze({
   'best-labels': {
     description:
       'the best settings found with 60 labelled images per class: best, plus a small supervised contrastive term and within-class whitening',
-    settings: { ...BEST, codeNorm: 'whiten', labelsPerClass: 60, labelWeight: 0.1 },
+    settings: { ...BEST, codeNorm: 'whiten', labelsPerClass: 60, labelWeight: 0.1, epochs: 20 },
   },
 });
