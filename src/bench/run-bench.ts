@@ -2,7 +2,8 @@
  * `aesearch bench`: training, embedding, indexing and search speed in one process, on the configured
  * dataset (the full Fashion-MNIST when installed, else the bundled 10,000 images).
  */
-import { cpus, totalmem } from 'node:os';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { buildIndex } from '../ann/build-index.js';
@@ -206,8 +207,6 @@ async function benchSearch(dataset: Dataset, model: Awaited<ReturnType<typeof lo
 
 /** In-memory bytes per item: the HNSW file (vectors + links) plus, for code space, the stored raw code. */
 async function indexBytes(index: VectorIndex, dims: number): Promise<number> {
-  const { mkdtemp, rm, stat } = await import('node:fs/promises');
-  const { tmpdir } = await import('node:os');
   const dir = await mkdtemp(join(tmpdir(), 'aesearch-bytes-'));
   try {
     await index.save(join(dir, 'i.hnsw'));
