@@ -6,9 +6,9 @@ import { buildIndex } from '../../src/ann/build-index.js';
 import { DEFAULT_HNSW } from '../../src/ann/vector-index.js';
 import { loadDataset } from '../../src/dataset/load.js';
 import type { Dataset } from '../../src/dataset/types.js';
-import { defaultArchConfig } from '../../src/model/architectures/index.js';
+import { type ArchConfig, defaultArchConfig } from '../../src/model/architectures/index.js';
 import { loadModel } from '../../src/model/store.js';
-import { runTraining } from '../../src/model/train-run.js';
+import { runTraining, type TrainRunOptions, type TrainRunResult } from '../../src/model/train-run.js';
 import { SearchService } from '../../src/search/search-service.js';
 import { useTestBackend } from './backend.js';
 import { TEST_DATA_PATH, tempDir } from './fixtures.js';
@@ -38,6 +38,30 @@ export interface TinyIndex {
   cleanup(): Promise<void>;
 }
 
+/** Trains `arch` for one epoch of `steps` batches of 32 into `indexDir` (`extra` overrides any option). */
+export function trainBriefly(
+  indexDir: string,
+  dataset: Dataset,
+  arch: ArchConfig,
+  steps: number,
+  extra: Partial<TrainRunOptions> = {},
+): Promise<TrainRunResult> {
+  return runTraining({
+    indexDir,
+    dataset,
+    arch,
+    epochs: 1,
+    batchSize: 32,
+    learningRate: 1e-3,
+    seed: 1,
+    maxBatchesPerEpoch: steps,
+    resume: false,
+    backend: 'test',
+    preset: null,
+    ...extra,
+  });
+}
+
 /** Trains and indexes a tiny model on the bundled data into a fresh temp folder. */
 export async function buildTinyIndex(options: TinyIndexOptions = {}): Promise<TinyIndex> {
   await useTestBackend();
@@ -47,19 +71,13 @@ export async function buildTinyIndex(options: TinyIndexOptions = {}): Promise<Ti
     searchPath: TEST_DATA_PATH,
     limit: options.limit ?? 300,
   });
-  await runTraining({
+  await trainBriefly(
     indexDir,
     dataset,
-    arch: defaultArchConfig('dense', { codeSize: options.codeSize ?? 8, hidden: options.hidden ?? [32] }),
-    epochs: 1,
-    batchSize: 32,
-    learningRate: 1e-3,
-    seed: options.seed ?? 3,
-    maxBatchesPerEpoch: options.steps ?? 5,
-    resume: false,
-    backend: 'test',
-    preset: null,
-  });
+    defaultArchConfig('dense', { codeSize: options.codeSize ?? 8, hidden: options.hidden ?? [32] }),
+    options.steps ?? 5,
+    { seed: options.seed ?? 3 },
+  );
   const model = await loadModel(indexDir);
   try {
     await buildIndex({

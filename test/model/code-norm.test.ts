@@ -9,9 +9,9 @@ import { buildAutoencoder, defaultArchConfig } from '../../src/model/architectur
 import { toFloatImages } from '../../src/model/batches.js';
 import { codeTransform, withinClassCovariance, withSearchNorm } from '../../src/model/code-norm.js';
 import { loadModel } from '../../src/model/store.js';
-import { runTraining } from '../../src/model/train-run.js';
 import { useTestBackend } from '../helpers/backend.js';
 import { TEST_DATA_PATH, tempDir } from '../helpers/fixtures.js';
+import { trainBriefly } from '../helpers/tiny-index.js';
 
 describe('cosine code normalisation', () => {
   let dataset: Dataset;
@@ -62,19 +62,12 @@ describe('cosine code normalisation', () => {
       const { dir, cleanup } = await tempDir();
       try {
         const before = tf.memory().numTensors;
-        await runTraining({
-          indexDir: dir,
+        await trainBriefly(
+          dir,
           dataset,
-          arch: defaultArchConfig('dense', { codeSize: 4, hidden: [16], codeNorm }),
-          epochs: 1,
-          batchSize: 32,
-          learningRate: 1e-3,
-          seed: 1,
-          maxBatchesPerEpoch: 3,
-          resume: false,
-          backend: 'test',
-          preset: null,
-        });
+          defaultArchConfig('dense', { codeSize: 4, hidden: [16], codeNorm }),
+          3,
+        );
         assert.equal(tf.memory().numTensors, before);
         const model = await loadModel(dir);
         const codes = await embedImages(

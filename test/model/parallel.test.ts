@@ -24,10 +24,10 @@ import {
   createRunner,
 } from '../../src/model/parallel/index.js';
 import { createLocalRunner, type TrainBatch } from '../../src/model/step-runner.js';
-import { runTraining } from '../../src/model/train-run.js';
 import { createRng } from '../../src/util/rng.js';
 import { useTestBackend } from '../helpers/backend.js';
 import { TEST_DATA_PATH, tempDir } from '../helpers/fixtures.js';
+import { trainBriefly } from '../helpers/tiny-index.js';
 
 const SIDE = 8;
 const AREA = SIDE * SIDE;
@@ -364,20 +364,15 @@ describe('runTraining --threads', () => {
     test(`threads ${threads} computes every step there and says so`, async () => {
       const { dir, cleanup } = await tempDir();
       try {
-        const result = await runTraining({
-          indexDir: dir,
+        const result = await trainBriefly(
+          dir,
           dataset,
-          arch: defaultArchConfig('dense', { side: 28, codeSize: 4 }),
-          epochs: 1,
-          batchSize: 32,
-          learningRate: 1e-3,
-          seed: 1,
-          maxBatchesPerEpoch: 3,
-          resume: false,
-          backend: 'test',
-          preset: null,
-          threads,
-        });
+          defaultArchConfig('dense', { side: 28, codeSize: 4 }),
+          3,
+          {
+            threads,
+          },
+        );
         assert.deepEqual(result.stepsOn, threads === 1 ? { 1: 3, 2: 0 } : { 1: 0, 2: 3 });
       } finally {
         await cleanup();
