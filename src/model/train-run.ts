@@ -15,17 +15,12 @@ import { gatherBatch } from './batches.js';
 import { readCheckpointState, restoreCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { withSearchNorm } from './code-norm.js';
 import { BestWeights, heldOutPrecision, type LabelPick, pickLabelled } from './labels.js';
+import { type LrDecay, learningRateAt, setLearningRate } from './lr-schedule.js';
 import { type ChosenRunner, createRunner, type ThreadsChoice } from './parallel/index.js';
 import type { StepRunner } from './step-runner.js';
 import { type LabelsSummary, type ModelManifest, saveModel } from './store.js';
 import type { LabelPlan } from './train-settings.js';
-import {
-  type EpochLog,
-  learningRateAt,
-  type TrainCallbacks,
-  type TrainOptions,
-  trainAutoencoder,
-} from './trainer.js';
+import { type EpochLog, type TrainCallbacks, type TrainOptions, trainAutoencoder } from './trainer.js';
 
 /** Folder under the index folder for checkpoints, pictures and history. */
 export const TRAIN_DIR = 'train';
@@ -46,6 +41,8 @@ export interface TrainRunOptions extends TrainOptions {
   readonly preset: string | null;
   /** Few-label training; absent or null for unsupervised training. */
   readonly labels?: LabelPlan | null;
+  /** `cosine` anneals the rate over the epochs (half a cosine, per epoch) instead of keeping it constant. */
+  readonly lrDecay?: LrDecay;
   /** Threads to compute gradients on (default `auto`: two where they measure faster). */
   readonly threads?: ThreadsChoice;
 }
@@ -154,9 +151,8 @@ function epochCallbacks(run: RunState, callbacks: TrainCallbacks): TrainCallback
   return {
     onBatchEnd: callbacks.onBatchEnd,
     onEpochStart: (epoch) => {
-      // Adam reads its (protected) learningRate on every step
-      const rate = learningRateAt(options.learningRate, options.lrDecay ?? 'none', epoch, options.epochs);
-      (optimizer as unknown as { learningRate: number }).learningRate = rate;
+      const decay = options.lrDecay ?? 'none';
+      setLearningRate(optimizer, learningRateAt(options.learningRate, decay, epoch, options.epochs));
       callbacks.onEpochStart?.(epoch);
     },
     onEpochEnd: async (raw) => {

@@ -13,9 +13,9 @@ import {
   type NoiseType,
   type UnpoolMode,
 } from './architectures/index.js';
+import type { LrDecay } from './lr-schedule.js';
 import type { THREAD_CHOICES } from './parallel/index.js';
 import { PRESETS, type PresetName } from './presets.js';
-import type { LrDecay } from './trainer.js';
 
 /** A corruption as given on the command line; a missing level takes --noise-level or the type's default. */
 export interface NoiseSetting {

@@ -9,16 +9,6 @@ import type { Autoencoder } from './architectures/types.js';
 import { type BatchPlan, composeBatch, epochOrder, gatherBatch } from './batches.js';
 import type { StepRunner } from './step-runner.js';
 
-/** Learning-rate schedules. */
-export const LR_DECAYS = ['none', 'cosine'] as const;
-export type LrDecay = (typeof LR_DECAYS)[number];
-
-/** The learning rate of `epoch` (1-based) of `epochs` under `decay`. */
-export function learningRateAt(base: number, decay: LrDecay, epoch: number, epochs: number): number {
-  if (decay === 'none' || epochs <= 1) return base;
-  return base * 0.5 * (1 + Math.cos((Math.PI * (epoch - 1)) / epochs));
-}
-
 /** The few labelled images of a run (never from the query split). */
 export interface LabelledImages {
   /** Label per database index, -1 where hidden. */
@@ -35,8 +25,6 @@ export interface TrainOptions {
   readonly epochs: number;
   readonly batchSize: number;
   readonly learningRate: number;
-  /** `cosine` anneals the rate over the epochs (half a cosine, per epoch) instead of keeping it constant. */
-  readonly lrDecay?: LrDecay;
   readonly seed: number;
   /** Epochs already done (when resuming). */
   readonly startEpoch?: number;

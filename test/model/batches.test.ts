@@ -5,8 +5,9 @@ import type { ImageSet } from '../../src/dataset/types.js';
 import { defaultArchConfig } from '../../src/model/architectures/index.js';
 import type { Autoencoder } from '../../src/model/architectures/types.js';
 import { composeBatch } from '../../src/model/batches.js';
+import { learningRateAt } from '../../src/model/lr-schedule.js';
 import type { StepRunner, TrainBatch } from '../../src/model/step-runner.js';
-import { learningRateAt, trainAutoencoder } from '../../src/model/trainer.js';
+import { trainAutoencoder } from '../../src/model/trainer.js';
 import { createRng } from '../../src/util/rng.js';
 
 const SIDE = 4;

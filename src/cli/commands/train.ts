@@ -8,6 +8,7 @@ import {
   type NoiseType,
   UNPOOL_MODES,
 } from '../../model/architectures/index.js';
+import { LR_DECAYS } from '../../model/lr-schedule.js';
 import { THREAD_CHOICES } from '../../model/parallel/index.js';
 import { PRESET_NAMES, PRESETS } from '../../model/presets.js';
 import {
@@ -16,7 +17,6 @@ import {
   TRAIN_DEFAULTS,
   type TrainSettings,
 } from '../../model/train-settings.js';
-import { LR_DECAYS } from '../../model/trainer.js';
 import { openDataset, prepare } from '../context.js';
 import { type CommonFlags, commonOptions, intIn, numberIn } from '../options.js';
 import { trainWithProgress } from '../pipeline.js';
