@@ -6,7 +6,7 @@ import { type HnswParams, VectorIndex } from '../ann/vector-index.js';
 import { measureSearch } from './search-speed.js';
 
 /** Builds compared, as [M, efConstruction]. */
-export const CURVE_BUILDS: readonly (readonly [number, number])[] = [
+const CURVE_BUILDS: readonly (readonly [number, number])[] = [
   [12, 100],
   [16, 100],
   [16, 200],
@@ -14,7 +14,7 @@ export const CURVE_BUILDS: readonly (readonly [number, number])[] = [
 ];
 
 /** Search ef values tried on each build. */
-export const CURVE_EFS: readonly number[] = [16, 32, 64, 128];
+const CURVE_EFS: readonly number[] = [16, 32, 64, 128];
 
 /** One build's curve. */
 export interface CurveRow {

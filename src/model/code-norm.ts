@@ -18,10 +18,10 @@ import { matrixFunction, symmetricEigen } from './symmetric-eigen.js';
 const SAMPLE_IMAGES = 10_000;
 
 /** Weight of the identity in the shrunk covariance: measured best among 0.03-0.35 (README). */
-export const WHITEN_SHRINK = 0.1;
+const WHITEN_SHRINK = 0.1;
 
 /** Weight of the within-class covariance of the labelled codes in `whiten` with labels (measured, README). */
-export const WITHIN_CLASS_MIX = 0.9;
+const WITHIN_CLASS_MIX = 0.9;
 
 /** Pooled within-class covariance of `codes` (n x dims) with `labels` (one per row). */
 export function withinClassCovariance(codes: Float32Array, labels: ArrayLike<number>): Float64Array {

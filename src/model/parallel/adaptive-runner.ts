@@ -26,7 +26,7 @@ export interface AdaptiveSettings {
 }
 
 /** Defaults: a measurement costs ~20 steps every ~400, so a losing probe costs a few percent at most. */
-export const DEFAULT_ADAPTIVE: AdaptiveSettings = {
+const DEFAULT_ADAPTIVE: AdaptiveSettings = {
   warmSteps: 3,
   probeSteps: 16,
   period: 400,

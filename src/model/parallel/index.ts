@@ -40,7 +40,7 @@ export type ChosenRunner = StepRunner & { readonly threads: 1 | 2; ready?(): Pro
 const ROW_MEAN_ARCHS: readonly ArchName[] = ['dense', 'denoising', 'conv', 'vae'];
 
 /** Why `model` cannot train data-parallel (a phrase), or null when it can. */
-export function parallelBlocker(model: Autoencoder): string | null {
+function parallelBlocker(model: Autoencoder): string | null {
   const config = model.config;
   if (!ROW_MEAN_ARCHS.includes(config.arch) || model.beginEpoch)
     return `arch ${config.arch} has a loss that is not a plain mean over images`;
@@ -53,7 +53,7 @@ export function parallelBlocker(model: Autoencoder): string | null {
 }
 
 /** Smallest batch at which two threads can beat one on the dense architectures (wasm, measured). */
-export const MIN_PARALLEL_DENSE_BATCH = 128;
+const MIN_PARALLEL_DENSE_BATCH = 128;
 
 /**
  * Whether two threads can pay for `arch` at `batchSize` on `backend`, from per-thread CPU time of a step:
@@ -62,7 +62,7 @@ export const MIN_PARALLEL_DENSE_BATCH = 128;
  * cpu backend, and for the dense ones from batch 128; at batch 64 this thread's share of a two-thread
  * step costs as much CPU as a whole one-thread step (wasm, measured).
  */
-export function parallelPays(arch: ArchConfig, batchSize: number, backend: string): boolean {
+function parallelPays(arch: ArchConfig, batchSize: number, backend: string): boolean {
   if (backend === 'cpu' || arch.arch === 'conv') return true;
   return batchSize >= MIN_PARALLEL_DENSE_BATCH;
 }
