@@ -120,7 +120,7 @@ export function assertIndexMatches(
   index: IndexManifest,
   model: ModelManifest,
   dataset: Dataset,
-  file: string = INDEX_MANIFEST,
+  file: string,
 ): void {
   if (index.model.weightsHash !== model.weightsHash) {
     throw createError('INDEX_MISMATCH', file, 'model', index.model.weightsHash, model.weightsHash);

@@ -2,7 +2,7 @@
  * A bounded queue for the CPU work of searches (decoding the upload, encoding it, searching). A request is
  * admitted before its body is read, so the queue bounds memory as well as CPU: past `limit` requests in
  * flight the next one is refused at once with OVERLOADED (503, Retry-After) instead of waiting in memory.
- * Admitted requests run at most `slots` decodes at a time (sharp works on libuv's thread pool).
+ * Admitted requests run at most DECODE_SLOTS decodes at a time (sharp works on libuv's thread pool).
  */
 import { createError } from '../errors.js';
 
@@ -13,7 +13,7 @@ export const RETRY_AFTER_S = 1;
  * Decodes in flight at once: enough to keep two cores busy, while leaving two of libuv's four threads to
  * file reads (static files, and loading a new index during a reload, which otherwise queued behind decodes).
  */
-export const DEFAULT_SLOTS = 2;
+const DECODE_SLOTS = 2;
 
 /** Admission and concurrency limits of the search routes. */
 export class WorkQueue {
@@ -21,11 +21,8 @@ export class WorkQueue {
   private running = 0;
   private readonly waiting: (() => void)[] = [];
 
-  /** `limit`: requests in flight at most (admitted, reading, waiting or running); `slots`: concurrent runs. */
-  constructor(
-    readonly limit: number,
-    readonly slots = DEFAULT_SLOTS,
-  ) {}
+  /** `limit`: requests in flight at most (admitted, reading, waiting or running). */
+  constructor(readonly limit: number) {}
 
   /** Admits a request, or throws OVERLOADED when `limit` are in flight; call the returned function once when done. */
   admit(): () => void {
@@ -39,9 +36,9 @@ export class WorkQueue {
     };
   }
 
-  /** Runs `work` once one of the slots is free. */
+  /** Runs `work` once one of the DECODE_SLOTS is free. */
   async run<T>(work: () => Promise<T>): Promise<T> {
-    if (this.running >= this.slots) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    if (this.running >= DECODE_SLOTS) await new Promise<void>((resolve) => this.waiting.push(resolve));
     else this.running++;
     try {
       return await work();

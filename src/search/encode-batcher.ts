@@ -19,7 +19,7 @@ interface Pending {
 }
 
 /** Largest batch sent through the models at once. */
-export const MAX_BATCH = 64;
+const MAX_BATCH = 64;
 
 /** Collects images and codes and runs them through the models in batches; every tensor lives in tf.tidy. */
 export class EncodeBatcher {
@@ -30,7 +30,6 @@ export class EncodeBatcher {
   constructor(
     private readonly encoder: tf.LayersModel,
     private readonly decoder: tf.LayersModel,
-    private readonly maxBatch = MAX_BATCH,
   ) {}
 
   /** The code and reconstruction of one flat image (inputSize floats in [0, 1]). */
@@ -60,7 +59,7 @@ export class EncodeBatcher {
       [this.codes, false],
     ] as const) {
       while (queue.length > 0) {
-        const batch = queue.splice(0, this.maxBatch);
+        const batch = queue.splice(0, MAX_BATCH);
         try {
           const results = this.run(
             batch.map((p) => p.input),

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { INDEX_MANIFEST } from '../ann/manifest.js';
 
 /** Quiet time after the last event before reacting, in ms. */
-export const WATCH_DEBOUNCE_MS = 250;
+const WATCH_DEBOUNCE_MS = 250;
 
 /** A running watch; `close` stops it. */
 export interface IndexWatch {
@@ -35,7 +35,6 @@ export function watchIndex(
   servedDir: () => string,
   onChange: () => void,
   log: (line: string) => void = () => {},
-  debounceMs = WATCH_DEBOUNCE_MS,
 ): IndexWatch {
   let timer: NodeJS.Timeout | undefined;
   const check = async () => {
@@ -45,7 +44,7 @@ export function watchIndex(
   const watcher: FSWatcher = watch(indexDir, { persistent: false }, (_event, file) => {
     if (file !== null && file !== INDEX_MANIFEST) return;
     clearTimeout(timer);
-    timer = setTimeout(() => void check(), debounceMs);
+    timer = setTimeout(() => void check(), WATCH_DEBOUNCE_MS);
   });
   watcher.on('error', (err) => {
     log(`stopped watching ${indexDir} for new indexes: ${err.message}`);

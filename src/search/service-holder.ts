@@ -73,11 +73,6 @@ export class ServiceHolder {
     this.disposeIfDone(previous);
   }
 
-  /** Replaced services that requests still hold. */
-  get retiringCount(): number {
-    return this.retiring.size;
-  }
-
   /** Disposes the current service once no lease holds it (retiring ones likewise); for shutdown. Idempotent. */
   close(): void {
     if (this.closed) return;
