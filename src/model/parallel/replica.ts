@@ -63,7 +63,7 @@ export function gradientsInto(
   });
 }
 
-/** out = a * wA + b * wB, element by element; b is not read when wB is 0. */
+/** out = a * wA + b * wB, element by element. */
 export function averageInto(
   out: Float32Array,
   a: Float32Array,
@@ -71,12 +71,7 @@ export function averageInto(
   b: Float32Array,
   wB: number,
 ): void {
-  const n = out.length;
-  if (wB === 0) {
-    for (let i = 0; i < n; i++) out[i] = (a[i] ?? 0) * wA;
-    return;
-  }
-  for (let i = 0; i < n; i++) out[i] = (a[i] ?? 0) * wA + (b[i] ?? 0) * wB;
+  for (let i = 0; i < out.length; i++) out[i] = (a[i] ?? 0) * wA + (b[i] ?? 0) * wB;
 }
 
 /** Applies the flat gradients `flat` to `model`'s variables with `optimizer`. */
