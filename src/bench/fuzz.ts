@@ -110,7 +110,7 @@ function multipart(rng: Rng, body: Uint8Array): { body: Uint8Array; type: string
 }
 
 /** The `i`th case of a run seeded with `seed`, mutating one of `seeds` (valid image files). */
-export function fuzzCase(seeds: readonly Uint8Array[], seed: number, i: number): FuzzCase {
+function fuzzCase(seeds: readonly Uint8Array[], seed: number, i: number): FuzzCase {
   const rng = createRng(seed * 100_003 + i);
   const kind = pick(rng, Object.keys(MUTATIONS));
   const mutate = MUTATIONS[kind] as (rng: Rng, seed: Uint8Array) => Uint8Array;

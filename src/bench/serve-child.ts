@@ -43,7 +43,7 @@ function readStat(pid: number): ProcStat | undefined {
 }
 
 /** CPU and RSS of `pid` and its children (the cluster's workers), from /proc; null where there is none. */
-export function processTreeFigures(pid: number): { cpuSeconds: number; rssBytes: number } | null {
+function processTreeFigures(pid: number): { cpuSeconds: number; rssBytes: number } | null {
   const root = readStat(pid);
   if (!root) return null;
   const children = readdirSync('/proc')

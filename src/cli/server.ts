@@ -64,7 +64,7 @@ function warmUp(service: SearchService): void {
  * Opens the index on disk for a reload, reusing the dataset in memory when the new index was built for
  * the same one (same fingerprint), and warms the new model up before it is swapped in.
  */
-export async function openForReload(config: Config, current: SearchService): Promise<SearchService> {
+async function openForReload(config: Config, current: SearchService): Promise<SearchService> {
   const manifest = await readIndexManifest(config.indexDir);
   const { dataset } = current.state;
   const same = manifest.dataset.fingerprint === dataset.fingerprint;

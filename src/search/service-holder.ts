@@ -6,7 +6,7 @@
 import type { SearchService } from './search-service.js';
 
 /** Frees a service's model tensors and its vector indexes' native memory. */
-export function disposeService(service: SearchService): void {
+function disposeService(service: SearchService): void {
   service.dispose();
   for (const index of Object.values(service.state.indexes)) index?.dispose();
 }
