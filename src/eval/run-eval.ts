@@ -21,6 +21,7 @@ import { perturbedQuerySets } from './query-cache.js';
 import type { CodeSpaceReport, EvalProtocol, EvalReport } from './report.js';
 import {
   type EvalLabels,
+  type ExactSpace,
   evaluateExactSpace,
   type QuerySets,
   type StageReporter,
@@ -79,6 +80,12 @@ async function baselines(
   return fresh;
 }
 
+/** Distance, backend and (when set) threads of every exact search. */
+function searchSettings(options: EvalOptions): Pick<ExactSpace, 'metric' | 'backend' | 'threads'> {
+  const { metric, backend, threads } = options;
+  return { metric, backend, ...(threads ? { threads } : {}) };
+}
+
 /** Evaluates the code space: exact search over the database codes, then HNSW. */
 async function evaluateCode(
   options: EvalOptions,
@@ -87,14 +94,14 @@ async function evaluateCode(
   ks: readonly number[],
   stage: StageReporter,
 ): Promise<{ code: CodeSpaceReport; note: string | null; databaseSeconds: number }> {
-  const { dataset, model, metric, backend, threads } = options;
+  const { dataset, model, metric } = options;
   const started = performance.now();
   const db = await openCodeDatabase(options.indexDir, model, dataset, metric, stage);
   if (db.note) options.note?.(db.note);
   await warmUpEncoder(model, dataset.side * dataset.side);
   const databaseSeconds = (performance.now() - started) / 1000;
   const embed = (set: ImageSet) => embedVectors(model, pixelVectors(set));
-  const space = { name: 'code', database: db.codes, embed, metric, backend, ...(threads ? { threads } : {}) };
+  const space = { name: 'code', database: db.codes, embed, ...searchSettings(options) };
   const exact = await evaluateExactSpace(space, sets, labels, ks, stage);
   const hnsw = evaluateHnsw(db, exact.cleanVectors, exact.embedSeconds, exact.clean, labels, ks, stage);
   const code: CodeSpaceReport = {
@@ -124,9 +131,9 @@ export async function runEval(options: EvalOptions): Promise<EvalReport> {
   const { sets, cached } = await perturbedQuerySets(queries, dataset.side, options.cacheDir, read, stage);
   if (cached) options.note?.(`perturbed queries from the cache in ${options.cacheDir}`);
   const perturbSeconds = (performance.now() - started) / 1000;
-  const common = { metric, backend, ...(options.threads ? { threads: options.threads } : {}) };
   const pcaDims = model.manifest.codeSize;
-  const base = await baselines(options, { dataset, queries: sets, labels, ks, pcaDims, ...common }, stage);
+  const input = { dataset, queries: sets, labels, ks, pcaDims, ...searchSettings(options) };
+  const base = await baselines(options, input, stage);
   const { code, note, databaseSeconds } = await evaluateCode(options, sets, labels, ks, stage);
   const seconds = (performance.now() - started) / 1000;
   return {
