@@ -5,27 +5,16 @@
  * own top hit. A later complete build removes what the killed ones left behind.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { cp, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { PACKAGE_ROOT } from '../../src/config.js';
 import { readCheckpointState } from '../../src/model/checkpoint.js';
 import { SearchService } from '../../src/search/search-service.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli, startCli } from '../helpers/cli.js';
 import { TEST_DATA_PATH } from '../helpers/fixtures.js';
 import { useTinyScratch } from '../helpers/suite.js';
 
 const ENV = { AESEARCH_DATA_PATH: TEST_DATA_PATH.join(':') };
-
-function spawnCli(args: string[]): { child: ChildProcess; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(PACKAGE_ROOT, 'src/cli/main.ts'), ...args], {
-    env: { ...process.env, ...ENV },
-    cwd: PACKAGE_ROOT,
-    stdio: 'ignore',
-  });
-  return { child, exited: new Promise((resolve) => child.on('exit', (code) => resolve(code))) };
-}
 
 async function listing(dir: string): Promise<string[]> {
   return readdir(dir).catch(() => []);
@@ -43,7 +32,7 @@ async function tree(dir: string): Promise<string[]> {
 
 /** Runs `args` and kills it with SIGKILL as soon as `moment` holds for the files under `dir`. */
 async function killWhen(args: string[], dir: string, moment: (names: string[]) => boolean): Promise<boolean> {
-  const { child, exited } = spawnCli(args);
+  const { child, exited } = startCli(args, ENV);
   let finished = false;
   void exited.then(() => {
     finished = true;
