@@ -52,15 +52,14 @@ export async function perturbedQuerySets(
     );
     if (cached) return { sets: cached, cached: true };
   }
+  const size = queries.pixels.length;
+  const all = file ? new Uint8Array(size * PERTURBATIONS.length) : null;
   const sets: Partial<Record<keyof QuerySets, ImageSet>> = { clean: queries };
-  for (const p of PERTURBATIONS)
-    sets[p] = await perturbQueries(p, queries, side, stage(`perturb ${p}`, queries.count));
-  if (file) {
-    const all = new Uint8Array(queries.pixels.length * PERTURBATIONS.length);
-    for (const [i, p] of PERTURBATIONS.entries()) {
-      all.set(sets[p]?.pixels ?? new Uint8Array(0), i * queries.pixels.length);
-    }
-    await writeFileAtomic(file, all);
+  for (const [i, p] of PERTURBATIONS.entries()) {
+    const perturbed = await perturbQueries(p, queries, side, stage(`perturb ${p}`, queries.count));
+    sets[p] = perturbed;
+    all?.set(perturbed.pixels, i * size);
   }
+  if (file && all) await writeFileAtomic(file, all);
   return { sets: sets as QuerySets, cached: false };
 }
