@@ -4,8 +4,8 @@
  * whose body arrives in two parts.
  */
 import { request as httpRequest, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
+import { listen, serverUrl } from '../../src/cli/server.js';
 
 /** A listening app; `close` ends idle and busy connections. */
 export interface Listening {
@@ -15,21 +15,17 @@ export interface Listening {
 }
 
 /** Listens on 127.0.0.1 at a free port. */
-export function listenApp(app: Express): Promise<Listening> {
-  return new Promise((resolve) => {
-    const server = app.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      resolve({
-        server,
-        url: `http://127.0.0.1:${port}/`,
-        close: () =>
-          new Promise<void>((done) => {
-            server.close(() => done());
-            server.closeAllConnections();
-          }),
-      });
-    });
-  });
+export async function listenApp(app: Express): Promise<Listening> {
+  const server = await listen(app, 0, '127.0.0.1');
+  return {
+    server,
+    url: serverUrl(server),
+    close: () =>
+      new Promise<void>((done) => {
+        server.close(() => done());
+        server.closeAllConnections();
+      }),
+  };
 }
 
 /** A raw response. */
