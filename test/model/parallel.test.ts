@@ -72,8 +72,11 @@ interface Trained {
   readonly losses: number[];
 }
 
-function freshPair(arch: ArchConfig) {
-  return { model: buildAutoencoder(arch), optimizer: tf.train.adam(LEARNING_RATE), losses: [] as number[] };
+function freshPair(
+  arch: ArchConfig,
+  makeOptimizer: () => tf.Optimizer = () => tf.train.adam(LEARNING_RATE),
+): Trained {
+  return { model: buildAutoencoder(arch), optimizer: makeOptimizer(), losses: [] };
 }
 
 function disposeAll(...sides: Trained[]): void {
@@ -84,9 +87,13 @@ function disposeAll(...sides: Trained[]): void {
 }
 
 /** Trains two fresh copies of `arch` on `batches`, one per runner; returns both and the worker's weights. */
-async function trainBoth(arch: ArchConfig, batches: readonly TrainBatch[]) {
-  const local = freshPair(arch);
-  const parallel = freshPair(arch);
+async function trainBoth(
+  arch: ArchConfig,
+  batches: readonly TrainBatch[],
+  makeOptimizer?: () => tf.Optimizer,
+) {
+  const local = freshPair(arch, makeOptimizer);
+  const parallel = freshPair(arch, makeOptimizer);
   const localRunner = createLocalRunner(local.model, local.optimizer);
   const parallelRunner = createParallelRunner(parallel.model, parallel.optimizer);
   try {
@@ -206,23 +213,11 @@ describe('parallel step runner', () => {
         return 'TestOnlySgd';
       }
     }
-    const make = (): Trained => ({
-      model: buildAutoencoder(tinyArch()),
-      optimizer: new TestOnlySgd(0.5),
-      losses: [],
-    });
-    const local = make();
-    const parallel = make();
-    const localRunner = createLocalRunner(local.model, local.optimizer);
-    const runner = createParallelRunner(parallel.model, parallel.optimizer);
+    const sgd = () => new TestOnlySgd(0.5);
+    const { local, parallel } = await trainBoth(tinyArch(), batchesFor().slice(0, 3), sgd);
     try {
-      for (const batch of batchesFor().slice(0, 3)) {
-        local.losses.push(await localRunner.step(batch));
-        parallel.losses.push(await runner.step(batch));
-      }
       assert.ok(maxAbsDiff(await weightsOf(local.model), await weightsOf(parallel.model)) < 1e-5);
     } finally {
-      await runner.dispose();
       disposeAll(local, parallel);
     }
   });
