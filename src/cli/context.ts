@@ -11,15 +11,20 @@ export function log(message: string): void {
   process.stderr.write(`${message}\n`);
 }
 
+/** Starts the backend `config` names; prints the backend line unless `quiet`. */
+export async function startBackend(config: Config, quiet = false): Promise<BackendInfo> {
+  const backend = await initBackend(config.backend);
+  if (!quiet) log(`backend: ${backend.description}`);
+  return backend;
+}
+
 /** Config and backend for a command; prints the backend line. */
 export async function prepare(
   flags: CommonFlags,
   extra: Record<string, unknown> = {},
 ): Promise<{ config: Config; backend: BackendInfo }> {
   const config = loadConfig({ ...configOverrides(flags), ...extra });
-  const backend = await initBackend(config.backend);
-  log(`backend: ${backend.description}`);
-  return { config, backend };
+  return { config, backend: await startBackend(config) };
 }
 
 /** Loads the configured dataset with a progress bar for image folders, reporting skipped files. */

@@ -2,10 +2,10 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { type Config, loadConfig } from '../../config.js';
-import { type BackendInfo, initBackend } from '../../model/backend.js';
+import type { BackendInfo } from '../../model/backend.js';
 import { SearchService } from '../../search/search-service.js';
 import { isQuietWorker, isWorker, leaveCluster, runPrimary, workerCount } from '../cluster.js';
-import { prepare } from '../context.js';
+import { startBackend } from '../context.js';
 import { type CommonFlags, commonOptions, configOverrides, intIn } from '../options.js';
 import { serveUntilSignal } from '../server.js';
 
@@ -53,9 +53,7 @@ export async function runServing(
   const count = workerCount(config);
   if (!isWorker() && count > 1) return runPrimary(count);
   try {
-    if (isQuietWorker()) return await run(config, await initBackend(config.backend));
-    const prepared = await prepare(flags, serverOverrides(flags));
-    return await run(prepared.config, prepared.backend);
+    return await run(config, await startBackend(config, isQuietWorker()));
   } catch (err) {
     // A worker that fails must still end: its channel to the primary would keep it alive.
     leaveCluster();
