@@ -7,7 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { createError } from './errors.js';
-import { BACKEND_CHOICES } from './model/backend.js';
+import { BACKEND_CHOICES } from './tfjs/backend.js';
 
 function findPackageRoot(from: string): string {
   let dir = from;

@@ -2,7 +2,7 @@
  * The recall curve the default HNSW parameters are picked from: recall@10 against exact search and
  * queries/s, for a few (M, efConstruction) builds over a range of search ef.
  */
-import { type HnswParams, VectorIndex } from '../ann/vector-index.js';
+import { type HnswParams, VectorIndex } from '../store/vector-index.js';
 import { measureSearch } from './search-speed.js';
 
 /** Builds compared, as [M, efConstruction]. */

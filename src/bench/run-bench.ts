@@ -6,11 +6,8 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { buildIndex } from '../ann/build-index.js';
-import { DEFAULT_HNSW, VectorIndex } from '../ann/vector-index.js';
 import { fingerprint } from '../dataset/split.js';
 import type { Dataset, ImageSet } from '../dataset/types.js';
-import { embedImages, embedOne } from '../encoder.js';
 import { isAesearchError } from '../errors.js';
 import {
   ARCH_NAMES,
@@ -18,10 +15,13 @@ import {
   type ArchName,
   defaultArchConfig,
 } from '../model/architectures/index.js';
-import { toFloatImages } from '../model/batches.js';
-import type { ThreadsChoice } from '../model/parallel/index.js';
+import { embedImages, embedOne } from '../model/encoder.js';
 import { loadModel } from '../model/store.js';
-import { runTraining } from '../model/train-run.js';
+import { buildIndex } from '../store/build-index.js';
+import { DEFAULT_HNSW, VectorIndex } from '../store/vector-index.js';
+import { toFloatImages } from '../train/batches.js';
+import type { ThreadsChoice } from '../train/parallel/index.js';
+import { runTraining } from '../train/train-run.js';
 import { type CurveRow, recallCurve } from './recall-curve.js';
 import { exactTopK, measureSearch, type SearchFigures } from './search-speed.js';
 import { measureTraining, type TrainFigures } from './train-speed.js';

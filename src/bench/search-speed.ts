@@ -1,6 +1,6 @@
 /** Search throughput, latency percentiles and recall against exact search. */
 import hnswlib from 'hnswlib-node';
-import type { SpaceName, VectorIndex } from '../ann/vector-index.js';
+import type { SpaceName, VectorIndex } from '../store/vector-index.js';
 
 /** Search figures for one space. */
 export interface SearchFigures {

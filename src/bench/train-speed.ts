@@ -2,9 +2,9 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ImageSet } from '../dataset/types.js';
 import { type ArchConfig, buildAutoencoder } from '../model/architectures/index.js';
-import { gatherBatch } from '../model/batches.js';
-import { createRunner, type ThreadsChoice } from '../model/parallel/index.js';
-import { trainAutoencoder } from '../model/trainer.js';
+import { gatherBatch } from '../train/batches.js';
+import { createRunner, type ThreadsChoice } from '../train/parallel/index.js';
+import { trainAutoencoder } from '../train/trainer.js';
 
 /** Training figures for one configuration. */
 export interface TrainFigures {

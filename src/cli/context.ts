@@ -2,7 +2,7 @@
 import { type Config, loadConfig } from '../config.js';
 import { loadDataset } from '../dataset/load.js';
 import type { Dataset } from '../dataset/types.js';
-import { type BackendInfo, initBackend } from '../model/backend.js';
+import { type BackendInfo, initBackend } from '../tfjs/backend.js';
 import { type CommonFlags, configOverrides } from './options.js';
 import { startBar } from './progress.js';
 

@@ -1,6 +1,6 @@
 /** Shared option parsers and options for the CLI commands (commander). */
 import { InvalidArgumentError, Option } from 'commander';
-import { BACKEND_CHOICES } from '../model/backend.js';
+import { BACKEND_CHOICES } from '../tfjs/backend.js';
 
 /** Parses an integer within [min, max] or throws commander's InvalidArgumentError. */
 export function intIn(min: number, max: number): (value: string) => number {

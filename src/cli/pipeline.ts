@@ -2,17 +2,18 @@
  * Training and indexing with progress bars and log lines, shared by `aesearch train`, `aesearch index`
  * and `aesearch start` (which trains and indexes with the default settings when index/ is empty).
  */
-import { type BuildStage, buildIndex } from '../ann/build-index.js';
-import type { IndexManifest } from '../ann/manifest.js';
-import { DEFAULT_HNSW, type SpaceName } from '../ann/vector-index.js';
+
 import type { Config } from '../config.js';
 import type { Dataset } from '../dataset/types.js';
-import type { BackendInfo } from '../model/backend.js';
-import { parseThreads } from '../model/parallel/index.js';
 import { loadModel } from '../model/store.js';
-import { runTraining, type TrainRunResult } from '../model/train-run.js';
-import { resolveTrainSettings, type TrainSettings } from '../model/train-settings.js';
-import type { TrainCallbacks } from '../model/trainer.js';
+import { type BuildStage, buildIndex } from '../store/build-index.js';
+import type { IndexManifest } from '../store/manifest.js';
+import { DEFAULT_HNSW, type SpaceName } from '../store/vector-index.js';
+import type { BackendInfo } from '../tfjs/backend.js';
+import { parseThreads } from '../train/parallel/index.js';
+import { runTraining, type TrainRunResult } from '../train/train-run.js';
+import { resolveTrainSettings, type TrainSettings } from '../train/train-settings.js';
+import type { TrainCallbacks } from '../train/trainer.js';
 import { log } from './context.js';
 import { type Bar, startBar } from './progress.js';
 

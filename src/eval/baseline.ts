@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Dataset } from '../dataset/types.js';
-import type { BackendName } from '../model/backend.js';
+import type { BackendName } from '../tfjs/backend.js';
 import { writeJsonAtomic } from '../util/atomic-fs.js';
 import { fitPca, projectPca } from './pca.js';
 import { PERTURBATION_PROTOCOL } from './perturb.js';

@@ -4,18 +4,18 @@
  * HNSW index built in memory with the default parameters (and a note says why).
  */
 import { join } from 'node:path';
-import { loadCodes, loadSpace } from '../ann/load-index.js';
+import type { Dataset } from '../dataset/types.js';
+import { isAesearchError } from '../errors.js';
+import { embedImages } from '../model/encoder.js';
+import type { LoadedModel } from '../model/store.js';
+import { loadCodes, loadSpace } from '../store/load-index.js';
 import {
   assertIndexMatches,
   INDEX_MANIFEST,
   type IndexManifest,
   readIndexManifest,
-} from '../ann/manifest.js';
-import { DEFAULT_HNSW, type HnswParams, VectorIndex } from '../ann/vector-index.js';
-import type { Dataset } from '../dataset/types.js';
-import { embedImages } from '../encoder.js';
-import { isAesearchError } from '../errors.js';
-import type { LoadedModel } from '../model/store.js';
+} from '../store/manifest.js';
+import { DEFAULT_HNSW, type HnswParams, VectorIndex } from '../store/vector-index.js';
 import type { KnnResult } from './knn.js';
 import { type Ranking, recallAtK } from './metrics.js';
 import type { HnswReport } from './report.js';

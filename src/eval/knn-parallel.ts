@@ -5,7 +5,7 @@
  */
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
-import type { BackendName } from '../model/backend.js';
+import type { BackendName } from '../tfjs/backend.js';
 import { siblingModule, startWorker } from '../util/worker.js';
 import { KnnEngine, type KnnProgress, type KnnResult } from './knn.js';
 import type { KnnReply, KnnWorkerData } from './knn-protocol.js';

@@ -1,5 +1,5 @@
 /** Messages between the main thread and the exact-kNN worker (see knn-worker.ts). */
-import type { BackendName } from '../model/backend.js';
+import type { BackendName } from '../tfjs/backend.js';
 import type { Metric } from './vectors.js';
 
 /** Sent once as workerData: the database (float32 rows) and how to search it. */

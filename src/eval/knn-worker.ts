@@ -3,7 +3,7 @@
  * core scores half of each query set. Protocol: `KnnWorkerData` at start, then `KnnRequest` -> `KnnReply`.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { initBackend } from '../model/backend.js';
+import { initBackend } from '../tfjs/backend.js';
 import { KnnEngine } from './knn.js';
 import type { KnnReply, KnnRequest, KnnWorkerData } from './knn-protocol.js';
 

@@ -3,7 +3,7 @@
  * float64), and its top principal axes by subspace iteration (eigen.ts). Projection is a tfjs product.
  */
 import * as tf from '@tensorflow/tfjs';
-import { topEigen } from './eigen.js';
+import { topEigen } from '../math/eigen.js';
 import { rowsOf, type VectorSet } from './vectors.js';
 
 /** Rows per covariance block: 8192 x 784 floats is 26 MB. */

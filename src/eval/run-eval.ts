@@ -6,8 +6,8 @@
 import { head } from '../dataset/split.js';
 import type { Dataset, ImageSet } from '../dataset/types.js';
 import { createError } from '../errors.js';
-import type { BackendName } from '../model/backend.js';
 import type { LoadedModel } from '../model/store.js';
+import type { BackendName } from '../tfjs/backend.js';
 import {
   type Baselines,
   baselineKey,

@@ -3,7 +3,7 @@
  * the perturbed ones give robustness (precision@10).
  */
 import type { ImageSet } from '../dataset/types.js';
-import type { BackendName } from '../model/backend.js';
+import type { BackendName } from '../tfjs/backend.js';
 import type { KnnResult } from './knn.js';
 import { defaultThreads, openExactSearcher } from './knn-parallel.js';
 import { meanAveragePrecisionAtK, precisionAtK, type Ranking } from './metrics.js';

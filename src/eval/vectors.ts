@@ -1,6 +1,6 @@
 /** Flat row-major float vectors and the small pure operations exact search needs on them. */
 import type { ImageSet } from '../dataset/types.js';
-import { toFloatImages } from '../model/batches.js';
+import { toFloatImages } from '../train/batches.js';
 
 /** `count` vectors of `dims` floats, row-major. */
 export interface VectorSet {

@@ -2,11 +2,12 @@
  * What the HTTP layer searches with: a lease on the service of the moment (a reload may swap it at any
  * time), the backend, and, for a server that can reload, its status and the reload itself.
  */
-import type { BackendInfo } from '../model/backend.js';
-import type { ReloadStatus } from '../search/index-reloader.js';
-import { indexIdentity } from '../search/index-reloader.js';
+
 import type { SearchService } from '../search/search-service.js';
-import type { ServiceHolder, ServiceLease } from '../search/service-holder.js';
+import type { ReloadStatus } from '../server/index-reloader.js';
+import { indexIdentity } from '../server/index-reloader.js';
+import type { ServiceHolder, ServiceLease } from '../server/service-holder.js';
+import type { BackendInfo } from '../tfjs/backend.js';
 
 /** Hands each request a lease on the current service; routes never keep a service between requests. */
 export interface ServiceProvider {

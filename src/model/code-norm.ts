@@ -7,12 +7,12 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ImageSet } from '../dataset/types.js';
-import { embedImages } from '../encoder.js';
+import { matrixFunction, symmetricEigen } from '../math/symmetric-eigen.js';
+import { gatherBatch } from '../train/batches.js';
 import type { CodeNorm } from './architectures/index.js';
 import { L2Normalize } from './architectures/l2-normalize.js';
 import { applyAll } from './architectures/layers.js';
-import { gatherBatch } from './batches.js';
-import { matrixFunction, symmetricEigen } from './symmetric-eigen.js';
+import { embedImages } from './encoder.js';
 
 /** Images used to estimate the mean and covariance: plenty for 64 dims, and fast. */
 const SAMPLE_IMAGES = 10_000;

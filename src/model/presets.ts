@@ -2,7 +2,7 @@
  * Named training settings for `aesearch train --preset NAME`. Explicit flags override a preset's values.
  * The README's quality table gives what each preset scores and how long it trains.
  */
-import type { TrainSettings } from './train-settings.js';
+import type { TrainSettings } from '../train/train-settings.js';
 
 /** Preset names; `best` is always the best unsupervised one, `best-labels` the best with 60 labels per class. */
 export const PRESET_NAMES = ['seed', 'fast', 'best', 'best-labels'] as const;

@@ -3,9 +3,9 @@
  * optional label filter, label counts, and a summary of the dataset, model and index. Pure; no HTTP types.
  */
 
-import type { IndexManifest } from '../ann/manifest.js';
 import { labelName } from '../dataset/types.js';
 import type { ModelManifest } from '../model/store.js';
+import type { IndexManifest } from '../store/manifest.js';
 import type { SearchState } from './search-service.js';
 
 /** One item of the collection. */

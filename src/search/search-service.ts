@@ -1,19 +1,19 @@
 import { join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
-import { loadCodes, loadSpace } from '../ann/load-index.js';
+import { loadDataset } from '../dataset/load.js';
+import { type Dataset, labelName } from '../dataset/types.js';
+import { createError } from '../errors.js';
+import { decodeToGray, encodeGrayPng, toUnitFloat } from '../image/preprocess.js';
+import { decodeCodes, embedOne } from '../model/encoder.js';
+import { loadModel, type ModelManifest } from '../model/store.js';
+import { loadCodes, loadSpace } from '../store/load-index.js';
 import {
   assertIndexMatches,
   INDEX_MANIFEST,
   type IndexManifest,
   readIndexManifest,
-} from '../ann/manifest.js';
-import type { VectorIndex } from '../ann/vector-index.js';
-import { loadDataset } from '../dataset/load.js';
-import { type Dataset, labelName } from '../dataset/types.js';
-import { decodeCodes, embedOne } from '../encoder.js';
-import { createError } from '../errors.js';
-import { decodeToGray, encodeGrayPng, toUnitFloat } from '../image/preprocess.js';
-import { loadModel, type ModelManifest } from '../model/store.js';
+} from '../store/manifest.js';
+import type { VectorIndex } from '../store/vector-index.js';
 
 /** The two search spaces. */
 export const QUERY_SPACES = ['code', 'pixel'] as const;

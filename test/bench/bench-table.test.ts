@@ -1,9 +1,9 @@
 /** The bench's Markdown tables: every figure of the report lands in its row, one- and two-thread runs included. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DEFAULT_HNSW } from '../../src/ann/vector-index.js';
 import type { BenchReport } from '../../src/bench/run-bench.js';
 import { benchTable, curveTable } from '../../src/cli/commands/bench.js';
+import { DEFAULT_HNSW } from '../../src/store/vector-index.js';
 
 const figures = (imagesPerSecond: number, threads: 1 | 2) => ({
   imagesPerSecond,

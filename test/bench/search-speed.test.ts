@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DEFAULT_HNSW, VectorIndex } from '../../src/ann/vector-index.js';
 import { recallCurve } from '../../src/bench/recall-curve.js';
 import { exactTopK, measureSearch, quantile } from '../../src/bench/search-speed.js';
+import { DEFAULT_HNSW, VectorIndex } from '../../src/store/vector-index.js';
 import { createRng } from '../../src/util/rng.js';
 
 function randomVectors(n: number, dims: number, seed: number): Float32Array {

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { exactKnn, type KnnResult } from '../../src/eval/knn.js';
 import { openExactSearcher } from '../../src/eval/knn-parallel.js';
 import type { Metric, VectorSet } from '../../src/eval/vectors.js';
-import { backendInfo } from '../../src/model/backend.js';
+import { backendInfo } from '../../src/tfjs/backend.js';
 import { createRng } from '../../src/util/rng.js';
 import { useTestBackend } from '../helpers/backend.js';
 

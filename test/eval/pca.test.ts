@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { jacobiEigen, topEigen } from '../../src/eval/eigen.js';
 import { covariance, fitPca, projectPca } from '../../src/eval/pca.js';
+import { jacobiEigen, topEigen } from '../../src/math/eigen.js';
 import { createRng } from '../../src/util/rng.js';
 import { useTestBackend } from '../helpers/backend.js';
 

@@ -1,5 +1,5 @@
 /** Tests run on the backend a user gets by default (wasm here), selected once per process. */
-import { initBackend } from '../../src/model/backend.js';
+import { initBackend } from '../../src/tfjs/backend.js';
 
 /** Selects the backend once; honours AESEARCH_BACKEND for runs on other backends. */
 export async function useTestBackend(): Promise<void> {

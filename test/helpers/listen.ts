@@ -5,7 +5,7 @@
  */
 import { request as httpRequest, type IncomingMessage, type Server } from 'node:http';
 import type { Express } from 'express';
-import { listen, serverUrl } from '../../src/cli/server.js';
+import { listen, serverUrl } from '../../src/server/serve.js';
 
 /** A listening app; `close` ends idle and busy connections. */
 export interface Listening {

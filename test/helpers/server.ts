@@ -3,9 +3,9 @@
  * reload) on an index folder, with its log lines captured; and a loop of searches to run against it.
  */
 
-import { type RunningServer, startServer } from '../../src/cli/server.js';
 import { loadConfig } from '../../src/config.js';
 import { SearchService } from '../../src/search/search-service.js';
+import { type RunningServer, startServer } from '../../src/server/serve.js';
 import { TEST_DATA_PATH } from './fixtures.js';
 import { TEST_BACKEND } from './http.js';
 

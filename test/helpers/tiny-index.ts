@@ -2,14 +2,15 @@
  * A tiny trained index for tests: a small dense autoencoder trained for a few batches on the first few
  * hundred bundled Fashion-MNIST images, indexed into a temp folder. Build it once per test file, in `before`.
  */
-import { buildIndex } from '../../src/ann/build-index.js';
-import { DEFAULT_HNSW } from '../../src/ann/vector-index.js';
+
 import { loadDataset } from '../../src/dataset/load.js';
 import type { Dataset } from '../../src/dataset/types.js';
 import { type ArchConfig, defaultArchConfig } from '../../src/model/architectures/index.js';
 import { loadModel } from '../../src/model/store.js';
-import { runTraining, type TrainRunOptions, type TrainRunResult } from '../../src/model/train-run.js';
 import { SearchService } from '../../src/search/search-service.js';
+import { buildIndex } from '../../src/store/build-index.js';
+import { DEFAULT_HNSW } from '../../src/store/vector-index.js';
+import { runTraining, type TrainRunOptions, type TrainRunResult } from '../../src/train/train-run.js';
 import { useTestBackend } from './backend.js';
 import { TEST_DATA_PATH, tempDir } from './fixtures.js';
 

@@ -13,7 +13,7 @@ import {
   defaultArchConfig,
 } from '../../src/model/architectures/index.js';
 import { loadLayersModel, saveLayersModel } from '../../src/model/model-io.js';
-import { createLocalRunner, type TrainBatch } from '../../src/model/step-runner.js';
+import { createLocalRunner, type TrainBatch } from '../../src/train/step-runner.js';
 import { useTestBackend } from '../helpers/backend.js';
 import { tempDir } from '../helpers/fixtures.js';
 

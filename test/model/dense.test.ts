@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { buildAutoencoder, defaultArchConfig } from '../../src/model/architectures/index.js';
-import { createLocalRunner } from '../../src/model/step-runner.js';
+import { createLocalRunner } from '../../src/train/step-runner.js';
 import { useTestBackend } from '../helpers/backend.js';
 
 function fixedBatch(n: number, area: number): Float32Array {

@@ -9,8 +9,8 @@ import { loadDataset } from '../../src/dataset/load.js';
 import type { Dataset } from '../../src/dataset/types.js';
 import { PRESET_NAMES, PRESETS } from '../../src/model/presets.js';
 import { loadModel } from '../../src/model/store.js';
-import { runTraining } from '../../src/model/train-run.js';
-import { resolveTrainSettings } from '../../src/model/train-settings.js';
+import { runTraining } from '../../src/train/train-run.js';
+import { resolveTrainSettings } from '../../src/train/train-settings.js';
 import { useTestBackend } from '../helpers/backend.js';
 import { TEST_DATA_PATH, tempDir } from '../helpers/fixtures.js';
 

@@ -4,7 +4,7 @@ import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { buildAutoencoder, defaultArchConfig } from '../../src/model/architectures/index.js';
 import { stackedStage } from '../../src/model/architectures/stacked.js';
-import { createLocalRunner } from '../../src/model/step-runner.js';
+import { createLocalRunner } from '../../src/train/step-runner.js';
 import { useTestBackend } from '../helpers/backend.js';
 
 const config = defaultArchConfig('stacked', { side: 4, codeSize: 2, hidden: [8, 4], pretrainEpochs: 2 });

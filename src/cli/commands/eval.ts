@@ -4,14 +4,14 @@
  */
 import { join } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { readIndexManifest } from '../../ann/manifest.js';
-import { SPACES, type SpaceName } from '../../ann/vector-index.js';
 import type { Config } from '../../config.js';
 import { writeEvalOutputs } from '../../eval/outputs.js';
 import { describeProtocol, type EvalReport, formatTable } from '../../eval/report.js';
 import { protocolOf, reportedKs, runEval } from '../../eval/run-eval.js';
 import type { StageReporter } from '../../eval/space-eval.js';
 import { loadModel } from '../../model/store.js';
+import { readIndexManifest } from '../../store/manifest.js';
+import { SPACES, type SpaceName } from '../../store/vector-index.js';
 import { log, openDataset, prepare } from '../context.js';
 import { type CommonFlags, commonOptions, intIn } from '../options.js';
 import { type Bar, startBar } from '../progress.js';

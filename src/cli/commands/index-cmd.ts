@@ -1,7 +1,7 @@
 /** `aesearch index`: embed every database image and build the code (and pixel) HNSW indexes. */
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { SPACES, type SpaceName } from '../../ann/vector-index.js';
+import { SPACES, type SpaceName } from '../../store/vector-index.js';
 import { openDataset, prepare } from '../context.js';
 import { type CommonFlags, commonOptions, intIn } from '../options.js';
 import { DEFAULT_INDEX_SETTINGS, indexWithProgress } from '../pipeline.js';

@@ -2,12 +2,12 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { type Config, loadConfig } from '../../config.js';
-import type { BackendInfo } from '../../model/backend.js';
 import { SearchService } from '../../search/search-service.js';
-import { isQuietWorker, isWorker, leaveCluster, runPrimary, workerCount } from '../cluster.js';
+import { isQuietWorker, isWorker, leaveCluster, runPrimary, workerCount } from '../../server/cluster.js';
+import { serveUntilSignal } from '../../server/serve.js';
+import type { BackendInfo } from '../../tfjs/backend.js';
 import { startBackend } from '../context.js';
 import { type CommonFlags, commonOptions, configOverrides, intIn } from '../options.js';
-import { serveUntilSignal } from '../server.js';
 
 /** Flags of the commands that serve. */
 export interface ServerFlags extends CommonFlags {

@@ -5,14 +5,15 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { INDEX_MANIFEST } from '../../ann/manifest.js';
 import type { Config } from '../../config.js';
 import type { Dataset } from '../../dataset/types.js';
 import { isAesearchError } from '../../errors.js';
-import type { BackendInfo } from '../../model/backend.js';
 import { loadModel } from '../../model/store.js';
 import { SearchService } from '../../search/search-service.js';
-import { isQuietWorker } from '../cluster.js';
+import { isQuietWorker } from '../../server/cluster.js';
+import { serveUntilSignal } from '../../server/serve.js';
+import { INDEX_MANIFEST } from '../../store/manifest.js';
+import type { BackendInfo } from '../../tfjs/backend.js';
 import { log, openDataset } from '../context.js';
 import { commonOptions } from '../options.js';
 import {
@@ -21,7 +22,6 @@ import {
   indexWithProgress,
   trainWithProgress,
 } from '../pipeline.js';
-import { serveUntilSignal } from '../server.js';
 import { runServing, type ServerFlags, serverOptions } from './serve.js';
 
 async function buildIndexWithDefaults(config: Config, backend: BackendInfo, dataset: Dataset): Promise<void> {

@@ -8,15 +8,15 @@ import {
   type NoiseType,
   UNPOOL_MODES,
 } from '../../model/architectures/index.js';
-import { LR_DECAYS } from '../../model/lr-schedule.js';
-import { THREAD_CHOICES } from '../../model/parallel/index.js';
 import { PRESET_NAMES, PRESETS } from '../../model/presets.js';
+import { LR_DECAYS } from '../../train/lr-schedule.js';
+import { THREAD_CHOICES } from '../../train/parallel/index.js';
 import {
   NOISE_DEFAULT_LEVELS,
   type NoiseSetting,
   TRAIN_DEFAULTS,
   type TrainSettings,
-} from '../../model/train-settings.js';
+} from '../../train/train-settings.js';
 import { openDataset, prepare } from '../context.js';
 import { type CommonFlags, commonOptions, intIn, numberIn } from '../options.js';
 import { trainWithProgress } from '../pipeline.js';

@@ -1,0 +1,116 @@
+/**
+ * Reloading the index while serving: loads the index on disk into a new SearchService, completely and off
+ * to the side, then swaps it in through the ServiceHolder. A reload that fails keeps the last good service
+ * and records why. Reloads never overlap: a request for one while another runs waits for it and then
+ * loads again, so the newest files on disk always get their turn.
+ */
+
+import type { SearchService } from '../search/search-service.js';
+import type { IndexManifest } from '../store/manifest.js';
+import type { ServiceHolder } from './service-holder.js';
+
+/** Which index a service was loaded from. */
+export interface IndexIdentity {
+  /** The ann folder (`ann-<time>-<pid>`), unique per build. */
+  readonly id: string;
+  readonly builtAt: string;
+  readonly items: number;
+}
+
+/** The outcome of the last reload. */
+export interface ReloadAttempt {
+  readonly at: string;
+  /** What asked for it, e.g. `index/manifest.json changed` or `POST /api/admin/reload`. */
+  readonly trigger: string;
+  readonly ok: boolean;
+  /** Why it failed; null when it succeeded. */
+  readonly error: string | null;
+  readonly seconds: number;
+}
+
+/** What is served now and how the last reload went. */
+export interface ReloadStatus {
+  readonly index: IndexIdentity;
+  /** When the served index was loaded. */
+  readonly loadedAt: string;
+  readonly lastReload: ReloadAttempt | null;
+}
+
+/** The identity of `manifest`'s index. */
+export function indexIdentity(manifest: IndexManifest): IndexIdentity {
+  return { id: manifest.dir, builtAt: manifest.builtAt, items: manifest.dataset.count };
+}
+
+/** Opens the index on disk; gets the service being replaced (to reuse what has not changed). */
+export type OpenService = (current: SearchService) => Promise<SearchService>;
+
+/** Serialised, coalescing reloads into a ServiceHolder. */
+export class IndexReloader {
+  private loadedAt = new Date().toISOString();
+  private last: ReloadAttempt | null = null;
+  private running: Promise<ReloadStatus> | undefined;
+  private queued: Promise<ReloadStatus> | undefined;
+
+  constructor(
+    private readonly holder: ServiceHolder,
+    private readonly open: OpenService,
+    private readonly log: (line: string) => void = () => {},
+  ) {}
+
+  /** What is served now. */
+  status(): ReloadStatus {
+    return {
+      index: indexIdentity(this.holder.current.state.indexManifest),
+      loadedAt: this.loadedAt,
+      lastReload: this.last,
+    };
+  }
+
+  /** Reloads (after the running reload, if any); resolves with the status afterwards, never rejects. */
+  reload(trigger: string): Promise<ReloadStatus> {
+    if (!this.running) {
+      this.running = this.attempt(trigger).finally(() => {
+        this.running = undefined;
+      });
+      return this.running;
+    }
+    this.queued ??= this.running.then(() => {
+      this.queued = undefined;
+      return this.reload(trigger);
+    });
+    return this.queued;
+  }
+
+  private async attempt(trigger: string): Promise<ReloadStatus> {
+    const started = performance.now();
+    const before = this.status().index;
+    try {
+      const next = await this.open(this.holder.current);
+      this.holder.swap(next);
+      this.loadedAt = new Date().toISOString();
+      this.record(trigger, started, null);
+      const now = this.status().index;
+      this.log(`reloaded (${trigger}): now serving ${describeIndex(now)}, was ${describeIndex(before)}`);
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      this.record(trigger, started, reason);
+      this.log(`reload failed (${trigger}): ${reason}; still serving ${describeIndex(before)}`);
+    }
+    return this.status();
+  }
+
+  private record(trigger: string, started: number, error: string | null): void {
+    this.last = {
+      at: new Date().toISOString(),
+      trigger,
+      ok: error === null,
+      error,
+      seconds: Math.round(performance.now() - started) / 1000,
+    };
+  }
+}
+
+/** `ann-... (N items, built at ...)`, for log lines. */
+export function describeIndex(index: IndexIdentity): string {
+  return `${index.id} (${index.items} items, built at ${index.builtAt})`;
+}

@@ -1,0 +1,90 @@
+/**
+ * Holds the search service of the moment and swaps in a new one atomically. Each request leases the
+ * service it started on; a replaced service is disposed only when its last lease is released, so a
+ * request that is still decoding its upload when the swap happens encodes on a model that is still alive.
+ */
+import type { SearchService } from '../search/search-service.js';
+
+/** Frees a service's model tensors and its vector indexes' native memory. */
+function disposeService(service: SearchService): void {
+  service.dispose();
+  for (const index of Object.values(service.state.indexes)) index?.dispose();
+}
+
+/** A service pinned for one request; `release` exactly once when the request is done with it. */
+export interface ServiceLease {
+  readonly service: SearchService;
+  release(): void;
+}
+
+interface Entry {
+  readonly service: SearchService;
+  leases: number;
+  retired: boolean;
+}
+
+/** The current service plus the replaced ones that requests still use. */
+export class ServiceHolder {
+  private entry: Entry;
+  private readonly retiring = new Set<Entry>();
+  private closed = false;
+
+  constructor(
+    service: SearchService,
+    private readonly dispose: (service: SearchService) => void = disposeService,
+  ) {
+    this.entry = { service, leases: 0, retired: false };
+  }
+
+  /** The current service, without a lease: only for synchronous use. */
+  get current(): SearchService {
+    return this.entry.service;
+  }
+
+  /** Leases the current service. */
+  acquire(): ServiceLease {
+    const entry = this.entry;
+    entry.leases++;
+    let released = false;
+    return {
+      service: entry.service,
+      release: () => {
+        if (released) return;
+        released = true;
+        entry.leases--;
+        this.disposeIfDone(entry);
+      },
+    };
+  }
+
+  /**
+   * Makes `next` current; the previous service is disposed once no lease holds it. After `close`, disposes
+   * `next` instead and throws (a reload that finishes while the server shuts down).
+   */
+  swap(next: SearchService): void {
+    if (this.closed) {
+      this.dispose(next);
+      throw new Error('the server closed while the new index was loading');
+    }
+    const previous = this.entry;
+    this.entry = { service: next, leases: 0, retired: false };
+    previous.retired = true;
+    this.retiring.add(previous);
+    this.disposeIfDone(previous);
+  }
+
+  /** Disposes the current service once no lease holds it (retiring ones likewise); for shutdown. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.entry.retired = true;
+    this.retiring.add(this.entry);
+    for (const entry of [...this.retiring]) this.disposeIfDone(entry);
+  }
+
+  private disposeIfDone(entry: Entry): void {
+    if (!entry.retired || entry.leases > 0 || !this.retiring.has(entry)) return;
+    this.retiring.delete(entry);
+    this.dispose(entry.service);
+  }
+}

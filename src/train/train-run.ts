@@ -1,0 +1,291 @@
+/**
+ * A whole `aesearch train` run: build (or resume) the model, train it, and after every epoch write a
+ * checkpoint, a PNG grid of originals above reconstructions and the loss history; at the end save the
+ * encoder and decoder with their manifest into the index folder.
+ */
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import type { Dataset } from '../dataset/types.js';
+import { createError } from '../errors.js';
+import { encodeGridPng } from '../image/preprocess.js';
+import { type ArchConfig, type Autoencoder, buildAutoencoder } from '../model/architectures/index.js';
+import { withSearchNorm } from '../model/code-norm.js';
+import { type LabelsSummary, type ModelManifest, saveModel } from '../model/store.js';
+import { readIndexManifest } from '../store/manifest.js';
+import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-fs.js';
+import { gatherBatch } from './batches.js';
+import { readCheckpointState, restoreCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { BestWeights, heldOutPrecision, type LabelPick, pickLabelled } from './labels.js';
+import { type LrDecay, learningRateAt, setLearningRate } from './lr-schedule.js';
+import { type ChosenRunner, createRunner, type ThreadsChoice } from './parallel/index.js';
+import type { StepRunner } from './step-runner.js';
+import type { LabelPlan } from './train-settings.js';
+import { type EpochLog, type TrainCallbacks, type TrainOptions, trainAutoencoder } from './trainer.js';
+
+/** Folder under the index folder for checkpoints, pictures and history. */
+export const TRAIN_DIR = 'train';
+
+/** Folder under TRAIN_DIR for the checkpoint. */
+const CHECKPOINT_DIR = 'checkpoint';
+
+/** Images shown in each epoch's reconstruction grid. */
+const GRID_IMAGES = 10;
+
+/** Everything a run needs. */
+export interface TrainRunOptions extends TrainOptions {
+  readonly indexDir: string;
+  readonly dataset: Dataset;
+  readonly arch: ArchConfig;
+  readonly resume: boolean;
+  readonly backend: string;
+  readonly preset: string | null;
+  /** Few-label training; absent or null for unsupervised training. */
+  readonly labels?: LabelPlan | null;
+  /** `cosine` anneals the rate over the epochs (half a cosine, per epoch) instead of keeping it constant. */
+  readonly lrDecay?: LrDecay;
+  /** Threads to compute gradients on (default `auto`: two where they measure faster). */
+  readonly threads?: ThreadsChoice;
+}
+
+/** What a run produced. */
+export interface TrainRunResult {
+  readonly manifest: ModelManifest;
+  readonly history: readonly EpochLog[];
+  readonly trainDir: string;
+  /** Steps computed on one thread and on two (`--threads auto` may switch between them). */
+  readonly stepsOn: { readonly 1: number; readonly 2: number };
+}
+
+function sameArch(a: ArchConfig, b: ArchConfig): string | null {
+  for (const key of Object.keys(a) as (keyof ArchConfig)[]) {
+    if (JSON.stringify(a[key]) !== JSON.stringify(b[key])) return key;
+  }
+  return null;
+}
+
+async function writeReconGrid(model: Autoencoder, dataset: Dataset, file: string): Promise<void> {
+  const side = dataset.side;
+  const area = side * side;
+  const source = dataset.queries.count > 0 ? dataset.queries : dataset.database;
+  const n = Math.min(GRID_IMAGES, source.count);
+  const idx = Array.from({ length: n }, (_, i) => i);
+  const x = gatherBatch(source, idx, area);
+  const recon = tf.tidy(() => {
+    const t = tf.tensor2d(x, [n, area]);
+    return (
+      model.decoder.predict(model.encoder.predict(t) as tf.Tensor) as tf.Tensor
+    ).dataSync() as Float32Array;
+  });
+  const tiles = (data: Float32Array) =>
+    idx.map((i) =>
+      Uint8Array.from(data.subarray(i * area, (i + 1) * area), (v) =>
+        Math.round(Math.min(1, Math.max(0, v)) * 255),
+      ),
+    );
+  await writeFileAtomic(file, await encodeGridPng([tiles(x), tiles(recon)], side, 3));
+}
+
+async function resumeFrom(
+  checkpointDir: string,
+  options: TrainRunOptions,
+  model: Autoencoder,
+  optimizer: tf.Optimizer,
+): Promise<{ history: EpochLog[]; startEpoch: number }> {
+  if (!options.resume) return { history: [], startEpoch: 0 };
+  const state = await readCheckpointState(checkpointDir);
+  const differs = sameArch(state.arch, options.arch);
+  if (differs)
+    throw createError(
+      'CHECKPOINT_MISMATCH',
+      differs,
+      JSON.stringify(state.arch[differs as keyof ArchConfig]),
+      JSON.stringify(options.arch[differs as keyof ArchConfig]),
+    );
+  if (state.dataset.fingerprint !== options.dataset.fingerprint)
+    throw createError('CHECKPOINT_MISMATCH', 'dataset', state.dataset.name, options.dataset.name);
+  await restoreCheckpoint(checkpointDir, state, model, optimizer);
+  return { history: [...state.history], startEpoch: state.epoch };
+}
+
+/** Scores each epoch on the held-out labelled images, keeps the best weights, and says when to stop. */
+function labelTracker(options: TrainRunOptions, model: Autoencoder, pick: LabelPick | null) {
+  const best = new BestWeights();
+  const patience = options.labels?.patience ?? 0;
+  return {
+    best,
+    score: async (log: EpochLog): Promise<EpochLog> => {
+      if (!pick || pick.heldOut.length === 0) return log;
+      const score = await heldOutPrecision(model.encoder, options.dataset.database, pick);
+      best.offer(score, log.epoch, model.variables);
+      return { ...log, heldOutPrecision: score };
+    },
+    shouldStop: (epoch: number) => patience > 0 && epoch - best.epoch >= patience,
+  };
+}
+
+function labelsSummary(plan: LabelPlan, pick: LabelPick, best: BestWeights): LabelsSummary {
+  return {
+    perClass: plan.perClass,
+    perBatch: plan.perBatch,
+    used: pick.train.length,
+    heldOut: pick.heldOut.length,
+    bestEpoch: best.epoch > 0 ? best.epoch : null,
+    heldOutPrecision10: Number.isFinite(best.score) ? best.score : null,
+  };
+}
+
+/** What the per-epoch hooks of a run work on. */
+interface RunState {
+  readonly options: TrainRunOptions;
+  readonly model: Autoencoder;
+  readonly optimizer: tf.Optimizer;
+  readonly tracker: ReturnType<typeof labelTracker>;
+  readonly history: EpochLog[];
+  readonly trainDir: string;
+}
+
+/** Per epoch: set the learning rate; after it, score, checkpoint, picture, history, then the caller's hooks. */
+function epochCallbacks(run: RunState, callbacks: TrainCallbacks): TrainCallbacks {
+  const { options, model, optimizer, tracker, history, trainDir } = run;
+  const { dataset } = options;
+  return {
+    onBatchEnd: callbacks.onBatchEnd,
+    onEpochStart: (epoch) => {
+      const decay = options.lrDecay ?? 'none';
+      setLearningRate(optimizer, learningRateAt(options.learningRate, decay, epoch, options.epochs));
+      callbacks.onEpochStart?.(epoch);
+    },
+    onEpochEnd: async (raw) => {
+      const log = await tracker.score(raw);
+      history.push(log);
+      await saveCheckpoint(join(trainDir, CHECKPOINT_DIR), model, optimizer, {
+        arch: options.arch,
+        options: { batchSize: options.batchSize, learningRate: options.learningRate, seed: options.seed },
+        epoch: log.epoch,
+        history,
+        dataset: { name: dataset.name, fingerprint: dataset.fingerprint },
+      });
+      const picture = `recon-epoch-${String(log.epoch).padStart(3, '0')}.png`;
+      await writeReconGrid(model, dataset, join(trainDir, picture));
+      await writeJsonAtomic(join(trainDir, 'history.json'), history);
+      await callbacks.onEpochEnd?.(log);
+    },
+    stopAfter: (log) => tracker.shouldStop(log.epoch),
+  };
+}
+
+/** `runner`, counting into `stepsOn` the steps it computes on one thread and on two. */
+function countSteps(runner: ChosenRunner, stepsOn: { 1: number; 2: number }): StepRunner {
+  return {
+    step: async (batch) => {
+      // the runner decides where a step runs before it runs it
+      const threads = runner.threads;
+      const loss = await runner.step(batch);
+      stepsOn[threads]++;
+      return loss;
+    },
+    dispose: () => runner.dispose(),
+  };
+}
+
+/** Runs training end to end; `callbacks` see every batch and epoch (after files are written). */
+export async function runTraining(
+  options: TrainRunOptions,
+  callbacks: TrainCallbacks = {},
+): Promise<TrainRunResult> {
+  const { dataset, indexDir } = options;
+  const trainDir = join(indexDir, TRAIN_DIR);
+  const model = buildAutoencoder(options.arch);
+  const optimizer = tf.train.adam(options.learningRate);
+  const stepsOn = { 1: 0, 2: 0 };
+  const runner = createRunner(model, optimizer, {
+    threads: options.threads ?? 'auto',
+    batchSize: options.batchSize,
+  });
+  const plan = options.labels ?? null;
+  const pick = plan ? pickLabelled(dataset.database, plan.perClass, options.seed, plan.holdout) : null;
+  const tracker = labelTracker(options, model, pick);
+  const started = performance.now();
+  try {
+    const checkpointDir = join(trainDir, CHECKPOINT_DIR);
+    const { history, startEpoch } = await resumeFrom(checkpointDir, options, model, optimizer);
+    const labelled =
+      plan && pick ? { labelOf: pick.labelOf, indices: pick.train, perBatch: plan.perBatch } : undefined;
+    const logs = await trainAutoencoder(
+      model,
+      dataset.database,
+      dataset.queries,
+      { ...options, startEpoch, ...(labelled ? { labelled } : {}) },
+      countSteps(runner, stepsOn),
+      epochCallbacks({ options, model, optimizer, tracker, history, trainDir }, callbacks),
+    );
+    tracker.best.restore(model.variables);
+    const labels = plan && pick ? labelsSummary(plan, pick, tracker.best) : null;
+    // the search normalisation may use every picked label: none of them is a query's
+    const picked = pick ? Int32Array.from([...pick.train, ...pick.heldOut]) : null;
+    const seconds = (performance.now() - started) / 1000;
+    const manifest = await saveTrained(options, model, history, logs, seconds, labels, picked);
+    return { manifest, history, trainDir, stepsOn };
+  } finally {
+    tracker.best.dispose();
+    await runner.dispose();
+    model.dispose();
+    optimizer.dispose();
+  }
+}
+
+async function saveTrained(
+  options: TrainRunOptions,
+  model: Autoencoder,
+  history: readonly EpochLog[],
+  logs: readonly EpochLog[],
+  seconds: number,
+  labels: LabelsSummary | null,
+  labelled: Int32Array | null,
+): Promise<ModelManifest> {
+  const { dataset, indexDir } = options;
+  const last = history[history.length - 1];
+  const images = logs.reduce((s, l) => s + l.imagesPerSecond * l.seconds, 0);
+  const keep = await readIndexManifest(indexDir).then(
+    (m) => [m.model.dir],
+    () => [],
+  );
+  const norm = options.arch.codeNorm;
+  const saved =
+    norm === 'cosine' || norm === 'whiten'
+      ? await withSearchNorm(model.encoder, model.decoder, dataset.database, norm, labelled)
+      : null;
+  try {
+    return await saveModel(
+      indexDir,
+      saved?.encoder ?? model.encoder,
+      saved?.decoder ?? model.decoder,
+      {
+        arch: options.arch,
+        codeSize: options.arch.codeSize,
+        inputShape: [options.arch.side, options.arch.side, 1],
+        dataset: {
+          name: dataset.name,
+          fingerprint: dataset.fingerprint,
+          count: dataset.database.count,
+          origin: dataset.origin,
+        },
+        backend: options.backend,
+        training: {
+          epochs: options.epochs,
+          batchSize: options.batchSize,
+          learningRate: options.learningRate,
+          seed: options.seed,
+          seconds,
+          imagesPerSecond: seconds > 0 ? images / seconds : 0,
+          preset: options.preset,
+          ...(labels ? { labels } : {}),
+        },
+        finalLoss: { train: last?.loss ?? Number.NaN, val: last?.valLoss ?? null },
+      },
+      keep,
+    );
+  } finally {
+    saved?.dispose();
+  }
+}

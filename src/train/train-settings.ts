@@ -1,0 +1,197 @@
+/**
+ * Turns the train command's settings (flags, every one optional) into a training plan:
+ * built-in defaults < the preset's values < explicit settings. Pure; throws BAD_OPTION.
+ */
+import { createError } from '../errors.js';
+import {
+  type ArchConfig,
+  type ArchName,
+  type CodeNorm,
+  defaultArchConfig,
+  type InvarianceKind,
+  type NoiseConfig,
+  type NoiseType,
+  type UnpoolMode,
+} from '../model/architectures/index.js';
+import { PRESETS, type PresetName } from '../model/presets.js';
+import type { LrDecay } from './lr-schedule.js';
+import type { THREAD_CHOICES } from './parallel/index.js';
+
+/** A corruption as given on the command line; a missing level takes --noise-level or the type's default. */
+export interface NoiseSetting {
+  readonly type: NoiseType;
+  readonly level?: number;
+}
+
+/** Every setting `aesearch train` takes; unset ones come from the preset, then the defaults. */
+export interface TrainSettings {
+  preset?: PresetName;
+  arch?: ArchName;
+  codeSize?: number;
+  hidden?: readonly number[];
+  codeActivation?: 'linear' | 'relu';
+  codeNorm?: CodeNorm;
+  filters?: readonly number[];
+  unpool?: UnpoolMode;
+  klWeight?: number;
+  pretrainEpochs?: number;
+  noise?: readonly NoiseSetting[];
+  noiseLevel?: number;
+  invariance?: InvarianceKind | 'none';
+  invarianceWeight?: number;
+  temperature?: number;
+  labelsPerClass?: number;
+  labelWeight?: number;
+  labelHead?: number;
+  labelsPerBatch?: number;
+  labelHoldout?: number;
+  patience?: number;
+  epochs?: number;
+  batchSize?: number;
+  lr?: number;
+  lrDecay?: LrDecay;
+  seed?: number;
+  threads?: (typeof THREAD_CHOICES)[number];
+  resume?: boolean;
+  steps?: number;
+}
+
+/** How few-label training uses its labels. */
+export interface LabelPlan {
+  /** Labelled images per class, picked from the database split with a seeded shuffle. */
+  readonly perClass: number;
+  /** Labelled images added to every batch. */
+  readonly perBatch: number;
+  /** Fraction of each class's labelled images held out to pick the best epoch. */
+  readonly holdout: number;
+  /** Stop after this many epochs without a better held-out score; 0 = never stop early. */
+  readonly patience: number;
+}
+
+/** Everything a training run needs from the settings. */
+export interface TrainPlan {
+  readonly arch: ArchConfig;
+  readonly epochs: number;
+  readonly batchSize: number;
+  readonly learningRate: number;
+  readonly lrDecay: LrDecay;
+  readonly seed: number;
+  readonly preset: PresetName | null;
+  readonly labels: LabelPlan | null;
+}
+
+/** Defaults of the settings that are not part of ArchConfig. */
+export const TRAIN_DEFAULTS = Object.freeze({
+  epochs: 10,
+  batchSize: 64,
+  lr: 1e-3,
+  seed: 1,
+  invarianceWeight: 1,
+  temperature: 0.2,
+  labelWeight: 0.1,
+  labelHead: 0,
+  labelsPerBatch: 32,
+  labelHoldout: 0.2,
+  patience: 0,
+});
+
+/** Default level per corruption (see NoiseConfig for the units). */
+export const NOISE_DEFAULT_LEVELS: Readonly<Record<NoiseType, number>> = Object.freeze({
+  gaussian: 0.3,
+  masking: 0.3,
+  'salt-pepper': 0.1,
+  shift: 2,
+  zoom: 0.15,
+  erase: 0.4,
+});
+
+function noiseOf(s: TrainSettings, arch: ArchName): readonly NoiseConfig[] | undefined {
+  if (!s.noise)
+    return arch === 'denoising' && s.noiseLevel ? [{ type: 'gaussian', level: s.noiseLevel }] : undefined;
+  return s.noise.map((n) => ({
+    type: n.type,
+    level: n.level ?? s.noiseLevel ?? NOISE_DEFAULT_LEVELS[n.type],
+  }));
+}
+
+function archOf(s: TrainSettings, side: number, seed: number): ArchConfig {
+  const arch = s.arch ?? 'dense';
+  const base = defaultArchConfig(arch, { side, seed });
+  const invariance = s.invariance ?? 'none';
+  const pick = <T>(value: T | undefined, fallback: T): T => (value === undefined ? fallback : value);
+  return defaultArchConfig(arch, {
+    side,
+    seed,
+    codeSize: pick(s.codeSize, base.codeSize),
+    hidden: pick(s.hidden, base.hidden),
+    codeActivation: pick(s.codeActivation, base.codeActivation),
+    codeNorm: pick(s.codeNorm, base.codeNorm),
+    noise: pick(noiseOf(s, arch), base.noise),
+    conv: {
+      ...base.conv,
+      filters: pick(s.filters, base.conv.filters),
+      unpool: pick(s.unpool, base.conv.unpool),
+    },
+    klWeight: pick(s.klWeight, base.klWeight),
+    pretrainEpochs: pick(s.pretrainEpochs, base.pretrainEpochs),
+    invariance:
+      invariance === 'none'
+        ? null
+        : {
+            kind: invariance,
+            weight: pick(s.invarianceWeight, TRAIN_DEFAULTS.invarianceWeight),
+            temperature: pick(s.temperature, TRAIN_DEFAULTS.temperature),
+          },
+    labelLoss: s.labelsPerClass
+      ? {
+          weight: pick(s.labelWeight, TRAIN_DEFAULTS.labelWeight),
+          temperature: pick(s.temperature, TRAIN_DEFAULTS.temperature),
+          head: pick(s.labelHead, TRAIN_DEFAULTS.labelHead),
+        }
+      : null,
+  });
+}
+
+function labelsOf(s: TrainSettings, batchSize: number): LabelPlan | null {
+  if (!s.labelsPerClass) return null;
+  const perBatch = s.labelsPerBatch ?? TRAIN_DEFAULTS.labelsPerBatch;
+  if (perBatch >= batchSize)
+    throw createError('BAD_OPTION', '--labels-per-batch', `below --batch-size (${batchSize})`, perBatch);
+  return {
+    perClass: s.labelsPerClass,
+    perBatch,
+    holdout: s.labelHoldout ?? TRAIN_DEFAULTS.labelHoldout,
+    patience: s.patience ?? TRAIN_DEFAULTS.patience,
+  };
+}
+
+/** Resolves `settings` (over its preset, over the defaults) for images of `side` px; throws BAD_OPTION. */
+export function resolveTrainSettings(settings: Readonly<TrainSettings>, side: number): TrainPlan {
+  const preset = settings.preset ?? null;
+  const s: TrainSettings = { ...(preset ? PRESETS[preset].settings : {}), ...definedOnly(settings) };
+  const seed = s.seed ?? TRAIN_DEFAULTS.seed;
+  const batchSize = s.batchSize ?? TRAIN_DEFAULTS.batchSize;
+  const arch = archOf(s, side, seed);
+  const epochs = s.epochs ?? TRAIN_DEFAULTS.epochs;
+  if (arch.arch === 'stacked' && epochs <= arch.pretrainEpochs * (arch.hidden.length + 1))
+    throw createError(
+      'BAD_OPTION',
+      '--epochs',
+      `above ${arch.pretrainEpochs * (arch.hidden.length + 1)} (pre-training epochs per layer x layers) so the stack is fine-tuned`,
+      epochs,
+    );
+  return {
+    arch,
+    epochs,
+    batchSize,
+    learningRate: s.lr ?? TRAIN_DEFAULTS.lr,
+    lrDecay: s.lrDecay ?? 'none',
+    seed,
+    preset,
+    labels: labelsOf(s, batchSize),
+  };
+}
+
+function definedOnly(settings: Readonly<TrainSettings>): TrainSettings {
+  return Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined)) as TrainSettings;
+}

@@ -1,0 +1,146 @@
+/**
+ * The training loop: shuffled mini-batches, optional input corruption, Adam, per-batch and per-epoch
+ * callbacks. No console output and no files: callers decide what to show and save.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { ImageSet } from '../dataset/types.js';
+import type { Autoencoder } from '../model/architectures/types.js';
+import { createRng } from '../util/rng.js';
+import { type BatchPlan, composeBatch, epochOrder, gatherBatch } from './batches.js';
+import type { StepRunner } from './step-runner.js';
+
+/** The few labelled images of a run (never from the query split). */
+export interface LabelledImages {
+  /** Label per database index, -1 where hidden. */
+  readonly labelOf: Int32Array;
+  /** Database indices whose labels training may use. */
+  readonly indices: Int32Array;
+  /** Labelled images added to every batch (drawn in a seeded cycle), besides the batch's share of the rest. */
+  readonly perBatch: number;
+}
+
+/** Settings of a training run. */
+export interface TrainOptions {
+  /** Total epochs; training runs epochs `startEpoch + 1` .. `epochs`. */
+  readonly epochs: number;
+  readonly batchSize: number;
+  readonly learningRate: number;
+  readonly seed: number;
+  /** Epochs already done (when resuming). */
+  readonly startEpoch?: number;
+  /** Stop each epoch after this many batches (quick runs and tests). */
+  readonly maxBatchesPerEpoch?: number;
+  /** Labels for few-label training; absent for unsupervised training. */
+  readonly labelled?: LabelledImages;
+}
+
+/** One epoch's figures. */
+export interface EpochLog {
+  readonly epoch: number;
+  /** Mean training loss over the epoch's batches. */
+  readonly loss: number;
+  /** Reconstruction MSE on held-out images, no noise. */
+  readonly valLoss: number | null;
+  readonly seconds: number;
+  readonly imagesPerSecond: number;
+  /** Few-label runs: label precision@10 of the held-out labelled images against the training-labelled ones. */
+  readonly heldOutPrecision?: number;
+}
+
+/** Hooks the caller uses for progress, checkpoints and pictures. */
+export interface TrainCallbacks {
+  /** Called before each epoch's first batch (e.g. to set that epoch's learning rate). */
+  onEpochStart?(epoch: number): void;
+  onBatchEnd?(info: { epoch: number; batch: number; batches: number; loss: number }): void;
+  onEpochEnd?(log: EpochLog): Promise<void> | void;
+  /** Asked after onEpochEnd; true ends training there (early stopping). */
+  stopAfter?(log: EpochLog): boolean;
+}
+
+/** Mean reconstruction MSE of `model` over `set` (first `limit` images), computed in batches. */
+export function reconstructionLoss(model: Autoencoder, set: ImageSet, limit = 1000, batchSize = 500): number {
+  const area = model.config.side * model.config.side;
+  const n = Math.min(limit, set.count);
+  if (n === 0) return Number.NaN;
+  let total = 0;
+  for (let start = 0; start < n; start += batchSize) {
+    const idx = Array.from({ length: Math.min(batchSize, n - start) }, (_, i) => start + i);
+    const x = gatherBatch(set, idx, area);
+    const loss = tf.tidy(() => {
+      const t = tf.tensor2d(x, [idx.length, area]);
+      const recon = model.decoder.predict(model.encoder.predict(t) as tf.Tensor) as tf.Tensor;
+      return tf.losses.meanSquaredError(t, recon) as tf.Scalar;
+    });
+    total += (loss.dataSync()[0] ?? Number.NaN) * idx.length;
+    loss.dispose();
+  }
+  return total / n;
+}
+
+/** The labelled images added to each batch of `epoch`: a fresh seeded shuffle of the labelled set, cycled. */
+function labelledCycle(
+  labelled: LabelledImages | undefined,
+  seed: number,
+  epoch: number,
+): (b: number) => number[] {
+  if (!labelled || labelled.perBatch === 0 || labelled.indices.length === 0) return () => [];
+  const order = epochOrder(labelled.indices.length, seed + 31, epoch);
+  const per = labelled.perBatch;
+  return (b) =>
+    Array.from({ length: per }, (_, i) => labelled.indices[order[(b * per + i) % order.length] ?? 0] ?? 0);
+}
+
+/** How batches are built for `model`. */
+function batchPlan(model: Autoencoder, labelled: LabelledImages | undefined): BatchPlan {
+  return {
+    side: model.config.side,
+    noise: model.config.noise,
+    views: model.config.invariance ? 2 : 1,
+    labelOf: labelled ? labelled.labelOf : null,
+  };
+}
+
+/** Trains `model` on `train` with `runner`'s steps, reporting through `callbacks`; returns one log per epoch run. */
+export async function trainAutoencoder(
+  model: Autoencoder,
+  train: ImageSet,
+  validation: ImageSet | null,
+  options: TrainOptions,
+  runner: StepRunner,
+  callbacks: TrainCallbacks = {},
+): Promise<EpochLog[]> {
+  const plan = batchPlan(model, options.labelled);
+  const fresh = options.batchSize - (options.labelled?.perBatch ?? 0);
+  const logs: EpochLog[] = [];
+  for (let epoch = (options.startEpoch ?? 0) + 1; epoch <= options.epochs; epoch++) {
+    model.beginEpoch?.(epoch);
+    callbacks.onEpochStart?.(epoch);
+    const started = performance.now();
+    const order = epochOrder(train.count, options.seed, epoch);
+    const extra = labelledCycle(options.labelled, options.seed, epoch);
+    const noiseRng = createRng(options.seed * 104729 + epoch);
+    const allBatches = Math.ceil(train.count / fresh);
+    const batches = Math.min(allBatches, options.maxBatchesPerEpoch ?? allBatches);
+    let lossSum = 0;
+    let seen = 0;
+    for (let b = 0; b < batches; b++) {
+      const idx = [...order.subarray(b * fresh, (b + 1) * fresh), ...extra(b)];
+      const value = await runner.step(composeBatch(train, idx, plan, noiseRng));
+      lossSum += value * idx.length;
+      seen += idx.length;
+      callbacks.onBatchEnd?.({ epoch, batch: b + 1, batches, loss: value });
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const log: EpochLog = {
+      epoch,
+      loss: lossSum / seen,
+      valLoss: validation ? reconstructionLoss(model, validation) : null,
+      seconds,
+      imagesPerSecond: seen / seconds,
+    };
+    logs.push(log);
+    await callbacks.onEpochEnd?.(log);
+    if (callbacks.stopAfter?.(log)) break;
+  }
+  return logs;
+}

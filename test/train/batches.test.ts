@@ -1,0 +1,147 @@
+/** Batch composition (views, noise, revealed labels) and the trainer's epoch loop, with a recording runner. */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { ImageSet } from '../../src/dataset/types.js';
+import { defaultArchConfig } from '../../src/model/architectures/index.js';
+import type { Autoencoder } from '../../src/model/architectures/types.js';
+import { composeBatch } from '../../src/train/batches.js';
+import { learningRateAt } from '../../src/train/lr-schedule.js';
+import type { StepRunner, TrainBatch } from '../../src/train/step-runner.js';
+import { trainAutoencoder } from '../../src/train/trainer.js';
+import { createRng } from '../../src/util/rng.js';
+
+const SIDE = 4;
+const AREA = SIDE * SIDE;
+
+/** n images; image i has every pixel = i + 1. */
+function tinySet(n: number, labels?: number[]): ImageSet {
+  const pixels = new Uint8Array(n * AREA);
+  for (let i = 0; i < n; i++) pixels.fill(i + 1, i * AREA, (i + 1) * AREA);
+  return { count: n, pixels, labels: labels ? Uint8Array.from(labels) : null };
+}
+
+function recordingRunner(): { runner: StepRunner; batches: TrainBatch[] } {
+  const batches: TrainBatch[] = [];
+  const step = async (b: TrainBatch) => {
+    batches.push(b);
+    return 0.5;
+  };
+  return { batches, runner: { step, dispose: () => {} } };
+}
+
+/** A model stand-in: the trainer only reads config and calls beginEpoch (validation is off). */
+function fakeModel(overrides: Parameters<typeof defaultArchConfig>[1], epochs: number[]): Autoencoder {
+  return {
+    config: defaultArchConfig('dense', { side: SIDE, ...overrides }),
+    beginEpoch: (e: number) => epochs.push(e),
+  } as unknown as Autoencoder;
+}
+
+describe('composeBatch', () => {
+  it('gives two independently corrupted views of each image with the clean image as both targets', () => {
+    const set = tinySet(3);
+    const plan = {
+      side: SIDE,
+      noise: [{ type: 'masking' as const, level: 0.5 }],
+      views: 2 as const,
+      labelOf: null,
+    };
+    const batch = composeBatch(set, [2, 0], plan, createRng(1));
+    assert.equal(batch.n, 4);
+    const row = (a: Float32Array, r: number) => Array.from(a.subarray(r * AREA, (r + 1) * AREA));
+    assert.deepEqual(row(batch.target, 0), new Array(AREA).fill(Math.fround(3 / 255)));
+    assert.deepEqual(row(batch.target, 1), row(batch.target, 0));
+    assert.deepEqual(row(batch.target, 3), new Array(AREA).fill(Math.fround(1 / 255)));
+    assert.notDeepEqual(row(batch.input, 0), row(batch.input, 1));
+    assert.equal(batch.labels, null);
+  });
+
+  it('applies the corruptions in order and reveals only the labels the plan holds', () => {
+    const set = tinySet(3, [7, 8, 9]);
+    const labelOf = Int32Array.from([7, -1, 9]);
+    const noise = [
+      { type: 'gaussian' as const, level: 0.1 },
+      { type: 'masking' as const, level: 1 },
+    ];
+    const batch = composeBatch(set, [0, 1, 2], { side: SIDE, noise, views: 1, labelOf }, createRng(2));
+    assert.ok(
+      batch.input.every((v) => v === 0),
+      'masking everything last leaves zeros',
+    );
+    assert.deepEqual(Array.from(batch.labels ?? []), [7, -1, 9]);
+  });
+
+  it('passes the clean batch as input when there is no noise', () => {
+    const batch = composeBatch(
+      tinySet(2),
+      [0, 1],
+      { side: SIDE, noise: [], views: 1, labelOf: null },
+      createRng(3),
+    );
+    assert.equal(batch.input, batch.target);
+  });
+});
+
+describe('trainAutoencoder', () => {
+  it('adds the labelled images to every batch and tells the model each epoch', async () => {
+    const set = tinySet(10, [0, 1, 0, 1, 0, 1, 0, 1, 0, 1]);
+    const labelOf = new Int32Array(10).fill(-1);
+    labelOf[8] = 0;
+    labelOf[9] = 1;
+    const epochs: number[] = [];
+    const { runner, batches } = recordingRunner();
+    const options = {
+      epochs: 2,
+      batchSize: 4,
+      learningRate: 1e-3,
+      seed: 1,
+      labelled: { labelOf, indices: Int32Array.from([8, 9]), perBatch: 2 },
+    };
+    await trainAutoencoder(fakeModel({}, epochs), set, null, options, runner);
+    assert.deepEqual(epochs, [1, 2]);
+    // 10 images, 2 fresh ones per batch of 4: 5 batches per epoch
+    assert.equal(batches.length, 10);
+    for (const b of batches) {
+      assert.equal(b.n, 4);
+      const known = Array.from(b.labels ?? []).filter((l) => l >= 0).length;
+      assert.ok(known >= 2, `a batch showed ${known} labels`);
+    }
+  });
+
+  it('stops when stopAfter says so', async () => {
+    const { runner, batches } = recordingRunner();
+    const logs = await trainAutoencoder(
+      fakeModel({}, []),
+      tinySet(4),
+      null,
+      { epochs: 5, batchSize: 4, learningRate: 1e-3, seed: 1 },
+      runner,
+      { stopAfter: (log) => log.epoch === 2 },
+    );
+    assert.equal(logs.length, 2);
+    assert.equal(batches.length, 2);
+  });
+
+  it('doubles the rows when the loss compares two views', async () => {
+    const { runner, batches } = recordingRunner();
+    const invariance = { kind: 'vicreg' as const, weight: 1, temperature: 0.2 };
+    await trainAutoencoder(
+      fakeModel({ invariance }, []),
+      tinySet(4),
+      null,
+      { epochs: 1, batchSize: 4, learningRate: 1e-3, seed: 1 },
+      runner,
+    );
+    assert.equal(batches[0]?.n, 8);
+  });
+});
+
+describe('learningRateAt', () => {
+  it('keeps the rate without decay, and anneals it along half a cosine', () => {
+    assert.equal(learningRateAt(0.01, 'none', 3, 4), 0.01);
+    assert.equal(learningRateAt(0.01, 'cosine', 1, 4), 0.01);
+    // epoch 3 of 4 starts half-way through: 0.5 * (1 + cos(pi / 2))
+    assert.ok(Math.abs(learningRateAt(0.01, 'cosine', 3, 4) - 0.005) < 1e-12);
+    assert.ok(learningRateAt(0.01, 'cosine', 4, 4) < 0.002);
+  });
+});
