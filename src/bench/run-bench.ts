@@ -160,7 +160,7 @@ async function benchIndex(dataset: Dataset, workDir: string, backend: string, lo
     dataset: { ...dataset, database: all, fingerprint: fingerprint(all) },
     model,
     params: DEFAULT_HNSW,
-    codeSpace: 'l2',
+    codeMetric: 'l2',
     pixel: false,
     backend,
   });

@@ -1,6 +1,6 @@
 /** Search throughput, latency percentiles and recall against exact search. */
 import hnswlib from 'hnswlib-node';
-import type { SpaceName, VectorIndex } from '../store/vector-index.js';
+import type { Metric, VectorIndex } from '../store/vector-index.js';
 
 /** Search figures for one space. */
 export interface SearchFigures {
@@ -24,7 +24,7 @@ export function exactTopK(
   database: Float32Array,
   queries: Float32Array,
   dims: number,
-  space: SpaceName,
+  space: Metric,
   k: number,
 ): Set<number>[] {
   const n = database.length / dims;

@@ -8,7 +8,7 @@ import type { Dataset } from '../dataset/types.js';
 import { loadModel } from '../model/store.js';
 import { type BuildStage, buildIndex } from '../store/build-index.js';
 import type { IndexManifest } from '../store/manifest.js';
-import { DEFAULT_HNSW, type SpaceName } from '../store/vector-index.js';
+import { DEFAULT_HNSW, type Metric } from '../store/vector-index.js';
 import type { BackendInfo } from '../tfjs/backend.js';
 import { parseThreads } from '../train/parallel/index.js';
 import { runTraining, type TrainRunResult } from '../train/train-run.js';
@@ -28,7 +28,7 @@ export interface IndexSettings {
   m: number;
   efConstruction: number;
   efSearch: number;
-  space: SpaceName;
+  metric: Metric;
   pixel: boolean;
 }
 
@@ -37,7 +37,7 @@ export const DEFAULT_INDEX_SETTINGS: Readonly<IndexSettings> = Object.freeze({
   m: DEFAULT_HNSW.m,
   efConstruction: DEFAULT_HNSW.efConstruction,
   efSearch: DEFAULT_HNSW.efSearch,
-  space: 'l2',
+  metric: 'l2',
   pixel: true,
 });
 
@@ -132,7 +132,7 @@ export async function indexWithProgress(
         efConstruction: settings.efConstruction,
         efSearch: settings.efSearch,
       },
-      codeSpace: settings.space,
+      codeMetric: settings.metric,
       pixel: settings.pixel,
       backend: backend.name,
       onProgress: (stage, done, total) => {

@@ -7,13 +7,14 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Dataset } from '../dataset/types.js';
+import type { Metric } from '../store/vector-index.js';
 import type { BackendName } from '../tfjs/backend.js';
 import { writeJsonAtomic } from '../util/atomic-fs.js';
 import { fitPca, projectPca } from './pca.js';
 import { PERTURBATION_PROTOCOL } from './perturb.js';
 import type { SpaceReport } from './report.js';
 import { type EvalLabels, evaluateExactSpace, type QuerySets, type StageReporter } from './space-eval.js';
-import { type Metric, pixelVectors } from './vectors.js';
+import { pixelVectors } from './vectors.js';
 
 /** Bump when a change alters baseline figures, so old cache files are ignored. */
 const CACHE_VERSION = 1;

@@ -15,12 +15,13 @@ import {
   type IndexManifest,
   readIndexManifest,
 } from '../store/manifest.js';
+import type { Metric } from '../store/vector-index.js';
 import { DEFAULT_HNSW, type HnswParams, VectorIndex } from '../store/vector-index.js';
 import type { KnnResult } from './knn.js';
 import { type Ranking, recallAtK } from './metrics.js';
 import type { HnswReport } from './report.js';
 import { type EvalLabels, type StageReporter, scoreRanking } from './space-eval.js';
-import { type Metric, pixelVectors, type VectorSet, vectorSet } from './vectors.js';
+import { pixelVectors, type VectorSet, vectorSet } from './vectors.js';
 
 /** Database codes and the HNSW index to evaluate. */
 export interface CodeDatabase {
@@ -65,8 +66,8 @@ function unusableReason(
     if (isAesearchError(err, 'INDEX_MISMATCH')) return err.message;
     throw err;
   }
-  if (manifest.code.space !== metric)
-    return `the index uses ${manifest.code.space} distance and this eval ${metric}`;
+  if (manifest.code.metric !== metric)
+    return `the index uses ${manifest.code.metric} distance and this eval ${metric}`;
   return null;
 }
 

@@ -5,11 +5,12 @@
  */
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
+import type { Metric } from '../store/vector-index.js';
 import type { BackendName } from '../tfjs/backend.js';
 import { siblingModule, startWorker } from '../util/worker.js';
 import { KnnEngine, type KnnProgress, type KnnResult } from './knn.js';
 import type { KnnReply, KnnWorkerData } from './knn-protocol.js';
-import { type Metric, rowsOf, type VectorSet } from './vectors.js';
+import { rowsOf, type VectorSet } from './vectors.js';
 
 /**
  * Work (queries x database rows x (dims + 32), roughly the product plus the per-score JS) below which

@@ -1,6 +1,7 @@
 /** Messages between the main thread and the exact-kNN worker (see knn-worker.ts). */
+
+import type { Metric } from '../store/vector-index.js';
 import type { BackendName } from '../tfjs/backend.js';
-import type { Metric } from './vectors.js';
 
 /** Sent once as workerData: the database (float32 rows) and how to search it. */
 export interface KnnWorkerData {

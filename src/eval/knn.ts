@@ -9,9 +9,9 @@
  * normalises both sides and reports 1 - cos = ||q - x||² / 2.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { Metric } from '../store/vector-index.js';
 import { selectSmallest, sortSelection } from './topk.js';
 import {
-  type Metric,
   metricDistance,
   normaliseRows,
   rowsOf,

@@ -2,9 +2,10 @@
  * The eval report: its JSON shape (what `aesearch eval --json` prints and report.json holds), the
  * text table, and the two charts. Pure.
  */
+
+import type { Metric } from '../store/vector-index.js';
 import { type BarChart, renderBarChart } from './charts.js';
 import { PERTURBATIONS, type PerturbationName } from './perturb.js';
-import type { Metric } from './vectors.js';
 
 /** The spaces compared, in report order. */
 export const EVAL_SPACES = ['pixel', 'pca', 'code'] as const;

@@ -7,6 +7,7 @@ import { head } from '../dataset/split.js';
 import type { Dataset, ImageSet } from '../dataset/types.js';
 import { createError } from '../errors.js';
 import type { LoadedModel } from '../model/store.js';
+import type { Metric } from '../store/vector-index.js';
 import type { BackendName } from '../tfjs/backend.js';
 import {
   type Baselines,
@@ -27,7 +28,7 @@ import {
   type StageReporter,
   searchDepth,
 } from './space-eval.js';
-import { type Metric, pixelVectors } from './vectors.js';
+import { pixelVectors } from './vectors.js';
 
 /** What to evaluate and how. */
 export interface EvalOptions {

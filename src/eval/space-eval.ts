@@ -3,13 +3,14 @@
  * the perturbed ones give robustness (precision@10).
  */
 import type { ImageSet } from '../dataset/types.js';
+import type { Metric } from '../store/vector-index.js';
 import type { BackendName } from '../tfjs/backend.js';
 import type { KnnResult } from './knn.js';
 import { defaultThreads, openExactSearcher } from './knn-parallel.js';
 import { meanAveragePrecisionAtK, precisionAtK, type Ranking } from './metrics.js';
 import { PERTURBATIONS, type PerturbationName } from './perturb.js';
 import type { PrecisionByK, SpaceReport } from './report.js';
-import type { Metric, VectorSet } from './vectors.js';
+import type { VectorSet } from './vectors.js';
 
 /** Clean queries and each perturbation of them. */
 export type QueryVariant = 'clean' | PerturbationName;

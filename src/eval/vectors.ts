@@ -1,5 +1,6 @@
 /** Flat row-major float vectors and the small pure operations exact search needs on them. */
 import type { ImageSet } from '../dataset/types.js';
+import type { Metric } from '../store/vector-index.js';
 import { toFloatImages } from '../train/batches.js';
 
 /** `count` vectors of `dims` floats, row-major. */
@@ -8,9 +9,6 @@ export interface VectorSet {
   readonly count: number;
   readonly dims: number;
 }
-
-/** Distances exact search supports: Euclidean, or 1 - cosine similarity. */
-export type Metric = 'l2' | 'cosine';
 
 /** Wraps a flat array as a VectorSet; throws when its length is not count x dims. */
 export function vectorSet(data: Float32Array, dims: number): VectorSet {

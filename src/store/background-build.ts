@@ -7,7 +7,7 @@ import type { Worker } from 'node:worker_threads';
 import { tempPathFor } from '../util/atomic-fs.js';
 import { siblingModule, startWorker } from '../util/worker.js';
 import type { HnswBuildReply, HnswBuildRequest } from './hnsw-protocol.js';
-import type { HnswParams, SpaceName } from './vector-index.js';
+import type { HnswParams, Metric } from './vector-index.js';
 
 /** Timing of a finished background build. */
 export interface BackgroundBuildResult {
@@ -27,7 +27,7 @@ export class BackgroundBuild {
   /** Starts the worker for `maxElements` vectors of `dims`; `onProgress` gets the count inserted so far. */
   constructor(
     dims: number,
-    space: SpaceName,
+    metric: Metric,
     params: HnswParams,
     maxElements: number,
     onProgress?: (added: number) => void,
@@ -39,7 +39,7 @@ export class BackgroundBuild {
       else this.fail(new Error(`index build failed: ${msg.message}`));
     });
     this.worker.on('error', (err) => this.fail(err));
-    this.send({ type: 'init', dims, space, params, maxElements });
+    this.send({ type: 'init', dims, metric, params, maxElements });
   }
 
   private fail(err: Error): void {

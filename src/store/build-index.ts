@@ -15,7 +15,7 @@ import { fsyncDir, removeOrphanTemps, writeFileAtomic, writeJsonAtomic } from '.
 import { sha256File } from '../util/file-hash.js';
 import { BackgroundBuild } from './background-build.js';
 import { INDEX_MANIFEST, type IndexManifest, type SpaceManifest } from './manifest.js';
-import type { HnswParams, SpaceName } from './vector-index.js';
+import type { HnswParams, Metric } from './vector-index.js';
 
 /** Stages reported by `buildIndex`. */
 export type BuildStage = 'embed' | 'code' | 'pixel';
@@ -26,7 +26,7 @@ export interface BuildIndexOptions {
   readonly dataset: Dataset;
   readonly model: LoadedModel;
   readonly params: HnswParams;
-  readonly codeSpace: SpaceName;
+  readonly codeMetric: Metric;
   /** Also build the raw-pixel index (for comparison). */
   readonly pixel: boolean;
   readonly backend: string;
@@ -41,7 +41,7 @@ async function finishSpace(
   dir: string,
   file: string,
   dims: number,
-  space: SpaceName,
+  metric: Metric,
   params: HnswParams,
 ): Promise<SpaceManifest> {
   const result = await build.finish(join(dir, file));
@@ -50,7 +50,7 @@ async function finishSpace(
   return {
     file,
     dims,
-    space,
+    metric,
     count: result.count,
     params,
     buildSeconds: result.buildSeconds,
@@ -86,7 +86,7 @@ export async function buildIndex(options: BuildIndexOptions): Promise<IndexManif
   await mkdir(dir, { recursive: true });
 
   const images = toFloatImages(dataset.database);
-  const codeBuild = new BackgroundBuild(codeSize, options.codeSpace, params, count, (d) =>
+  const codeBuild = new BackgroundBuild(codeSize, options.codeMetric, params, count, (d) =>
     options.onProgress?.('code', d, count),
   );
   let pixelBuild: BackgroundBuild | undefined;
@@ -102,11 +102,11 @@ export async function buildIndex(options: BuildIndexOptions): Promise<IndexManif
       join(dir, codesFile),
       new Uint8Array(codes.buffer, codes.byteOffset, codes.byteLength),
     );
-    const code = await finishSpace(codeBuild, dir, 'code.hnsw', codeSize, options.codeSpace, params);
+    const code = await finishSpace(codeBuild, dir, 'code.hnsw', codeSize, options.codeMetric, params);
     const pixel = pixelBuild ? await finishSpace(pixelBuild, dir, 'pixel.hnsw', area, 'l2', params) : null;
     await fsyncDir(dir);
     const manifest: IndexManifest = {
-      version: 1,
+      version: 2,
       dir: id,
       model: {
         weightsHash: model.manifest.weightsHash,

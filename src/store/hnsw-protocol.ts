@@ -1,9 +1,9 @@
 /** Messages between the main thread and an HNSW build worker. */
-import type { HnswParams, SpaceName } from './vector-index.js';
+import type { HnswParams, Metric } from './vector-index.js';
 
 /** Main thread -> worker. */
 export type HnswBuildRequest =
-  | { type: 'init'; dims: number; space: SpaceName; params: HnswParams; maxElements: number }
+  | { type: 'init'; dims: number; metric: Metric; params: HnswParams; maxElements: number }
   /** `vectors` is a transferred Float32Array buffer; ids run from firstId. */
   | { type: 'add'; firstId: number; vectors: ArrayBuffer }
   /** Write the index to `file` (a temporary path; the caller renames it) and fsync it. */

@@ -22,7 +22,7 @@ function reply(message: HnswBuildReply): void {
 async function handle(msg: HnswBuildRequest): Promise<void> {
   if (msg.type === 'init') {
     dims = msg.dims;
-    index = new hnswlib.HierarchicalNSW(msg.space, msg.dims);
+    index = new hnswlib.HierarchicalNSW(msg.metric, msg.dims);
     index.initIndex({
       maxElements: Math.max(1, msg.maxElements),
       m: msg.params.m,

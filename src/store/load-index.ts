@@ -43,7 +43,7 @@ export async function loadSpace(
 ): Promise<VectorIndex> {
   const file = join(indexDir, manifest.dir, space.file);
   await verify(file, space.sha256);
-  return VectorIndex.open(file, space.dims, space.space, space.params.efSearch, space.count);
+  return VectorIndex.open(file, space.dims, space.metric, space.params.efSearch, space.count);
 }
 
 /** Loads the database's raw codes (count x dims float32); throws INDEX_CORRUPT. */

@@ -8,7 +8,7 @@ import type { Dataset } from '../dataset/types.js';
 import { createError } from '../errors.js';
 import type { ArchConfig } from '../model/architectures/types.js';
 import type { ModelManifest } from '../model/store.js';
-import type { HnswParams, SpaceName } from './vector-index.js';
+import type { HnswParams, Metric } from './vector-index.js';
 
 /** File name of the index manifest inside the index folder. */
 export const INDEX_MANIFEST = 'manifest.json';
@@ -18,7 +18,7 @@ export interface SpaceManifest {
   /** File inside the ann folder. */
   readonly file: string;
   readonly dims: number;
-  readonly space: SpaceName;
+  readonly metric: Metric;
   readonly count: number;
   readonly params: HnswParams;
   readonly buildSeconds: number;
@@ -29,7 +29,7 @@ export interface SpaceManifest {
 
 /** Describes a built index. */
 export interface IndexManifest {
-  readonly version: 1;
+  readonly version: 2;
   /** Folder (relative to the index folder) with the vector files. */
   readonly dir: string;
   readonly model: {

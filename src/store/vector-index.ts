@@ -10,9 +10,9 @@ import { fsyncPath, tempPathFor } from '../util/atomic-fs.js';
 
 const { HierarchicalNSW } = hnswlib;
 
-/** Distance spaces: `l2` (Euclidean) or `cosine` (1 - cosine similarity). */
-export const SPACES = ['l2', 'cosine'] as const;
-export type SpaceName = (typeof SPACES)[number];
+/** Distance metrics: `l2` (Euclidean) or `cosine` (1 - cosine similarity). */
+export const METRICS = ['l2', 'cosine'] as const;
+export type Metric = (typeof METRICS)[number];
 
 /** HNSW parameters. */
 export interface HnswParams {
@@ -56,7 +56,7 @@ export class VectorIndex {
   private constructor(
     private readonly hnsw: InstanceType<typeof HierarchicalNSW>,
     readonly dims: number,
-    readonly space: SpaceName,
+    readonly metric: Metric,
     readonly count: number,
     private efSearch: number,
   ) {}
@@ -71,12 +71,12 @@ export class VectorIndex {
   static async build(
     vectors: Float32Array,
     dims: number,
-    space: SpaceName,
+    metric: Metric,
     params: HnswParams,
     onProgress?: (done: number) => void,
   ): Promise<VectorIndex> {
     const count = vectors.length / dims;
-    const hnsw = new HierarchicalNSW(space, dims);
+    const hnsw = new HierarchicalNSW(metric, dims);
     hnsw.initIndex({
       maxElements: Math.max(count, 1),
       m: params.m,
@@ -91,7 +91,7 @@ export class VectorIndex {
       }
     }
     hnsw.setEf(params.efSearch);
-    return new VectorIndex(hnsw, dims, space, count, params.efSearch);
+    return new VectorIndex(hnsw, dims, metric, count, params.efSearch);
   }
 
   /**
@@ -102,11 +102,11 @@ export class VectorIndex {
   static async open(
     file: string,
     dims: number,
-    space: SpaceName,
+    metric: Metric,
     efSearch: number,
     expectedCount: number,
   ): Promise<VectorIndex> {
-    const hnsw = new HierarchicalNSW(space, dims);
+    const hnsw = new HierarchicalNSW(metric, dims);
     try {
       await hnsw.readIndex(file);
     } catch (err) {
@@ -118,7 +118,7 @@ export class VectorIndex {
     if (hnsw.getNumDimensions() !== dims)
       throw createError('INDEX_CORRUPT', file, `it has ${hnsw.getNumDimensions()} dims, expected ${dims}`);
     hnsw.setEf(efSearch);
-    return new VectorIndex(hnsw, dims, space, count, efSearch);
+    return new VectorIndex(hnsw, dims, metric, count, efSearch);
   }
 
   /** The k (clamped to the count) nearest items to `query`, nearest first; distances are true L2 or 1 - cos. */
@@ -148,7 +148,7 @@ export class VectorIndex {
   }
 
   private trueDistance(d: number): number {
-    return this.space === 'l2' ? Math.sqrt(Math.max(0, d)) : Math.max(0, d);
+    return this.metric === 'l2' ? Math.sqrt(Math.max(0, d)) : Math.max(0, d);
   }
 
   /** Writes the index to `file` via a temporary file, fsync and rename (hnswlib overwrites in place). */

@@ -91,7 +91,7 @@ describe('aesearch eval', () => {
 
   it('builds HNSW in memory when the saved index uses another distance, says so, and reuses cached queries and baselines', async () => {
     const out = join(tiny.indexDir, 'eval-cosine');
-    const args = ['eval', '--queries', '30', '--k', '5', '--space', 'cosine', '--out', out];
+    const args = ['eval', '--queries', '30', '--k', '5', '--metric', 'cosine', '--out', out];
     const first = await runCli(args, env());
     assert.equal(first.code, 0, first.stderr);
     assert.match(

@@ -86,7 +86,7 @@ export async function buildTinyIndex(options: TinyIndexOptions = {}): Promise<Ti
       dataset,
       model,
       params: DEFAULT_HNSW,
-      codeSpace: 'l2',
+      codeMetric: 'l2',
       pixel: options.pixel ?? true,
       backend: 'test',
     });

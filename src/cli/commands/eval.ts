@@ -11,7 +11,7 @@ import { protocolOf, reportedKs, runEval } from '../../eval/run-eval.js';
 import type { StageReporter } from '../../eval/space-eval.js';
 import { loadModel } from '../../model/store.js';
 import { readIndexManifest } from '../../store/manifest.js';
-import { SPACES, type SpaceName } from '../../store/vector-index.js';
+import { METRICS, type Metric } from '../../store/vector-index.js';
 import { log, openDataset, prepare } from '../context.js';
 import { type CommonFlags, commonOptions, intIn } from '../options.js';
 import { type Bar, startBar } from '../progress.js';
@@ -21,7 +21,7 @@ interface EvalFlags extends CommonFlags {
   k: number[];
   json?: boolean;
   out?: string;
-  space?: SpaceName;
+  metric?: Metric;
   limit?: number;
   threads?: number;
   cache: boolean;
@@ -36,11 +36,11 @@ export function parseKList(value: string): number[] {
   return [...new Set(ks)].sort((a, b) => a - b);
 }
 
-/** The saved index's code space and database size, when an index exists. */
-async function savedIndex(config: Config): Promise<{ space: SpaceName; count: number; name: string } | null> {
+/** The saved index's code metric and database size, when an index exists. */
+async function savedIndex(config: Config): Promise<{ metric: Metric; count: number; name: string } | null> {
   try {
     const m = await readIndexManifest(config.indexDir);
-    return { space: m.code.space, count: m.dataset.count, name: m.dataset.name };
+    return { metric: m.code.metric, count: m.dataset.count, name: m.dataset.name };
   } catch {
     return null;
   }
@@ -79,8 +79,8 @@ export function registerEval(program: Command): void {
     .option('--json', 'print one JSON object (the report) on stdout; the table goes to stderr')
     .option('--out <dir>', 'folder for report.json and the PNG charts (default <index-dir>/eval)')
     .addOption(
-      new Option('--space <name>', "distance for every space (default: the code index's, else l2)").choices(
-        SPACES,
+      new Option('--metric <name>', "distance for every space (default: the code index's, else l2)").choices(
+        METRICS,
       ),
     )
     .option(
@@ -107,7 +107,7 @@ async function runEvalCommand(flags: EvalFlags): Promise<void> {
     const saved = await savedIndex(config);
     const limit = flags.limit ?? (saved && saved.name === config.data ? saved.count : undefined);
     const dataset = await openDataset(config, limit);
-    const metric = flags.space ?? saved?.space ?? 'l2';
+    const metric = flags.metric ?? saved?.metric ?? 'l2';
     const queries = Math.min(flags.queries ?? dataset.queries.count, dataset.queries.count);
     log(describeProtocol(protocolOf(dataset, queries, reportedKs(flags.k), metric)));
     const outDir = flags.out ?? join(config.indexDir, 'eval');

@@ -1,7 +1,7 @@
 /** `aesearch index`: embed every database image and build the code (and pixel) HNSW indexes. */
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { SPACES, type SpaceName } from '../../store/vector-index.js';
+import { METRICS, type Metric } from '../../store/vector-index.js';
 import { openDataset, prepare } from '../context.js';
 import { type CommonFlags, commonOptions, intIn } from '../options.js';
 import { DEFAULT_INDEX_SETTINGS, indexWithProgress } from '../pipeline.js';
@@ -10,7 +10,7 @@ interface IndexFlags extends CommonFlags {
   m: number;
   efConstruction: number;
   efSearch: number;
-  space: SpaceName;
+  metric: Metric;
   pixel: boolean;
   limit?: number;
 }
@@ -36,9 +36,9 @@ export function registerIndex(program: Command): void {
       DEFAULT_INDEX_SETTINGS.efSearch,
     )
     .addOption(
-      new Option('--space <name>', 'distance for the code index')
-        .choices(SPACES)
-        .default(DEFAULT_INDEX_SETTINGS.space),
+      new Option('--metric <name>', 'distance for the code index')
+        .choices(METRICS)
+        .default(DEFAULT_INDEX_SETTINGS.metric),
     )
     .option('--no-pixel', 'skip the raw-pixel index (built by default, for comparison)')
     .option('--limit <n>', 'index the first N database images only', intIn(1, 10_000_000));
@@ -48,7 +48,7 @@ export function registerIndex(program: Command): void {
     const manifest = await indexWithProgress(config, backend, () => openDataset(config, flags.limit), flags);
     process.stdout.write(
       `indexed ${manifest.dataset.count} images of ${manifest.dataset.name} (model ${manifest.model.weightsHash}, ` +
-        `code ${manifest.code.dims}-d ${manifest.code.space}) in ${manifest.totalSeconds.toFixed(1)} s into ${config.indexDir}\n`,
+        `code ${manifest.code.dims}-d ${manifest.code.metric}) in ${manifest.totalSeconds.toFixed(1)} s into ${config.indexDir}\n`,
     );
   });
 }
