@@ -57,6 +57,15 @@ const ERRORS = {
     status: 503,
     message: (where) => `No index at ${where}; run \`aesearch index\` first`,
   },
+  NO_COLLECTION: {
+    status: 503,
+    message: (where) => `No collection at ${where}; run \`aesearch index\` to seed it from --data`,
+  },
+  COLLECTION_CORRUPT: {
+    status: 500,
+    message: (where, why) =>
+      `${where} cannot be read as a collection (${why}); move it away and run \`aesearch index\` to seed a new one`,
+  },
   INDEX_MISMATCH: {
     status: 503,
     message: (file, what, index, current) =>
