@@ -1,7 +1,7 @@
 /** Flat row-major float vectors and the small pure operations exact search needs on them. */
+import { toFloatImages } from '../dataset/float-images.js';
 import type { ImageSet } from '../dataset/types.js';
 import type { Metric } from '../store/vector-index.js';
-import { toFloatImages } from '../train/batches.js';
 
 /** `count` vectors of `dims` floats, row-major. */
 export interface VectorSet {

@@ -6,9 +6,9 @@
  * mean norm and the inverse map. Measured on conv codes in the README ("What we tried").
  */
 import * as tf from '@tensorflow/tfjs';
+import { gatherBatch } from '../dataset/float-images.js';
 import type { ImageSet } from '../dataset/types.js';
 import { matrixFunction, symmetricEigen } from '../math/symmetric-eigen.js';
-import { gatherBatch } from '../train/batches.js';
 import type { CodeNorm } from './architectures/index.js';
 import { L2Normalize } from './architectures/l2-normalize.js';
 import { applyAll } from './architectures/layers.js';

@@ -3,11 +3,11 @@
  * the query split), a held-out part of them to score epochs, and keeping the best epoch's weights.
  */
 import * as tf from '@tensorflow/tfjs';
+import { gatherBatch } from '../dataset/float-images.js';
 import type { ImageSet } from '../dataset/types.js';
 import { createError } from '../errors.js';
 import { embedImages } from '../model/encoder.js';
 import { createRng, shuffleInPlace } from '../util/rng.js';
-import { gatherBatch } from './batches.js';
 
 /** The labelled images of a run, as database indices. */
 export interface LabelPick {
