@@ -3,7 +3,7 @@ import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { covariance, fitPca, projectPca } from '../../src/eval/pca.js';
 import { jacobiEigen, topEigen } from '../../src/math/eigen.js';
-import { createRng } from '../../src/util/rng.js';
+import { createRng, gaussian } from '../../src/util/rng.js';
 import { useTestBackend } from '../helpers/backend.js';
 
 function close(a: ArrayLike<number>, b: ArrayLike<number>, tol: number, label: string): void {
@@ -86,7 +86,7 @@ describe('PCA', () => {
   /** 2,000 points in R^4: mean m plus 3·a·H[2] + 1·b·H[0] + 0.1·c·H[1], a, b, c standard normal. */
   function sample(): { data: Float32Array; count: number; dims: number } {
     const rng = createRng(11);
-    const normal = () => Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
+    const normal = () => gaussian(rng);
     const mean = [5, -2, 0.5, 1];
     const count = 2000;
     const data = new Float32Array(count * 4);
