@@ -1,14 +1,11 @@
 /** Flat row-major float vectors and the small pure operations exact search needs on them. */
 import { toFloatImages } from '../dataset/float-images.js';
 import type { ImageSet } from '../dataset/types.js';
+import type { Rows } from '../math/covariance.js';
 import type { Metric } from '../store/vector-index.js';
 
 /** `count` vectors of `dims` floats, row-major. */
-export interface VectorSet {
-  readonly data: Float32Array;
-  readonly count: number;
-  readonly dims: number;
-}
+export type VectorSet = Rows;
 
 /** Wraps a flat array as a VectorSet; throws when its length is not count x dims. */
 export function vectorSet(data: Float32Array, dims: number): VectorSet {
