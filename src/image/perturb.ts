@@ -4,7 +4,8 @@
  * `decodeToGray`, exactly the preprocessing an upload gets.
  */
 import sharp from 'sharp';
-import { decodeToGray, encodeGrayPng } from './preprocess.js';
+import { encodeGrayPng } from './png.js';
+import { decodeToGray } from './preprocess.js';
 
 /** How a perturbed query is sent: `png` (lossless, same size) or `jpeg224` (upscaled, lossy). */
 export type UploadFormat = 'png' | 'jpeg224';
@@ -33,7 +34,7 @@ export async function encodeJpeg224(gray: Uint8Array, side: number): Promise<Buf
 }
 
 /** Encodes one image as an upload file in `format`. */
-export function encodeUpload(gray: Uint8Array, side: number, format: UploadFormat): Promise<Buffer> {
+export async function encodeUpload(gray: Uint8Array, side: number, format: UploadFormat): Promise<Buffer> {
   return format === 'png' ? encodeGrayPng(gray, side, side) : encodeJpeg224(gray, side);
 }
 

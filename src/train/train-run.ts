@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { gatherBatch } from '../dataset/float-images.js';
 import type { Dataset } from '../dataset/types.js';
 import { createError } from '../errors.js';
-import { encodeGridPng } from '../image/preprocess.js';
+import { encodeGridPng } from '../image/png.js';
 import { type ArchConfig, type Autoencoder, buildAutoencoder } from '../model/architectures/index.js';
 import { withSearchNorm } from '../model/code-norm.js';
 import { type LabelsSummary, type ModelManifest, saveModel } from '../model/store.js';
