@@ -182,8 +182,8 @@ async function benchSearch(dataset: Dataset, model: Awaited<ReturnType<typeof lo
   const area = dataset.side ** 2;
   const recallQueries = Math.min(1000, dataset.queries.count);
   log(`exact top 10 for ${recallQueries} queries (recall ground truth)`);
-  const codeTruth = exactTopK(dbCodes, qCodes.subarray(0, recallQueries * dims), dims, 'l2', 10);
-  const pixelTruth = exactTopK(dbImages, qImages.subarray(0, recallQueries * area), area, 'l2', 10);
+  const codeTruth = await exactTopK(dbCodes, qCodes.subarray(0, recallQueries * dims), dims, 'l2', 10);
+  const pixelTruth = await exactTopK(dbImages, qImages.subarray(0, recallQueries * area), area, 'l2', 10);
   const codeFigures = measureSearch(code, qCodes, codeTruth);
   log('recall curve: code index builds at several (M, efConstruction), searched at several ef');
   const curve = await recallCurve(dbCodes, qCodes, dims, codeTruth, DEFAULT_HNSW);
