@@ -17,6 +17,7 @@ import {
   defaultArchConfig,
 } from '../model/architectures/index.js';
 import { embedImages, embedOne } from '../model/encoder.js';
+import { SEED_ARCH } from '../model/presets.js';
 import { loadModel } from '../model/store.js';
 import { buildIndex } from '../store/build-index.js';
 import { DEFAULT_HNSW, VectorIndex } from '../store/vector-index.js';
@@ -63,9 +64,9 @@ export interface BenchReport {
 /** Progress messages for the caller to show. */
 export type BenchLog = (message: string) => void;
 
-/** The seed's dense autoencoder, 784-256-64-20-64-256-784 with a ReLU code. */
-export function seedDenseArch(side: number): ArchConfig {
-  return defaultArchConfig('dense', { side, codeSize: 20, codeActivation: 'relu' });
+/** The seed's dense autoencoder (SEED_ARCH) for images of `side` px. */
+function seedDenseArch(side: number): ArchConfig {
+  return defaultArchConfig(SEED_ARCH.arch, { ...SEED_ARCH, side });
 }
 
 function firstImages(set: ImageSet, extra: ImageSet, n: number, side: number): ImageSet {
