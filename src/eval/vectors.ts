@@ -24,11 +24,6 @@ export function rowsOf(set: VectorSet, start: number, end: number): VectorSet {
   return { data: set.data.subarray(start * set.dims, end * set.dims), count: end - start, dims: set.dims };
 }
 
-/** The first `n` rows (all when n is larger). */
-export function headRows(set: VectorSet, n: number): VectorSet {
-  return rowsOf(set, 0, Math.min(n, set.count));
-}
-
 /** A copy with every row scaled to unit length; all-zero rows stay zero. */
 export function normaliseRows(set: VectorSet): VectorSet {
   const out = new Float32Array(set.data.length);

@@ -35,7 +35,7 @@ export async function encodeJpeg224(gray: Uint8Array, side: number): Promise<Buf
 }
 
 /** Encodes one image as an upload file in `format`. */
-export async function encodeUpload(gray: Uint8Array, side: number, format: UploadFormat): Promise<Buffer> {
+async function encodeUpload(gray: Uint8Array, side: number, format: UploadFormat): Promise<Buffer> {
   return format === 'png' ? encodeGrayPng(gray, side, side) : encodeJpeg224(gray, side);
 }
 
