@@ -4,7 +4,7 @@
  * a running server. Every answer must be 2xx or 4xx; anything else, or a dropped connection, is a
  * failure. Used by the test suite (2,000 uploads) and by `npm run fuzz` (10,000).
  */
-import { crc32 } from '../http/png.js';
+import { crc32 } from '../image/png.js';
 import { createRng } from '../util/rng.js';
 
 /** One fuzzed request. */

@@ -6,6 +6,7 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { toFloatImages } from '../dataset/float-images.js';
 import { fingerprint } from '../dataset/split.js';
 import type { Dataset, ImageSet } from '../dataset/types.js';
 import { isAesearchError } from '../errors.js';
@@ -16,10 +17,10 @@ import {
   defaultArchConfig,
 } from '../model/architectures/index.js';
 import { embedImages, embedOne } from '../model/encoder.js';
+import { SEED_ARCH } from '../model/presets.js';
 import { loadModel } from '../model/store.js';
 import { buildIndex } from '../store/build-index.js';
 import { DEFAULT_HNSW, VectorIndex } from '../store/vector-index.js';
-import { toFloatImages } from '../train/batches.js';
 import type { ThreadsChoice } from '../train/parallel/index.js';
 import { runTraining } from '../train/train-run.js';
 import { type CurveRow, recallCurve } from './recall-curve.js';
@@ -63,9 +64,9 @@ export interface BenchReport {
 /** Progress messages for the caller to show. */
 export type BenchLog = (message: string) => void;
 
-/** The seed's dense autoencoder, 784-256-64-20-64-256-784 with a ReLU code. */
-export function seedDenseArch(side: number): ArchConfig {
-  return defaultArchConfig('dense', { side, codeSize: 20, codeActivation: 'relu' });
+/** The seed's dense autoencoder (SEED_ARCH) for images of `side` px. */
+function seedDenseArch(side: number): ArchConfig {
+  return defaultArchConfig(SEED_ARCH.arch, { ...SEED_ARCH, side });
 }
 
 function firstImages(set: ImageSet, extra: ImageSet, n: number, side: number): ImageSet {
@@ -182,8 +183,8 @@ async function benchSearch(dataset: Dataset, model: Awaited<ReturnType<typeof lo
   const area = dataset.side ** 2;
   const recallQueries = Math.min(1000, dataset.queries.count);
   log(`exact top 10 for ${recallQueries} queries (recall ground truth)`);
-  const codeTruth = exactTopK(dbCodes, qCodes.subarray(0, recallQueries * dims), dims, 'l2', 10);
-  const pixelTruth = exactTopK(dbImages, qImages.subarray(0, recallQueries * area), area, 'l2', 10);
+  const codeTruth = await exactTopK(dbCodes, qCodes.subarray(0, recallQueries * dims), dims, 'l2', 10);
+  const pixelTruth = await exactTopK(dbImages, qImages.subarray(0, recallQueries * area), area, 'l2', 10);
   const codeFigures = measureSearch(code, qCodes, codeTruth);
   log('recall curve: code index builds at several (M, efConstruction), searched at several ef');
   const curve = await recallCurve(dbCodes, qCodes, dims, codeTruth, DEFAULT_HNSW);

@@ -1,5 +1,6 @@
 /** Search throughput, latency percentiles and recall against exact search. */
-import hnswlib from 'hnswlib-node';
+import { exactKnn } from '../eval/knn.js';
+import { vectorSet } from '../eval/vectors.js';
 import type { Metric, VectorIndex } from '../store/vector-index.js';
 
 /** Search figures for one space. */
@@ -19,23 +20,16 @@ export function quantile(sorted: readonly number[], q: number): number {
   return sorted[i] ?? Number.NaN;
 }
 
-/** Exact top-k ids for each query (hnswlib's brute-force index: exact, in C++). */
-export function exactTopK(
+/** Exact top-k ids for each query, by the eval's exact kNN (on the tfjs backend), as sets for recall. */
+export async function exactTopK(
   database: Float32Array,
   queries: Float32Array,
   dims: number,
-  space: Metric,
+  metric: Metric,
   k: number,
-): Set<number>[] {
-  const n = database.length / dims;
-  const bf = new hnswlib.BruteforceSearch(space, dims);
-  bf.initIndex(n);
-  for (let i = 0; i < n; i++) bf.addPoint(Array.from(database.subarray(i * dims, (i + 1) * dims)), i);
-  const q = queries.length / dims;
-  return Array.from(
-    { length: q },
-    (_, i) => new Set(bf.searchKnn(Array.from(queries.subarray(i * dims, (i + 1) * dims)), k).neighbors),
-  );
+): Promise<Set<number>[]> {
+  const knn = await exactKnn(vectorSet(database, dims), vectorSet(queries, dims), k, metric);
+  return Array.from({ length: knn.count }, (_, i) => new Set(knn.ids.subarray(i * knn.k, (i + 1) * knn.k)));
 }
 
 /**

@@ -1,8 +1,8 @@
 /** Training throughput: one epoch over a fixed image set after a warm-up step. */
 import * as tf from '@tensorflow/tfjs';
+import { gatherBatch } from '../dataset/float-images.js';
 import type { ImageSet } from '../dataset/types.js';
 import { type ArchConfig, buildAutoencoder } from '../model/architectures/index.js';
-import { gatherBatch } from '../train/batches.js';
 import { createRunner, type ThreadsChoice } from '../train/parallel/index.js';
 import { trainAutoencoder } from '../train/trainer.js';
 

@@ -3,6 +3,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join, relative, sep } from 'node:path';
 import { createError, isAesearchError } from '../errors.js';
 import { decodeToGray, IMAGE_SIDE_PX } from '../image/preprocess.js';
+import { mapWithConcurrency } from '../util/pool.js';
 import { fingerprint, head, splitEveryTenth } from './split.js';
 import type { Dataset } from './types.js';
 
@@ -43,22 +44,17 @@ export async function loadFolderDataset(
   if (!info?.isDirectory()) throw createError('DATASET_NOT_FOUND', root, root);
   const files = await listImages(root);
   const side = IMAGE_SIDE_PX;
-  const decoded: (Uint8Array | undefined)[] = new Array(files.length);
-  let next = 0;
   let done = 0;
-  const worker = async () => {
-    while (next < files.length) {
-      const i = next++;
-      const file = files[i] as string;
-      try {
-        decoded[i] = await decodeToGray(await readFile(file), { side, what: file });
-      } catch (err) {
-        events.onSkip?.(file, isAesearchError(err) ? err.message : String(err));
-      }
+  const decoded = await mapWithConcurrency(files, DECODE_CONCURRENCY, async (file) => {
+    try {
+      return await decodeToGray(await readFile(file), { side, what: file });
+    } catch (err) {
+      events.onSkip?.(file, isAesearchError(err) ? err.message : String(err));
+      return undefined;
+    } finally {
       events.onProgress?.(++done, files.length);
     }
-  };
-  await Promise.all(Array.from({ length: DECODE_CONCURRENCY }, worker));
+  });
   const kept = files
     .map((f, i) => ({ f, px: decoded[i] }))
     .filter((e): e is { f: string; px: Uint8Array } => !!e.px);

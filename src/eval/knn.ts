@@ -22,7 +22,7 @@ import {
 } from './vectors.js';
 
 /** Candidates kept per row beyond k for the exact float64 re-scoring. */
-export const RERANK_EXTRA = 16;
+const RERANK_EXTRA = 16;
 
 /** Product entries (queries x database) per block: 16 M floats, 64 MB; 256 x 60k measured fastest on wasm. */
 const BLOCK_ENTRIES = 16 * 1024 * 1024;

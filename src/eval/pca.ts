@@ -1,13 +1,14 @@
 /**
- * PCA fitted on the database: the mean, the covariance by blocked tfjs products (accumulated in
- * float64), and its top principal axes by subspace iteration (eigen.ts). Projection is a tfjs product.
+ * PCA fitted on the database: the mean and covariance (math/covariance.ts), and its top principal axes
+ * by subspace iteration (math/eigen.ts). Projection is a tfjs product.
  */
 import * as tf from '@tensorflow/tfjs';
+import { columnMeans, covariance, trace } from '../math/covariance.js';
 import { topEigen } from '../math/eigen.js';
 import { rowsOf, type VectorSet } from './vectors.js';
 
-/** Rows per covariance block: 8192 x 784 floats is 26 MB. */
-const COVARIANCE_BLOCK_ROWS = 8192;
+/** Rows per projection block: 8192 x 784 floats is 26 MB. */
+const PROJECT_BLOCK_ROWS = 8192;
 
 /** A fitted PCA. */
 export interface Pca {
@@ -26,46 +27,6 @@ export interface Pca {
   readonly iterations: number;
 }
 
-/** Per-dimension mean of the rows, in float64. */
-export function columnMeans(set: VectorSet): Float64Array {
-  const mean = new Float64Array(set.dims);
-  for (let r = 0; r < set.count; r++)
-    for (let j = 0; j < set.dims; j++) mean[j] = (mean[j] ?? 0) + (set.data[r * set.dims + j] ?? 0);
-  return mean.map((x) => x / Math.max(1, set.count));
-}
-
-/**
- * The dims x dims sample covariance (divisor count - 1) of the rows about `mean`, row-major float64.
- * Each block's XᵀX is a tfjs product; the blocks are summed in float64. `onProgress` gets rows done.
- */
-export async function covariance(
-  set: VectorSet,
-  mean: Float64Array,
-  onProgress?: (done: number) => void,
-): Promise<Float64Array> {
-  const d = set.dims;
-  const sum = new Float64Array(d * d);
-  const meanTensor = tf.tensor1d(Float32Array.from(mean));
-  try {
-    for (let start = 0; start < set.count; start += COVARIANCE_BLOCK_ROWS) {
-      const block = rowsOf(set, start, Math.min(set.count, start + COVARIANCE_BLOCK_ROWS));
-      const product = tf.tidy(() => {
-        const centred = tf.tensor2d(block.data, [block.count, d]).sub(meanTensor);
-        // Explicit transpose: the plain product is wasm's fast path.
-        return tf.matMul(centred.transpose(), centred);
-      });
-      const values = await product.data();
-      product.dispose();
-      for (let i = 0; i < values.length; i++) sum[i] = (sum[i] ?? 0) + (values[i] ?? 0);
-      onProgress?.(block.count + start);
-    }
-  } finally {
-    meanTensor.dispose();
-  }
-  const divisor = Math.max(1, set.count - 1);
-  return sum.map((x) => x / divisor);
-}
-
 /**
  * Fits a PCA with `dims` components to the rows of `set`. Throws RangeError when dims is not in
  * 1..set.dims. `onProgress` gets database rows done while the covariance is accumulated.
@@ -78,10 +39,9 @@ export async function fitPca(
   if (!Number.isInteger(dims) || dims < 1 || dims > set.dims)
     throw new RangeError(`Expected PCA dims from 1 to ${set.dims} but got ${dims}`);
   const mean = columnMeans(set);
-  const cov = await covariance(set, mean, onProgress);
+  const cov = await covariance(set, mean, { onProgress });
   const eig = topEigen(cov, set.dims, dims);
-  let trace = 0;
-  for (let i = 0; i < set.dims; i++) trace += cov[i * set.dims + i] ?? 0;
+  const total = trace(cov, set.dims);
   const kept = eig.values.reduce((s, x) => s + x, 0);
   return {
     inputDims: set.dims,
@@ -89,7 +49,7 @@ export async function fitPca(
     mean: Float32Array.from(mean),
     components: Float32Array.from(eig.vectors),
     variances: eig.values,
-    explained: trace > 0 ? kept / trace : 0,
+    explained: total > 0 ? kept / total : 0,
     iterations: eig.iterations,
   };
 }
@@ -102,8 +62,8 @@ export async function projectPca(pca: Pca, set: VectorSet): Promise<VectorSet> {
   const axes = tf.tidy(() => tf.tensor2d(pca.components, [pca.dims, pca.inputDims]).transpose());
   const mean = tf.tensor1d(pca.mean);
   try {
-    for (let start = 0; start < set.count; start += COVARIANCE_BLOCK_ROWS) {
-      const block = rowsOf(set, start, Math.min(set.count, start + COVARIANCE_BLOCK_ROWS));
+    for (let start = 0; start < set.count; start += PROJECT_BLOCK_ROWS) {
+      const block = rowsOf(set, start, Math.min(set.count, start + PROJECT_BLOCK_ROWS));
       const projected = tf.tidy(() =>
         tf.matMul(tf.tensor2d(block.data, [block.count, set.dims]).sub(mean), axes),
       );

@@ -9,7 +9,8 @@
  */
 import type { ImageSet } from '../dataset/types.js';
 import { reupload, type UploadFormat } from '../image/perturb.js';
-import { createRng } from '../util/rng.js';
+import { shiftImage } from '../image/transform.js';
+import { createRng, gaussian } from '../util/rng.js';
 
 /** The perturbations the eval runs, in report order. */
 export const PERTURBATIONS = ['shift2', 'noise', 'jpeg224'] as const;
@@ -33,20 +34,9 @@ export const PERTURBATION_PROTOCOL: Readonly<Record<PerturbationName, string>> =
 export function shiftImages(pixels: Uint8Array, side: number, dx: number, dy: number): Uint8Array {
   const area = side * side;
   const out = new Uint8Array(pixels.length);
-  for (let o = 0; o + area <= pixels.length; o += area) {
-    for (let y = Math.max(0, dy); y < Math.min(side, side + dy); y++) {
-      const from = o + (y - dy) * side;
-      const x0 = Math.max(0, dx);
-      const x1 = Math.min(side, side + dx);
-      out.set(pixels.subarray(from + x0 - dx, from + x1 - dx), o + y * side + x0);
-    }
-  }
+  for (let o = 0; o + area <= pixels.length; o += area)
+    shiftImage(pixels.subarray(o, o + area), out.subarray(o, o + area), side, dx, dy);
   return out;
-}
-
-function gaussian(rng: () => number): number {
-  // Box-Muller; 1 - u keeps log away from 0
-  return Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
 }
 
 /** Adds gaussian noise of `sigma` ([0, 1] units) to every pixel, clipped to [0, 1], rounded to bytes. */

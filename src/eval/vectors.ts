@@ -1,14 +1,11 @@
 /** Flat row-major float vectors and the small pure operations exact search needs on them. */
+import { toFloatImages } from '../dataset/float-images.js';
 import type { ImageSet } from '../dataset/types.js';
+import type { Rows } from '../math/covariance.js';
 import type { Metric } from '../store/vector-index.js';
-import { toFloatImages } from '../train/batches.js';
 
 /** `count` vectors of `dims` floats, row-major. */
-export interface VectorSet {
-  readonly data: Float32Array;
-  readonly count: number;
-  readonly dims: number;
-}
+export type VectorSet = Rows;
 
 /** Wraps a flat array as a VectorSet; throws when its length is not count x dims. */
 export function vectorSet(data: Float32Array, dims: number): VectorSet {
@@ -25,11 +22,6 @@ export function pixelVectors(set: ImageSet): VectorSet {
 /** Rows `start..end` of a set, sharing its memory. */
 export function rowsOf(set: VectorSet, start: number, end: number): VectorSet {
   return { data: set.data.subarray(start * set.dims, end * set.dims), count: end - start, dims: set.dims };
-}
-
-/** The first `n` rows (all when n is larger). */
-export function headRows(set: VectorSet, n: number): VectorSet {
-  return rowsOf(set, 0, Math.min(n, set.count));
 }
 
 /** A copy with every row scaled to unit length; all-zero rows stay zero. */

@@ -1,7 +1,7 @@
 /** Shapes search results into the API's JSON: image URLs for hits, data URIs for the query's pictures. */
+import { encodeGrayPng } from '../image/png.js';
 import type { Hit, QuerySpace, SearchResponse, SpaceResult } from '../search/search-service.js';
 import { pngDataUri } from './format.js';
-import { grayPng } from './png.js';
 
 /** URL of item `id`'s image (PNG), optionally at `size` px. */
 export function itemImageUrl(id: number, size?: number): string {
@@ -66,8 +66,8 @@ export function searchJson(response: SearchResponse, k: number, side: number): S
       labelName: query.labelName,
       imageUrl: query.id === null ? null : itemImageUrl(query.id),
       code: query.code,
-      image: pngDataUri(grayPng(query.image, side, side)),
-      reconstruction: pngDataUri(grayPng(query.reconstruction, side, side)),
+      image: pngDataUri(encodeGrayPng(query.image, side, side)),
+      reconstruction: pngDataUri(encodeGrayPng(query.reconstruction, side, side)),
     },
     spaces,
   };

@@ -4,7 +4,9 @@
  * `decodeToGray`, exactly the preprocessing an upload gets.
  */
 import sharp from 'sharp';
-import { decodeToGray, encodeGrayPng } from './preprocess.js';
+import { mapWithConcurrency } from '../util/pool.js';
+import { encodeGrayPng } from './png.js';
+import { decodeToGray } from './preprocess.js';
 
 /** How a perturbed query is sent: `png` (lossless, same size) or `jpeg224` (upscaled, lossy). */
 export type UploadFormat = 'png' | 'jpeg224';
@@ -33,7 +35,7 @@ export async function encodeJpeg224(gray: Uint8Array, side: number): Promise<Buf
 }
 
 /** Encodes one image as an upload file in `format`. */
-export function encodeUpload(gray: Uint8Array, side: number, format: UploadFormat): Promise<Buffer> {
+async function encodeUpload(gray: Uint8Array, side: number, format: UploadFormat): Promise<Buffer> {
   return format === 'png' ? encodeGrayPng(gray, side, side) : encodeJpeg224(gray, side);
 }
 
@@ -51,16 +53,12 @@ export async function reupload(
 ): Promise<Uint8Array> {
   const area = side * side;
   const out = new Uint8Array(count * area);
-  let next = 0;
   let done = 0;
-  const work = async () => {
-    while (next < count) {
-      const i = next++;
-      const file = await encodeUpload(images.subarray(i * area, (i + 1) * area), side, format);
-      out.set(await decodeToGray(file, { side, what: `query ${i} as ${format}` }), i * area);
-      onProgress?.(++done);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, count) }, work));
+  const indices = Array.from({ length: count }, (_, i) => i);
+  await mapWithConcurrency(indices, CONCURRENCY, async (i) => {
+    const file = await encodeUpload(images.subarray(i * area, (i + 1) * area), side, format);
+    out.set(await decodeToGray(file, { side, what: `query ${i} as ${format}` }), i * area);
+    onProgress?.(++done);
+  });
   return out;
 }

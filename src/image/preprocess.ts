@@ -1,7 +1,6 @@
 /**
- * The only module that imports sharp. Turns image bytes of any format, size or colour into the model's
- * input: a square grayscale image, light object on a dark background (as in MNIST-style data), and
- * encodes grayscale pixels back to PNG for display.
+ * Turns image bytes of any format, size or colour into the model's input with sharp: a square grayscale
+ * image, light object on a dark background (as in MNIST-style data). PNG encoding is in png.ts.
  */
 import sharp from 'sharp';
 import { type AesearchError, createError } from '../errors.js';
@@ -138,43 +137,4 @@ async function decodeError(err: unknown, bytes: Uint8Array, what: string): Promi
 export function toUnitFloat(gray: Uint8Array, out = new Float32Array(gray.length)): Float32Array {
   for (let i = 0; i < gray.length; i++) out[i] = (gray[i] ?? 0) / 255;
   return out;
-}
-
-/** Encodes grayscale pixels as a PNG, scaled up `scale` times with nearest-neighbour (crisp) sampling. */
-export async function encodeGrayPng(
-  px: Uint8Array,
-  width: number,
-  height: number,
-  scale = 1,
-): Promise<Buffer> {
-  let img = sharp(Buffer.from(px.buffer, px.byteOffset, px.byteLength), {
-    raw: { width, height, channels: 1 },
-  });
-  if (scale !== 1) img = img.resize(width * scale, height * scale, { kernel: 'nearest' });
-  return img.png({ compressionLevel: 6 }).toBuffer();
-}
-
-/**
- * Encodes rows of equally sized square grayscale tiles as one PNG grid (1 px dark gap between tiles).
- * Used for the originals-above-reconstructions picture that training writes each epoch.
- */
-export async function encodeGridPng(
-  rows: readonly (readonly Uint8Array[])[],
-  side: number,
-  scale = 2,
-): Promise<Buffer> {
-  const cols = Math.max(0, ...rows.map((r) => r.length));
-  const gap = 1;
-  const width = cols * (side + gap) + gap;
-  const height = rows.length * (side + gap) + gap;
-  const canvas = new Uint8Array(width * height).fill(40);
-  rows.forEach((row, r) => {
-    row.forEach((tile, c) => {
-      for (let y = 0; y < side; y++) {
-        const dst = (gap + r * (side + gap) + y) * width + gap + c * (side + gap);
-        canvas.set(tile.subarray(y * side, (y + 1) * side), dst);
-      }
-    });
-  });
-  return encodeGrayPng(canvas, width, height, scale);
 }

@@ -2,7 +2,8 @@
  * Symmetric eigen-decomposition in float64, pure JS: cyclic Jacobi for small matrices, and subspace
  * iteration with Rayleigh-Ritz (Jacobi on the small projected matrix) for the top d of a large one.
  * Matrices are row-major Float64Arrays; eigenvectors come back as rows, largest eigenvalue first, each
- * signed so that its largest-magnitude component is positive.
+ * signed so that its largest-magnitude component is positive. `matrixFunction` applies a function to a
+ * decomposed matrix (the code normalisation's whitening).
  */
 import { createRng } from '../util/rng.js';
 
@@ -230,4 +231,23 @@ function orthonormalise(cols: Float64Array, n: number, p: number): Float64Array 
     for (let r = 0; r < n; r++) col[r] = (col[r] ?? 0) / norm;
   }
   return q;
+}
+
+/**
+ * f(M) = Σ f(λ_i) v_i v_iᵀ for a symmetric M decomposed by `jacobiEigen`, row-major n x n: for example
+ * its inverse square root (whitening) with f = 1 / √λ.
+ */
+export function matrixFunction(eigen: Eigen, f: (value: number) => number): Float64Array {
+  const count = eigen.values.length;
+  const n = count === 0 ? 0 : eigen.vectors.length / count;
+  const out = new Float64Array(n * n);
+  for (let k = 0; k < count; k++) {
+    const fk = f(eigen.values[k] ?? 0);
+    const v = eigen.vectors.subarray(k * n, (k + 1) * n);
+    for (let i = 0; i < n; i++) {
+      const a = fk * (v[i] ?? 0);
+      for (let j = 0; j < n; j++) out[i * n + j] = (out[i * n + j] ?? 0) + a * (v[j] ?? 0);
+    }
+  }
+  return out;
 }

@@ -6,9 +6,10 @@
  * mean norm and the inverse map. Measured on conv codes in the README ("What we tried").
  */
 import * as tf from '@tensorflow/tfjs';
+import { gatherBatch } from '../dataset/float-images.js';
 import type { ImageSet } from '../dataset/types.js';
-import { matrixFunction, symmetricEigen } from '../math/symmetric-eigen.js';
-import { gatherBatch } from '../train/batches.js';
+import { columnMeans, covariance, scatterMatrix, trace } from '../math/covariance.js';
+import { jacobiEigen, matrixFunction } from '../math/eigen.js';
 import type { CodeNorm } from './architectures/index.js';
 import { L2Normalize } from './architectures/l2-normalize.js';
 import { applyAll } from './architectures/layers.js';
@@ -23,16 +24,23 @@ const WHITEN_SHRINK = 0.1;
 /** Weight of the within-class covariance of the labelled codes in `whiten` with labels (measured, README). */
 const WITHIN_CLASS_MIX = 0.9;
 
-/** Pooled within-class covariance of `codes` (n x dims) with `labels` (one per row). */
-export function withinClassCovariance(codes: Float32Array, labels: ArrayLike<number>): Float64Array {
+/** Pooled within-class covariance of `codes` (n x dims) with `labels` (one per row): Σ scatter / n. */
+export async function withinClassCovariance(
+  codes: Float32Array,
+  labels: ArrayLike<number>,
+): Promise<Float64Array> {
   const n = labels.length;
   const dims = codes.length / n;
   const out = new Float64Array(dims * dims);
   for (const label of new Set(Array.from(labels))) {
     const rows = Array.from({ length: n }, (_, r) => r).filter((r) => labels[r] === label);
-    const own = Float32Array.from(rows.flatMap((r) => Array.from(codes.subarray(r * dims, (r + 1) * dims))));
-    const { cov } = meanAndCovariance(own, rows.length, dims);
-    for (let i = 0; i < out.length; i++) out[i] = (out[i] ?? 0) + ((cov[i] ?? 0) * rows.length) / n;
+    const own = {
+      data: Float32Array.from(rows.flatMap((r) => Array.from(codes.subarray(r * dims, (r + 1) * dims)))),
+      count: rows.length,
+      dims,
+    };
+    const scatter = await scatterMatrix(own, columnMeans(own));
+    for (let i = 0; i < out.length; i++) out[i] = (out[i] ?? 0) + (scatter[i] ?? 0) / n;
   }
   return out;
 }
@@ -44,26 +52,6 @@ export interface CodeTransform {
   readonly inverse: Float64Array;
   /** Mean norm of the mapped sample codes (what a unit code is scaled back to before decoding). */
   readonly norm: number;
-}
-
-function meanAndCovariance(
-  codes: Float32Array,
-  n: number,
-  dims: number,
-): { mean: Float64Array; cov: Float64Array } {
-  const mean = new Float64Array(dims);
-  for (let i = 0; i < n * dims; i++) mean[i % dims] = (mean[i % dims] ?? 0) + (codes[i] ?? 0) / n;
-  const cov = new Float64Array(dims * dims);
-  for (let r = 0; r < n; r++) {
-    for (let i = 0; i < dims; i++) {
-      const a = (codes[r * dims + i] ?? 0) - (mean[i] ?? 0);
-      for (let j = i; j < dims; j++)
-        cov[i * dims + j] =
-          (cov[i * dims + j] ?? 0) + (a * ((codes[r * dims + j] ?? 0) - (mean[j] ?? 0))) / n;
-    }
-  }
-  for (let i = 0; i < dims; i++) for (let j = 0; j < i; j++) cov[i * dims + j] = cov[j * dims + i] ?? 0;
-  return { mean, cov };
 }
 
 function meanMappedNorm(codes: Float32Array, n: number, mean: Float64Array, kernel: Float64Array): number {
@@ -83,29 +71,32 @@ function meanMappedNorm(codes: Float32Array, n: number, mean: Float64Array, kern
 }
 
 /** The transform for `mode` estimated from `codes` (n x dims); `shrink` only matters for `whiten`. */
-export function codeTransform(
+export async function codeTransform(
   codes: Float32Array,
   n: number,
   mode: 'cosine' | 'whiten',
   shrink = WHITEN_SHRINK,
   within: Float64Array | null = null,
-): CodeTransform {
-  const dims = codes.length / n;
-  const { mean, cov: total } = meanAndCovariance(codes, n, dims);
-  // with labels, whiten mostly the spread inside classes (WCCN), which search should ignore
-  const cov = within
-    ? total.map((v, i) => (1 - WITHIN_CLASS_MIX) * v + WITHIN_CLASS_MIX * (within[i] ?? 0))
-    : total;
+): Promise<CodeTransform> {
+  const rows = { data: codes, count: n, dims: codes.length / n };
+  const dims = rows.dims;
+  const mean = columnMeans(rows);
   let kernel: Float64Array = new Float64Array(dims * dims);
   let inverse: Float64Array = new Float64Array(dims * dims);
   if (mode === 'cosine') {
     for (let i = 0; i < dims; i++) kernel[i * dims + i] = inverse[i * dims + i] = 1;
   } else {
-    let trace = 0;
-    for (let i = 0; i < dims; i++) trace += cov[i * dims + i] ?? 0;
-    const shrunk = cov.map((v, i) => (1 - shrink) * v + (i % (dims + 1) === 0 ? (shrink * trace) / dims : 0));
-    const eigen = symmetricEigen(shrunk, dims);
-    const floor = Math.max(1e-12, (1e-9 * trace) / dims);
+    const total = await covariance(rows, mean, { population: true });
+    // with labels, whiten mostly the spread inside classes (WCCN), which search should ignore
+    const cov = within
+      ? total.map((v, i) => (1 - WITHIN_CLASS_MIX) * v + WITHIN_CLASS_MIX * (within[i] ?? 0))
+      : total;
+    const spread = trace(cov, dims);
+    const shrunk = cov.map(
+      (v, i) => (1 - shrink) * v + (i % (dims + 1) === 0 ? (shrink * spread) / dims : 0),
+    );
+    const eigen = jacobiEigen(shrunk, dims);
+    const floor = Math.max(1e-12, (1e-9 * spread) / dims);
     kernel = matrixFunction(eigen, (v) => 1 / Math.sqrt(Math.max(v, floor)));
     inverse = matrixFunction(eigen, (v) => Math.sqrt(Math.max(v, floor)));
   }
@@ -162,12 +153,12 @@ export async function withSearchNorm(
   const labels = set.labels;
   const within =
     mode === 'whiten' && labelled && labels && labelled.length > 0
-      ? withinClassCovariance(
+      ? await withinClassCovariance(
           await embed(labelled),
           Array.from(labelled, (i) => labels[i] ?? 0),
         )
       : null;
-  const t = codeTransform(codes, n, mode, WHITEN_SHRINK, within);
+  const t = await codeTransform(codes, n, mode, WHITEN_SHRINK, within);
   const dims = t.mean.length;
   const centre = affine(
     encoder.outputs[0] as tf.SymbolicTensor,

@@ -3,6 +3,7 @@
  * The README's quality table gives what each preset scores and how long it trains.
  */
 import type { TrainSettings } from '../train/train-settings.js';
+import type { ArchConfig } from './architectures/index.js';
 
 /** Preset names; `best` is always the best unsupervised one, `best-labels` the best with 60 labels per class. */
 export const PRESET_NAMES = ['seed', 'fast', 'best', 'best-labels'] as const;
@@ -13,6 +14,17 @@ export interface Preset {
   readonly description: string;
   readonly settings: Readonly<Omit<TrainSettings, 'preset' | 'resume' | 'steps'>>;
 }
+
+/**
+ * The seed's dense autoencoder, 784-256-64-20 with a ReLU code: the `seed` preset and the bench's
+ * training baseline.
+ */
+export const SEED_ARCH = Object.freeze({
+  arch: 'dense',
+  hidden: [256, 64],
+  codeSize: 20,
+  codeActivation: 'relu',
+} as const satisfies Partial<ArchConfig>);
 
 /** The best unsupervised settings (README, "What we tried"). */
 const BEST: Preset['settings'] = {
@@ -34,14 +46,7 @@ export const PRESETS: Readonly<Record<PresetName, Preset>> = Object.freeze({
   seed: {
     description:
       "the seed's dense autoencoder 784-256-64-20 with a ReLU code, 10 epochs (the benchmark baseline)",
-    settings: {
-      arch: 'dense',
-      hidden: [256, 64],
-      codeSize: 20,
-      codeActivation: 'relu',
-      epochs: 10,
-      batchSize: 256,
-    },
+    settings: { ...SEED_ARCH, epochs: 10, batchSize: 256 },
   },
   fast: {
     description: 'a dense autoencoder with a linear 32-d code, cosine-normalised, in about a minute',

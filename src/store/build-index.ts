@@ -6,11 +6,11 @@
  */
 import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { toFloatImages } from '../dataset/float-images.js';
 import type { Dataset } from '../dataset/types.js';
 import { PREPROCESSING } from '../image/preprocess.js';
 import { embedImages } from '../model/encoder.js';
 import { type LoadedModel, removeStaleDirs } from '../model/store.js';
-import { toFloatImages } from '../train/batches.js';
 import { fsyncDir, removeOrphanTemps, writeFileAtomic, writeJsonAtomic } from '../util/atomic-fs.js';
 import { sha256File } from '../util/file-hash.js';
 import { BackgroundBuild } from './background-build.js';

@@ -2,28 +2,24 @@
  * Worker thread that builds one HNSW index from vectors streamed to it, so index building runs on the
  * second core while the main thread embeds. Protocol: see `HnswBuildRequest` / `HnswBuildReply`.
  */
-import { parentPort } from 'node:worker_threads';
 import hnswlib from 'hnswlib-node';
 import { fsyncPath } from '../util/atomic-fs.js';
+import { type Reply, serveWorker } from '../util/worker.js';
 import type { HnswBuildReply, HnswBuildRequest } from './hnsw-protocol.js';
 
-const port = parentPort;
-if (!port) throw new Error('hnsw-worker must run in a worker thread');
-
-let index: InstanceType<typeof hnswlib.HierarchicalNSW> | undefined;
-let dims = 0;
-let added = 0;
-let busySeconds = 0;
-
-function reply(message: HnswBuildReply): void {
-  port?.postMessage(message);
+/** What the worker holds between messages: the index once `init` came, and its counters. */
+interface BuildState {
+  index?: InstanceType<typeof hnswlib.HierarchicalNSW>;
+  dims: number;
+  added: number;
+  busySeconds: number;
 }
 
-async function handle(msg: HnswBuildRequest): Promise<void> {
+async function handle(state: BuildState, msg: HnswBuildRequest, reply: Reply<HnswBuildReply>): Promise<void> {
   if (msg.type === 'init') {
-    dims = msg.dims;
-    index = new hnswlib.HierarchicalNSW(msg.metric, msg.dims);
-    index.initIndex({
+    state.dims = msg.dims;
+    state.index = new hnswlib.HierarchicalNSW(msg.metric, msg.dims);
+    state.index.initIndex({
       maxElements: Math.max(1, msg.maxElements),
       m: msg.params.m,
       efConstruction: msg.params.efConstruction,
@@ -31,16 +27,18 @@ async function handle(msg: HnswBuildRequest): Promise<void> {
     });
     return;
   }
+  const index = state.index;
   if (!index) throw new Error('hnsw-worker: init must come first');
   if (msg.type === 'add') {
     const started = performance.now();
     const vectors = new Float32Array(msg.vectors);
+    const { dims } = state;
     const n = vectors.length / dims;
     for (let i = 0; i < n; i++)
       index.addPoint(Array.from(vectors.subarray(i * dims, (i + 1) * dims)), msg.firstId + i);
-    added += n;
-    busySeconds += (performance.now() - started) / 1000;
-    reply({ type: 'progress', added });
+    state.added += n;
+    state.busySeconds += (performance.now() - started) / 1000;
+    reply({ type: 'progress', added: state.added });
     return;
   }
   const started = performance.now();
@@ -48,16 +46,14 @@ async function handle(msg: HnswBuildRequest): Promise<void> {
   await fsyncPath(msg.file);
   reply({
     type: 'done',
-    count: added,
-    buildSeconds: busySeconds,
+    count: state.added,
+    buildSeconds: state.busySeconds,
     writeSeconds: (performance.now() - started) / 1000,
   });
 }
 
-// Messages are handled strictly in order: each waits for the previous one.
-let queue = Promise.resolve();
-port.on('message', (msg: HnswBuildRequest) => {
-  queue = queue
-    .then(() => handle(msg))
-    .catch((err: unknown) => reply({ type: 'error', message: (err as Error).message }));
+serveWorker<HnswBuildRequest, HnswBuildReply, BuildState>({
+  name: 'hnsw-worker',
+  start: () => ({ dims: 0, added: 0, busySeconds: 0 }),
+  handle,
 });

@@ -1,4 +1,5 @@
 /** Turns dataset bytes into float training batches. Pure JS; no tfjs. */
+import { gatherBatch } from '../dataset/float-images.js';
 import type { ImageSet } from '../dataset/types.js';
 import type { NoiseConfig } from '../model/architectures/types.js';
 import { createRng, shuffleInPlace } from '../util/rng.js';
@@ -10,24 +11,6 @@ export function epochOrder(count: number, seed: number, epoch: number): Int32Arr
   const order = Int32Array.from({ length: count }, (_, i) => i);
   shuffleInPlace(order, createRng(seed * 7919 + epoch));
   return order;
-}
-
-/** Copies images `indices` of `set` into a flat float batch in [0, 1]. */
-export function gatherBatch(set: ImageSet, indices: ArrayLike<number>, area: number): Float32Array {
-  const out = new Float32Array(indices.length * area);
-  for (let b = 0; b < indices.length; b++) {
-    const from = (indices[b] ?? 0) * area;
-    const to = b * area;
-    for (let j = 0; j < area; j++) out[to + j] = (set.pixels[from + j] ?? 0) / 255;
-  }
-  return out;
-}
-
-/** All images of a set as one float array in [0, 1] (for embedding and evaluation). */
-export function toFloatImages(set: ImageSet): Float32Array {
-  const out = new Float32Array(set.pixels.length);
-  for (let i = 0; i < out.length; i++) out[i] = (set.pixels[i] ?? 0) / 255;
-  return out;
 }
 
 /** How the trainer turns database images into a training batch. */

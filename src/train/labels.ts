@@ -3,11 +3,13 @@
  * the query split), a held-out part of them to score epochs, and keeping the best epoch's weights.
  */
 import * as tf from '@tensorflow/tfjs';
+import { gatherBatch } from '../dataset/float-images.js';
 import type { ImageSet } from '../dataset/types.js';
 import { createError } from '../errors.js';
+import { exactKnn } from '../eval/knn.js';
+import { vectorSet } from '../eval/vectors.js';
 import { embedImages } from '../model/encoder.js';
 import { createRng, shuffleInPlace } from '../util/rng.js';
-import { gatherBatch } from './batches.js';
 
 /** The labelled images of a run, as database indices. */
 export interface LabelPick {
@@ -60,15 +62,6 @@ async function codesOf(encoder: tf.LayersModel, set: ImageSet, indices: Int32Arr
   return embedImages(encoder, gatherBatch(set, indices, area), indices.length);
 }
 
-function sqDistance(a: Float32Array, i: number, b: Float32Array, j: number, dims: number): number {
-  let s = 0;
-  for (let d = 0; d < dims; d++) {
-    const v = (a[i * dims + d] ?? 0) - (b[j * dims + d] ?? 0);
-    s += v * v;
-  }
-  return s;
-}
-
 /**
  * Label precision@k of the held-out images' codes against the training-labelled images' codes (exact
  * L2 kNN): the early-stopping score. Uses only database labels.
@@ -84,18 +77,13 @@ export async function heldOutPrecision(
   const q = await codesOf(encoder, set, pick.heldOut);
   const db = await codesOf(encoder, set, pick.train);
   const dims = q.length / pick.heldOut.length;
-  const kk = Math.min(k, pick.train.length);
+  const knn = await exactKnn(vectorSet(db, dims), vectorSet(q, dims), k, 'l2');
   let hits = 0;
-  pick.heldOut.forEach((qi, i) => {
-    const nearest = Array.from(pick.train, (ti, j) => ({
-      label: labels[ti],
-      d: sqDistance(q, i, db, j, dims),
-    }))
-      .sort((a, b) => a.d - b.d)
-      .slice(0, kk);
-    hits += nearest.filter((n) => n.label === labels[qi]).length;
+  knn.ids.forEach((j, at) => {
+    const query = pick.heldOut[Math.floor(at / knn.k)] ?? -1;
+    if (labels[pick.train[j] ?? -1] === labels[query]) hits++;
   });
-  return hits / (pick.heldOut.length * kk);
+  return hits / (pick.heldOut.length * knn.k);
 }
 
 /** Copies of the variables at the best score so far; `restore` puts them back. */

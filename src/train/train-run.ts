@@ -5,15 +5,15 @@
  */
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { gatherBatch } from '../dataset/float-images.js';
 import type { Dataset } from '../dataset/types.js';
 import { createError } from '../errors.js';
-import { encodeGridPng } from '../image/preprocess.js';
+import { encodeGridPng } from '../image/png.js';
 import { type ArchConfig, type Autoencoder, buildAutoencoder } from '../model/architectures/index.js';
 import { withSearchNorm } from '../model/code-norm.js';
 import { type LabelsSummary, type ModelManifest, saveModel } from '../model/store.js';
 import { readIndexManifest } from '../store/manifest.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-fs.js';
-import { gatherBatch } from './batches.js';
 import { readCheckpointState, restoreCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { BestWeights, heldOutPrecision, type LabelPick, pickLabelled } from './labels.js';
 import { type LrDecay, learningRateAt, setLearningRate } from './lr-schedule.js';

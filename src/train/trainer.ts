@@ -3,10 +3,11 @@
  * callbacks. No console output and no files: callers decide what to show and save.
  */
 import * as tf from '@tensorflow/tfjs';
+import { gatherBatch } from '../dataset/float-images.js';
 import type { ImageSet } from '../dataset/types.js';
 import type { Autoencoder } from '../model/architectures/types.js';
 import { createRng } from '../util/rng.js';
-import { type BatchPlan, composeBatch, epochOrder, gatherBatch } from './batches.js';
+import { type BatchPlan, composeBatch, epochOrder } from './batches.js';
 import type { StepRunner } from './step-runner.js';
 
 /** The few labelled images of a run (never from the query split). */

@@ -1,4 +1,4 @@
-/** A small seeded PRNG (mulberry32) for shuffles and splits that must repeat exactly. */
+/** A small seeded PRNG (mulberry32) for shuffles, splits and noise that must repeat exactly. */
 
 /** Returns a function giving uniform floats in [0, 1) from a 32-bit seed. */
 export function createRng(seed: number): () => number {
@@ -21,4 +21,11 @@ export function shuffleInPlace<T>(items: T[] | Int32Array | Uint32Array, rng: ()
     items[j] = t as T & number;
   }
   return items;
+}
+
+/** A standard normal draw (Box-Muller) from two uniforms of `rng`. */
+export function gaussian(rng: () => number): number {
+  // 1 - u keeps log away from 0
+  const u = 1 - rng();
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng());
 }

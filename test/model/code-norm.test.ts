@@ -2,13 +2,13 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
+import { toFloatImages } from '../../src/dataset/float-images.js';
 import { loadDataset } from '../../src/dataset/load.js';
 import type { Dataset } from '../../src/dataset/types.js';
 import { buildAutoencoder, defaultArchConfig } from '../../src/model/architectures/index.js';
 import { codeTransform, withinClassCovariance, withSearchNorm } from '../../src/model/code-norm.js';
 import { embedImages } from '../../src/model/encoder.js';
 import { loadModel } from '../../src/model/store.js';
-import { toFloatImages } from '../../src/train/batches.js';
 import { useTestBackend } from '../helpers/backend.js';
 import { TEST_DATA_PATH, tempDir } from '../helpers/fixtures.js';
 import { trainBriefly } from '../helpers/tiny-index.js';
@@ -20,15 +20,15 @@ describe('cosine code normalisation', () => {
     dataset = await loadDataset({ data: 'fashion-mnist', searchPath: TEST_DATA_PATH, limit: 200 });
   });
 
-  it('centres codes for cosine and whitens them, shrunk towards the identity, for whiten', () => {
+  it('centres codes for cosine and whitens them, shrunk towards the identity, for whiten', async () => {
     // 4 codes in 2 dims: mean (2, 3); centred rows (-2,-3), (0,-3), (2,3), (0,3)
     const codes = Float32Array.from([0, 0, 2, 0, 4, 6, 2, 6]);
-    const cosine = codeTransform(codes, 4, 'cosine');
+    const cosine = await codeTransform(codes, 4, 'cosine');
     assert.deepEqual(Array.from(cosine.mean), [2, 3]);
     assert.deepEqual(Array.from(cosine.kernel), [1, 0, 0, 1]);
     assert.ok(Math.abs(cosine.norm - (Math.sqrt(13) + 3) / 2) < 1e-9);
     // covariance [[2, 3], [3, 9]]; with no shrinkage the whitened codes have identity covariance
-    const white = codeTransform(codes, 4, 'whiten', 0);
+    const white = await codeTransform(codes, 4, 'whiten', 0);
     const k = white.kernel;
     const cov = [2, 3, 3, 9];
     const kck = (i: number, j: number) =>
@@ -51,9 +51,9 @@ describe('cosine code normalisation', () => {
     );
   });
 
-  it('pools the covariance inside each class, weighted by class size', () => {
+  it('pools the covariance inside each class, weighted by class size', async () => {
     // class 0: (0, 0), (2, 0) -> var x 1; class 1: (5, 5), (5, 7) -> var y 1; equal sizes
-    const within = withinClassCovariance(Float32Array.from([0, 0, 2, 0, 5, 5, 5, 7]), [0, 0, 1, 1]);
+    const within = await withinClassCovariance(Float32Array.from([0, 0, 2, 0, 5, 5, 5, 7]), [0, 0, 1, 1]);
     assert.deepEqual(Array.from(within), [0.5, 0, 0, 0.5]);
   });
 
@@ -75,7 +75,7 @@ describe('cosine code normalisation', () => {
           toFloatImages(dataset.database),
           dataset.database.count,
         );
-        const stats = codeTransform(codes, dataset.database.count, 'cosine');
+        const stats = await codeTransform(codes, dataset.database.count, 'cosine');
         for (let r = 0; r < 5; r++) {
           const norm = Math.hypot(...codes.subarray(r * 4, r * 4 + 4));
           assert.ok(Math.abs(norm - 1) < 1e-5, `norm ${norm}`);

@@ -7,7 +7,7 @@ import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { loadDataset } from '../../src/dataset/load.js';
 import type { Dataset } from '../../src/dataset/types.js';
-import { PRESET_NAMES, PRESETS } from '../../src/model/presets.js';
+import { PRESET_NAMES, PRESETS, SEED_ARCH } from '../../src/model/presets.js';
 import { loadModel } from '../../src/model/store.js';
 import { runTraining } from '../../src/train/train-run.js';
 import { resolveTrainSettings } from '../../src/train/train-settings.js';
@@ -31,6 +31,15 @@ describe('train settings', () => {
     assert.equal(plan.arch.codeSize, 8);
     assert.equal(plan.epochs, 2);
     assert.equal(plan.batchSize, PRESETS.seed.settings.batchSize);
+  });
+
+  it("builds the seed's dense autoencoder 784-256-64-20 with a ReLU code from the seed preset", () => {
+    const { arch } = resolveTrainSettings({ preset: 'seed' }, 28);
+    assert.deepEqual(
+      [arch.arch, arch.side ** 2, ...arch.hidden, arch.codeSize, arch.codeActivation],
+      ['dense', 784, 256, 64, 20, 'relu'],
+    );
+    assert.deepEqual(SEED_ARCH, { arch: 'dense', hidden: [256, 64], codeSize: 20, codeActivation: 'relu' });
   });
 
   it('gives each corruption its level, --noise-level, or its default', () => {

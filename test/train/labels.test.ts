@@ -66,6 +66,24 @@ describe('held-out score and best weights', () => {
     }
   });
 
+  it('breaks distance ties towards the earlier training image', async () => {
+    // every code is 0: each held-out image's 5 nearest are the first 5 training images
+    const input = tf.input({ shape: [AREA] });
+    const zero = tf.layers.dense({ units: 1, kernelInitializer: 'zeros', useBias: false }).apply(input);
+    const encoder = tf.model({ inputs: input, outputs: zero as tf.SymbolicTensor });
+    try {
+      const s = set();
+      const pick = pickLabelled(s, 10, 1, 0.3);
+      const first = Array.from(pick.train.subarray(0, 5), (i) => s.labels?.[i]);
+      const hits = Array.from(pick.heldOut, (q) => first.filter((l) => l === s.labels?.[q]).length);
+      const expected = hits.reduce((a, h) => a + h, 0) / (pick.heldOut.length * 5);
+      assert.ok(expected > 0 && expected < 1, `expected ${expected}`);
+      assert.equal(await heldOutPrecision(encoder, s, pick, 5), expected);
+    } finally {
+      encoder.dispose();
+    }
+  });
+
   it('keeps the variables of the best score and puts them back', () => {
     const v = tf.variable(tf.scalar(1));
     const best = new BestWeights();

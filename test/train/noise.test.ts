@@ -1,21 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { corruptBatch, eraseSquare, shiftImage, zoomImage } from '../../src/train/noise.js';
+import { corruptBatch } from '../../src/train/noise.js';
 import { createRng } from '../../src/util/rng.js';
 
 const side = 4;
 const img = Float32Array.from({ length: 16 }, (_, i) => (i + 1) / 16);
 
 describe('input corruption', () => {
-  it('shifts an image by whole pixels, filling with 0', () => {
-    const out = new Float32Array(16);
-    shiftImage(img, out, side, 1, 0);
-    assert.deepEqual([...out.subarray(0, 4)], [0, img[0], img[1], img[2]]);
-    shiftImage(img, out, side, 0, -1);
-    assert.deepEqual([...out.subarray(12)], [0, 0, 0, 0]);
-    assert.equal(out[0], img[4]);
-  });
-
   it('masks about the given fraction of pixels and leaves the rest untouched', () => {
     const big = new Float32Array(10_000).fill(0.5);
     const out = corruptBatch(big, 100, { type: 'masking', level: 0.3 }, createRng(1));
@@ -44,25 +35,6 @@ describe('input corruption', () => {
     const a = corruptBatch(img, side, { type: 'shift', level: 2 }, createRng(9));
     const b = corruptBatch(img, side, { type: 'shift', level: 2 }, createRng(9));
     assert.deepEqual(a, b);
-  });
-
-  it('zooms about the centre: scale 1 keeps the image, scale 2 spreads the centre pixel', () => {
-    const same = new Float32Array(16);
-    zoomImage(img, same, side, 1);
-    assert.deepEqual(same, img);
-    const dot = new Float32Array(9);
-    dot[4] = 1;
-    const out = new Float32Array(9);
-    zoomImage(dot, out, 3, 2);
-    // (x - 1) / 2 + 1 samples half-way to the neighbours: 0.5 at the edges' middles, 0.25 at the corners
-    assert.deepEqual(Array.from(out), [0.25, 0.5, 0.25, 0.5, 1, 0.5, 0.25, 0.5, 0.25]);
-  });
-
-  it('erases a square and clips it at the border', () => {
-    const out = img.slice();
-    eraseSquare(out, side, 2, 3, 3);
-    assert.deepEqual(Array.from(out.subarray(12)), [img[12], img[13], 0, 0]);
-    assert.deepEqual(Array.from(out.subarray(0, 12)), Array.from(img.subarray(0, 12)));
   });
 
   it('erases at most a level x side square per image', () => {

@@ -3,9 +3,10 @@
  * the main thread publishes, and computes the gradients of its rows of each batch. Protocol: see
  * `ToWorker` / `FromWorker` and `CONTROL`.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { workerData } from 'node:worker_threads';
 import { type ArchConfig, type Autoencoder, buildAutoencoder } from '../../model/architectures/index.js';
 import { initBackend } from '../../tfjs/backend.js';
+import { type Reply, serveWorker } from '../../util/worker.js';
 import { CONTROL, type FromWorker, type ToWorker, type WorkerSetup } from './protocol.js';
 import { assignVariables, flatLayout, gradientsInto } from './replica.js';
 
@@ -15,8 +16,6 @@ const WAIT_SLICE_MS = 200;
 /** Offset of the VAE's sampling seed in the worker, so its rows get their own noise, not a copy of the main thread's. */
 const VAE_WORKER_SEED_OFFSET = 7919;
 
-const port = parentPort;
-if (!port) throw new Error('step-worker must run in a worker thread');
 const setup = workerData as WorkerSetup;
 const control = new Int32Array(setup.control);
 const layout = flatLayout(setup.shapes);
@@ -24,20 +23,12 @@ const weights = new Float32Array(setup.weights);
 const grads = new Float32Array(setup.grads);
 let loadedVersion = 0;
 
-function reply(message: FromWorker): void {
-  port?.postMessage(message);
-}
-
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
 // The weights come from the main thread, so the seed only changes the VAE's random draws.
 function workerArch(arch: ArchConfig): ArchConfig {
   return arch.arch === 'vae' ? { ...arch, seed: arch.seed + VAE_WORKER_SEED_OFFSET } : arch;
 }
 
-async function start(): Promise<Autoencoder> {
+async function start(reply: Reply<FromWorker>): Promise<Autoencoder> {
   await initBackend(setup.backend);
   const model = buildAutoencoder(workerArch(setup.arch));
   const shapes = JSON.stringify(model.variables.map((v) => v.shape));
@@ -71,7 +62,7 @@ function loadWeights(model: Autoencoder, version: number, seq: number): boolean 
   return true;
 }
 
-function step(model: Autoencoder, msg: Extract<ToWorker, { type: 'step' }>): void {
+function step(model: Autoencoder, msg: Extract<ToWorker, { type: 'step' }>, reply: Reply<FromWorker>): void {
   if (!loadWeights(model, msg.weightsVersion, msg.seq)) return;
   let loss = Number.NaN;
   if (msg.rows > 0) {
@@ -84,9 +75,9 @@ function step(model: Autoencoder, msg: Extract<ToWorker, { type: 'step' }>): voi
   loadWeights(model, msg.weightsVersion + 1, msg.seq);
 }
 
-async function handle(model: Autoencoder, msg: ToWorker): Promise<void> {
+async function handle(model: Autoencoder, msg: ToWorker, reply: Reply<FromWorker>): Promise<void> {
   if (msg.type === 'step') {
-    step(model, msg);
+    step(model, msg, reply);
     return;
   }
   // copied, not transferred: on the cpu backend these arrays are the variables' own storage
@@ -94,12 +85,4 @@ async function handle(model: Autoencoder, msg: ToWorker): Promise<void> {
   reply({ type: 'weights', variables });
 }
 
-// Messages are handled strictly in order, each after the previous one (and after start-up).
-const ready = start();
-ready.catch((err: unknown) => reply({ type: 'error', message: errorMessage(err) }));
-let queue: Promise<void> = Promise.resolve();
-port.on('message', (msg: ToWorker) => {
-  queue = queue
-    .then(async () => handle(await ready, msg))
-    .catch((err: unknown) => reply({ type: 'error', message: errorMessage(err) }));
-});
+serveWorker<ToWorker, FromWorker, Autoencoder>({ name: 'step-worker', start, handle });
