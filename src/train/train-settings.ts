@@ -8,7 +8,6 @@ import {
   type ArchName,
   type CodeNorm,
   defaultArchConfig,
-  type InvarianceKind,
   type NoiseConfig,
   type NoiseType,
   type UnpoolMode,
@@ -37,12 +36,8 @@ export interface TrainSettings {
   pretrainEpochs?: number;
   noise?: readonly NoiseSetting[];
   noiseLevel?: number;
-  invariance?: InvarianceKind | 'none';
-  invarianceWeight?: number;
-  temperature?: number;
   labelsPerClass?: number;
   labelWeight?: number;
-  labelHead?: number;
   labelsPerBatch?: number;
   labelHoldout?: number;
   patience?: number;
@@ -86,10 +81,7 @@ export const TRAIN_DEFAULTS = Object.freeze({
   batchSize: 64,
   lr: 1e-3,
   seed: 1,
-  invarianceWeight: 1,
-  temperature: 0.2,
   labelWeight: 0.1,
-  labelHead: 0,
   labelsPerBatch: 32,
   labelHoldout: 0.2,
   patience: 0,
@@ -117,7 +109,6 @@ function noiseOf(s: TrainSettings, arch: ArchName): readonly NoiseConfig[] | und
 function archOf(s: TrainSettings, side: number, seed: number): ArchConfig {
   const arch = s.arch ?? 'dense';
   const base = defaultArchConfig(arch, { side, seed });
-  const invariance = s.invariance ?? 'none';
   const pick = <T>(value: T | undefined, fallback: T): T => (value === undefined ? fallback : value);
   return defaultArchConfig(arch, {
     side,
@@ -134,21 +125,7 @@ function archOf(s: TrainSettings, side: number, seed: number): ArchConfig {
     },
     klWeight: pick(s.klWeight, base.klWeight),
     pretrainEpochs: pick(s.pretrainEpochs, base.pretrainEpochs),
-    invariance:
-      invariance === 'none'
-        ? null
-        : {
-            kind: invariance,
-            weight: pick(s.invarianceWeight, TRAIN_DEFAULTS.invarianceWeight),
-            temperature: pick(s.temperature, TRAIN_DEFAULTS.temperature),
-          },
-    labelLoss: s.labelsPerClass
-      ? {
-          weight: pick(s.labelWeight, TRAIN_DEFAULTS.labelWeight),
-          temperature: pick(s.temperature, TRAIN_DEFAULTS.temperature),
-          head: pick(s.labelHead, TRAIN_DEFAULTS.labelHead),
-        }
-      : null,
+    labelLoss: s.labelsPerClass ? { weight: pick(s.labelWeight, TRAIN_DEFAULTS.labelWeight) } : null,
   });
 }
 

@@ -95,7 +95,6 @@ function batchPlan(model: Autoencoder, labelled: LabelledImages | undefined): Ba
   return {
     side: model.config.side,
     noise: model.config.noise,
-    views: model.config.invariance ? 2 : 1,
     labelOf: labelled ? labelled.labelOf : null,
   };
 }

@@ -332,7 +332,7 @@ describe('createRunner', () => {
   });
 
   test('threads 2 on a loss that couples the rows of a batch is a BAD_OPTION', () => {
-    const m = buildAutoencoder(tinyArch({ labelLoss: { weight: 1, temperature: 0.1 } }));
+    const m = buildAutoencoder(tinyArch({ labelLoss: { weight: 1 } }));
     try {
       assert.equal(chooseThreads(m, { threads: 'auto' }), 1);
       assert.throws(

@@ -3,7 +3,6 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import {
   ARCH_NAMES,
   CODE_NORMS,
-  INVARIANCE_KINDS,
   NOISE_TYPES,
   type NoiseType,
   UNPOOL_MODES,
@@ -61,7 +60,7 @@ function architectureOptions(): Option[] {
     ]),
     new Option(
       '--code-norm <n>',
-      'unit-length codes, so L2 search ranks as cosine: l2 (trained with it), cosine (centred after training), whiten (centred, whitened, after training); default none',
+      'unit-length codes, so L2 search ranks as cosine: cosine (centred after training), whiten (centred, whitened, after training); default none',
     ).choices(CODE_NORMS),
     new Option('--filters <counts>', 'conv: filters per conv + max-pool block (default 16,32)').argParser(
       intList(1, 1024),
@@ -86,18 +85,6 @@ function lossOptions(): Option[] {
       '--noise-level <x>',
       'level of corruptions given without one: sigma, fraction or pixels',
     ).argParser(numberIn(0, 28)),
-    new Option('--invariance <kind>', 'two-view invariance term on the codes (default none)').choices([
-      'none',
-      ...INVARIANCE_KINDS,
-    ]),
-    new Option(
-      '--invariance-weight <x>',
-      `weight of the invariance term (default ${TRAIN_DEFAULTS.invarianceWeight})`,
-    ).argParser(numberIn(0, 1e6)),
-    new Option(
-      '--temperature <x>',
-      `softmax temperature of the contrastive terms (default ${TRAIN_DEFAULTS.temperature})`,
-    ).argParser(numberIn(0, 100)),
     new Option(
       '--labels-per-class <n>',
       'few-label training: labelled database images per class (never query labels)',
@@ -106,10 +93,6 @@ function lossOptions(): Option[] {
       '--label-weight <x>',
       `weight of the supervised contrastive term (default ${TRAIN_DEFAULTS.labelWeight})`,
     ).argParser(numberIn(0, 1e6)),
-    new Option(
-      '--label-head <width>',
-      'width of the projection head the label loss sees; 0 = the code itself (default 0)',
-    ).argParser(intIn(0, 4096)),
     new Option(
       '--labels-per-batch <n>',
       `labelled images added to every batch (default ${TRAIN_DEFAULTS.labelsPerBatch})`,
