@@ -9,7 +9,8 @@ import * as tf from '@tensorflow/tfjs';
 import { createError } from '../errors.js';
 import type { ArchConfig, Autoencoder } from '../model/architectures/types.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-fs.js';
-import type { EpochLog, TrainOptions } from './trainer.js';
+import type { TrainConfig } from './train-config.js';
+import type { EpochLog } from './trainer.js';
 
 const STATE_FILE = 'checkpoint.json';
 
@@ -17,7 +18,7 @@ const STATE_FILE = 'checkpoint.json';
 export interface CheckpointState {
   readonly version: 1;
   readonly arch: ArchConfig;
-  readonly options: Pick<TrainOptions, 'batchSize' | 'learningRate' | 'seed'>;
+  readonly options: Pick<TrainConfig, 'batchSize' | 'learningRate' | 'seed'>;
   readonly epoch: number;
   readonly history: readonly EpochLog[];
   readonly weightsFile: string;

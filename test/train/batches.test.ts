@@ -78,14 +78,9 @@ describe('trainAutoencoder', () => {
     labelOf[9] = 1;
     const epochs: number[] = [];
     const { runner, batches } = recordingRunner();
-    const options = {
-      epochs: 2,
-      batchSize: 4,
-      learningRate: 1e-3,
-      seed: 1,
-      labelled: { labelOf, indices: Int32Array.from([8, 9]), perBatch: 2 },
-    };
-    await trainAutoencoder(fakeModel({}, epochs), set, null, options, runner);
+    const config = { epochs: 2, batchSize: 4, seed: 1, stepsPerEpoch: null };
+    const labelled = { labelOf, indices: Int32Array.from([8, 9]), perBatch: 2 };
+    await trainAutoencoder(fakeModel({}, epochs), set, null, config, runner, {}, { labelled });
     assert.deepEqual(epochs, [1, 2]);
     // 10 images, 2 fresh ones per batch of 4: 5 batches per epoch
     assert.equal(batches.length, 10);
@@ -102,7 +97,7 @@ describe('trainAutoencoder', () => {
       fakeModel({}, []),
       tinySet(4),
       null,
-      { epochs: 5, batchSize: 4, learningRate: 1e-3, seed: 1 },
+      { epochs: 5, batchSize: 4, seed: 1, stepsPerEpoch: null },
       runner,
       { stopAfter: (log) => log.epoch === 2 },
     );

@@ -7,15 +7,15 @@ import {
   type NoiseType,
   UNPOOL_MODES,
 } from '../../model/architectures/index.js';
-import { PRESET_NAMES, PRESETS } from '../../model/presets.js';
+import { type NoiseSetting, PRESET_NAMES, PRESETS } from '../../model/presets.js';
 import { LR_DECAYS } from '../../train/lr-schedule.js';
 import { THREAD_CHOICES } from '../../train/parallel/index.js';
 import {
   NOISE_DEFAULT_LEVELS,
-  type NoiseSetting,
+  resolveTrainConfig,
   TRAIN_DEFAULTS,
   type TrainSettings,
-} from '../../train/train-settings.js';
+} from '../../train/train-config.js';
 import { openDataset, prepare } from '../context.js';
 import { type CommonFlags, commonOptions, intIn, numberIn } from '../options.js';
 import { trainWithProgress } from '../pipeline.js';
@@ -159,7 +159,8 @@ export function registerTrain(program: Command): void {
   cmd.action(async (flags: TrainFlags) => {
     const { config, backend } = await prepare(flags);
     const dataset = await openDataset(config, flags.limit);
-    const result = await trainWithProgress(config, backend, dataset, flags);
+    const train = resolveTrainConfig(flags, dataset.side);
+    const result = await trainWithProgress(config, backend, dataset, train);
     const m = result.manifest;
     process.stdout.write(
       `saved ${m.arch.arch} model (code ${m.codeSize}, weights ${m.weightsHash}) to ${config.indexDir}/${m.dir}; ` +
