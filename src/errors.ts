@@ -90,6 +90,11 @@ const ERRORS = {
     message: (where) =>
       `--resume was given but there is no checkpoint at ${where}; train without --resume first`,
   },
+  CHECKPOINT_CORRUPT: {
+    status: 500,
+    message: (file, reason) =>
+      `The checkpoint ${file} cannot be used (${reason}); train without --resume to start over`,
+  },
   // evaluation
   EVAL_NEEDS_LABELS: {
     status: 500,

@@ -22,6 +22,7 @@ import { loadModel } from '../model/store.js';
 import { buildIndex } from '../store/build-index.js';
 import { DEFAULT_HNSW, VectorIndex } from '../store/vector-index.js';
 import type { ThreadsChoice } from '../train/parallel/index.js';
+import { resolveTrainConfig } from '../train/train-config.js';
 import { runTraining } from '../train/train-run.js';
 import { type CurveRow, recallCurve } from './recall-curve.js';
 import { exactTopK, measureSearch, type SearchFigures } from './search-speed.js';
@@ -137,21 +138,14 @@ async function benchIndex(dataset: Dataset, workDir: string, backend: string, lo
   const side = dataset.side;
   const trainSet = firstImages(dataset.database, dataset.queries, 10_000, side);
   log('training the default dense model (2 epochs of 10,000 images) for the index');
-  await runTraining({
+  await runTraining(resolveTrainConfig({ epochs: 2, batchSize: 256, lr: 2e-3 }, side), {
     indexDir: workDir,
     dataset: {
       ...dataset,
       database: trainSet,
       queries: { count: 0, pixels: new Uint8Array(0), labels: null },
     },
-    arch: defaultArchConfig('dense', { side }),
-    epochs: 2,
-    batchSize: 256,
-    learningRate: 2e-3,
-    seed: 1,
-    resume: false,
     backend,
-    preset: null,
   });
   const model = await loadModel(workDir);
   const all = concatSets(dataset.database, dataset.queries);

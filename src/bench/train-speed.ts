@@ -51,7 +51,7 @@ export async function measureTraining(
       model,
       images,
       null,
-      { epochs: 1, batchSize, learningRate: 1e-3, seed: 1 },
+      { epochs: 1, batchSize, seed: 1, stepsPerEpoch: null },
       runner,
     );
     return {

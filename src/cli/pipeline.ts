@@ -7,21 +7,14 @@ import type { Config } from '../config.js';
 import type { Dataset } from '../dataset/types.js';
 import { loadModel } from '../model/store.js';
 import { type BuildStage, buildIndex } from '../store/build-index.js';
-import type { IndexManifest } from '../store/manifest.js';
+import { type IndexManifest, readIndexManifest } from '../store/manifest.js';
 import { DEFAULT_HNSW, type Metric } from '../store/vector-index.js';
 import type { BackendInfo } from '../tfjs/backend.js';
-import { parseThreads } from '../train/parallel/index.js';
+import type { TrainConfig } from '../train/train-config.js';
 import { runTraining, type TrainRunResult } from '../train/train-run.js';
-import { resolveTrainSettings, type TrainSettings } from '../train/train-settings.js';
 import type { TrainCallbacks } from '../train/trainer.js';
 import { log } from './context.js';
 import { type Bar, startBar } from './progress.js';
-
-/** How to train: the train command's flags (resolved over a preset and the defaults by the model layer). */
-export type { TrainSettings };
-
-/** Training with every setting at its default (see model/train-settings.ts), as `aesearch start` does. */
-export const DEFAULT_TRAIN_SETTINGS: Readonly<TrainSettings> = Object.freeze({});
 
 /** How to index: the index command's flags. */
 export interface IndexSettings {
@@ -60,43 +53,41 @@ function progressCallbacks(epochs: number): TrainCallbacks & { stop(): void } {
   };
 }
 
+/** The model folder the current index was built with, if there is an index: a server may still load it. */
+async function modelDirsInUse(indexDir: string): Promise<string[]> {
+  return readIndexManifest(indexDir).then(
+    (m) => [m.model.dir],
+    () => [],
+  );
+}
+
 /**
- * Trains a model on `dataset` into the index folder, with a progress bar per epoch and a log line after
- * it. Settings resolve over their preset, then the defaults; throws BAD_OPTION for a bad combination.
+ * Trains a model as `train` says on `dataset` into the index folder, with a progress bar per epoch and a
+ * log line after it. Keeps the model folder the current index names.
  */
 export async function trainWithProgress(
   config: Config,
   backend: BackendInfo,
   dataset: Dataset,
-  settings: Readonly<TrainSettings>,
+  train: TrainConfig,
 ): Promise<TrainRunResult> {
-  const plan = resolveTrainSettings(settings, dataset.side);
-  const { arch } = plan;
-  const preset = plan.preset ? ` (preset ${plan.preset})` : '';
+  const { arch } = train;
+  const preset = train.preset ? ` (preset ${train.preset})` : '';
   log(
-    `training ${arch.arch} autoencoder${preset}, code ${arch.codeSize}, on ${dataset.database.count} images, ${plan.epochs} epochs`,
+    `training ${arch.arch} autoencoder${preset}, code ${arch.codeSize}, on ${dataset.database.count} images, ${train.epochs} epochs`,
   );
-  const progress = progressCallbacks(plan.epochs);
+  const progress = progressCallbacks(train.epochs);
   try {
-    return await runTraining(
-      {
-        indexDir: config.indexDir,
-        dataset,
-        arch,
-        epochs: plan.epochs,
-        batchSize: plan.batchSize,
-        learningRate: plan.learningRate,
-        lrDecay: plan.lrDecay,
-        seed: plan.seed,
-        resume: settings.resume ?? false,
-        backend: backend.name,
-        preset: plan.preset,
-        labels: plan.labels,
-        threads: parseThreads(settings.threads ?? 'auto'),
-        ...(settings.steps ? { maxBatchesPerEpoch: settings.steps } : {}),
-      },
-      { onBatchEnd: progress.onBatchEnd, onEpochEnd: progress.onEpochEnd },
-    );
+    const context = {
+      indexDir: config.indexDir,
+      dataset,
+      backend: backend.name,
+      keepModelDirs: await modelDirsInUse(config.indexDir),
+    };
+    return await runTraining(train, context, {
+      onBatchEnd: progress.onBatchEnd,
+      onEpochEnd: progress.onEpochEnd,
+    });
   } finally {
     progress.stop();
   }

@@ -2,17 +2,50 @@
  * Named training settings for `aesearch train --preset NAME`. Explicit flags override a preset's values.
  * The README's quality table gives what each preset scores and how long it trains.
  */
-import type { TrainSettings } from '../train/train-settings.js';
-import type { ArchConfig } from './architectures/index.js';
+import type { ArchConfig, ArchName, CodeNorm, NoiseType, UnpoolMode } from './architectures/types.js';
 
 /** Preset names; `best` is always the best unsupervised one, `best-labels` the best with 60 labels per class. */
 export const PRESET_NAMES = ['seed', 'fast', 'best', 'best-labels'] as const;
 export type PresetName = (typeof PRESET_NAMES)[number];
 
+/** A corruption as given on the command line or in a preset; a missing level takes --noise-level or the type's default. */
+export interface NoiseSetting {
+  readonly type: NoiseType;
+  readonly level?: number;
+}
+
+/**
+ * The settings a preset can fix: every `aesearch train` setting but the run's own (preset, threads,
+ * resume, steps). Unset ones come from the defaults (train/train-config.ts resolves them).
+ */
+export interface PresetSettings {
+  arch?: ArchName;
+  codeSize?: number;
+  hidden?: readonly number[];
+  codeActivation?: 'linear' | 'relu';
+  codeNorm?: CodeNorm;
+  filters?: readonly number[];
+  unpool?: UnpoolMode;
+  klWeight?: number;
+  pretrainEpochs?: number;
+  noise?: readonly NoiseSetting[];
+  noiseLevel?: number;
+  labelsPerClass?: number;
+  labelWeight?: number;
+  labelsPerBatch?: number;
+  labelHoldout?: number;
+  patience?: number;
+  epochs?: number;
+  batchSize?: number;
+  lr?: number;
+  lrDecay?: 'none' | 'cosine';
+  seed?: number;
+}
+
 /** A preset: what it is for, and its settings. */
 export interface Preset {
   readonly description: string;
-  readonly settings: Readonly<Omit<TrainSettings, 'preset' | 'resume' | 'steps'>>;
+  readonly settings: Readonly<PresetSettings>;
 }
 
 /**

@@ -18,24 +18,13 @@ export interface BatchPlan {
   readonly side: number;
   /** Corruptions applied to each input row, in order. */
   readonly noise: readonly NoiseConfig[];
-  /** 2 when the loss compares two views of each image (rows 2i and 2i+1). */
-  readonly views: 1 | 2;
   /** Label per database index, -1 where hidden; null when training without labels. */
   readonly labelOf: Int32Array | null;
 }
 
-function repeatRows(rows: Float32Array, area: number, times: number): Float32Array {
-  const out = new Float32Array(rows.length * times);
-  for (let i = 0; i * area < rows.length; i++) {
-    const row = rows.subarray(i * area, (i + 1) * area);
-    for (let t = 0; t < times; t++) out.set(row, (i * times + t) * area);
-  }
-  return out;
-}
-
 /**
- * Builds the batch of database images `indices`: clean targets, corrupted inputs (each view drawn
- * independently), and the labels the plan reveals. Pure given `rng`.
+ * Builds the batch of database images `indices`: clean targets, corrupted inputs, and the labels the
+ * plan reveals. Pure given `rng`.
  */
 export function composeBatch(
   set: ImageSet,
@@ -44,13 +33,10 @@ export function composeBatch(
   rng: () => number,
 ): TrainBatch {
   const area = plan.side * plan.side;
-  const clean = gatherBatch(set, indices, area);
-  const target = plan.views === 1 ? clean : repeatRows(clean, area, plan.views);
+  const target = gatherBatch(set, indices, area);
   const input = plan.noise.reduce((x, noise) => corruptBatch(x, plan.side, noise, rng), target);
-  const n = indices.length * plan.views;
+  const n = indices.length;
   const labelOf = plan.labelOf;
-  const labels = labelOf
-    ? Int32Array.from({ length: n }, (_, r) => labelOf[indices[Math.floor(r / plan.views)] ?? 0] ?? -1)
-    : null;
+  const labels = labelOf ? Int32Array.from({ length: n }, (_, r) => labelOf[indices[r] ?? 0] ?? -1) : null;
   return { n, input, target, labels };
 }

@@ -6,25 +6,59 @@
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
 import { createError } from '../errors.js';
-import type { ArchConfig, Autoencoder } from '../model/architectures/types.js';
+import { archConfigSchema } from '../model/architectures/schema.js';
+import type { Autoencoder } from '../model/architectures/types.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-fs.js';
-import type { EpochLog, TrainOptions } from './trainer.js';
+import { readJsonFile } from '../util/read-json.js';
 
 const STATE_FILE = 'checkpoint.json';
 
+/** A figure JSON may have written as null (NaN, or an infinite rate), read back as NaN. */
+const figure = z
+  .number()
+  .nullable()
+  .transform((v) => v ?? Number.NaN);
+
+/** One tensor's place in the weights file, as tf.io.encodeWeights describes it. */
+const weightsEntry = z.object({
+  name: z.string(),
+  shape: z.array(z.number().int().nonnegative()),
+  dtype: z.enum(['float32', 'int32', 'bool', 'complex64', 'string']),
+});
+
+const epochLog = z.object({
+  epoch: z.number().int().positive(),
+  loss: figure,
+  valLoss: z.number().nullable(),
+  seconds: figure,
+  imagesPerSecond: figure,
+  heldOutPrecision: z.number().optional(),
+});
+
+/** checkpoint.json: what a checkpoint records besides tensors. */
+const checkpointSchema = z.object({
+  version: z.literal(1),
+  arch: archConfigSchema,
+  options: z.object({
+    batchSize: z.number().int().positive(),
+    learningRate: z.number(),
+    seed: z.number().int(),
+  }),
+  epoch: z.number().int().nonnegative(),
+  history: z.array(epochLog),
+  // joined to the checkpoint folder: a plain file name, never a path
+  weightsFile: z
+    .string()
+    .regex(/^checkpoint-\d+-\d+\.bin$/, { error: 'a checkpoint-<epoch>-<time>.bin file name' }),
+  variableSpecs: z.array(weightsEntry),
+  optimizerSpecs: z.array(weightsEntry),
+  dataset: z.object({ name: z.string(), fingerprint: z.string() }),
+});
+
 /** What a checkpoint records besides tensors. */
-export interface CheckpointState {
-  readonly version: 1;
-  readonly arch: ArchConfig;
-  readonly options: Pick<TrainOptions, 'batchSize' | 'learningRate' | 'seed'>;
-  readonly epoch: number;
-  readonly history: readonly EpochLog[];
-  readonly weightsFile: string;
-  readonly variableSpecs: tf.io.WeightsManifestEntry[];
-  readonly optimizerSpecs: tf.io.WeightsManifestEntry[];
-  readonly dataset: { readonly name: string; readonly fingerprint: string };
-}
+export type CheckpointState = z.output<typeof checkpointSchema>;
 
 /** Saves model variables and optimiser state after `epoch` into `dir`. */
 export async function saveCheckpoint(
@@ -60,13 +94,16 @@ export async function saveCheckpoint(
   }
 }
 
-/** Reads a checkpoint's state; throws NO_CHECKPOINT when there is none. */
+/**
+ * Reads and checks a checkpoint's state in `dir`; throws NO_CHECKPOINT when there is none, and
+ * CHECKPOINT_CORRUPT (naming the file and the first bad field) when it is not a valid checkpoint.json.
+ */
 export async function readCheckpointState(dir: string): Promise<CheckpointState> {
-  try {
-    return JSON.parse(await readFile(join(dir, STATE_FILE), 'utf8')) as CheckpointState;
-  } catch {
-    throw createError('NO_CHECKPOINT', join(dir, STATE_FILE));
-  }
+  const file = join(dir, STATE_FILE);
+  return readJsonFile(file, checkpointSchema, {
+    missing: () => createError('NO_CHECKPOINT', file),
+    corrupt: (reason) => createError('CHECKPOINT_CORRUPT', file, reason),
+  });
 }
 
 /** Loads a checkpoint's variables into `model` and its state into `optimizer`. */

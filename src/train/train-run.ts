@@ -12,15 +12,14 @@ import { encodeGridPng } from '../image/png.js';
 import { type ArchConfig, type Autoencoder, buildAutoencoder } from '../model/architectures/index.js';
 import { withSearchNorm } from '../model/code-norm.js';
 import { type LabelsSummary, type ModelManifest, saveModel } from '../model/store.js';
-import { readIndexManifest } from '../store/manifest.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-fs.js';
 import { readCheckpointState, restoreCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { BestWeights, heldOutPrecision, type LabelPick, pickLabelled } from './labels.js';
-import { type LrDecay, learningRateAt, setLearningRate } from './lr-schedule.js';
-import { type ChosenRunner, createRunner, type ThreadsChoice } from './parallel/index.js';
+import { learningRateAt, setLearningRate } from './lr-schedule.js';
+import { type ChosenRunner, createRunner } from './parallel/index.js';
 import type { StepRunner } from './step-runner.js';
-import type { LabelPlan } from './train-settings.js';
-import { type EpochLog, type TrainCallbacks, type TrainOptions, trainAutoencoder } from './trainer.js';
+import type { LabelPlan, TrainConfig } from './train-config.js';
+import { type EpochLog, type TrainCallbacks, trainAutoencoder } from './trainer.js';
 
 /** Folder under the index folder for checkpoints, pictures and history. */
 export const TRAIN_DIR = 'train';
@@ -31,20 +30,18 @@ const CHECKPOINT_DIR = 'checkpoint';
 /** Images shown in each epoch's reconstruction grid. */
 const GRID_IMAGES = 10;
 
-/** Everything a run needs. */
-export interface TrainRunOptions extends TrainOptions {
+/** Where a run trains and saves: what it needs besides its TrainConfig. */
+export interface TrainRunContext {
+  /** The index folder: the model is saved there, checkpoints and pictures under its TRAIN_DIR. */
   readonly indexDir: string;
   readonly dataset: Dataset;
-  readonly arch: ArchConfig;
-  readonly resume: boolean;
+  /** The tfjs backend's name, recorded in the model manifest. */
   readonly backend: string;
-  readonly preset: string | null;
-  /** Few-label training; absent or null for unsupervised training. */
-  readonly labels?: LabelPlan | null;
-  /** `cosine` anneals the rate over the epochs (half a cosine, per epoch) instead of keeping it constant. */
-  readonly lrDecay?: LrDecay;
-  /** Threads to compute gradients on (default `auto`: two where they measure faster). */
-  readonly threads?: ThreadsChoice;
+  /**
+   * Model folders of `indexDir` to keep besides the new one, e.g. the one the current index was built
+   * with (a server may still load it); every other `model-*` folder is removed after the save.
+   */
+  readonly keepModelDirs?: readonly string[];
 }
 
 /** What a run produced. */
@@ -87,35 +84,41 @@ async function writeReconGrid(model: Autoencoder, dataset: Dataset, file: string
 
 async function resumeFrom(
   checkpointDir: string,
-  options: TrainRunOptions,
+  config: TrainConfig,
+  dataset: Dataset,
   model: Autoencoder,
   optimizer: tf.Optimizer,
 ): Promise<{ history: EpochLog[]; startEpoch: number }> {
-  if (!options.resume) return { history: [], startEpoch: 0 };
+  if (!config.resume) return { history: [], startEpoch: 0 };
   const state = await readCheckpointState(checkpointDir);
-  const differs = sameArch(state.arch, options.arch);
+  const differs = sameArch(state.arch, config.arch);
   if (differs)
     throw createError(
       'CHECKPOINT_MISMATCH',
       differs,
       JSON.stringify(state.arch[differs as keyof ArchConfig]),
-      JSON.stringify(options.arch[differs as keyof ArchConfig]),
+      JSON.stringify(config.arch[differs as keyof ArchConfig]),
     );
-  if (state.dataset.fingerprint !== options.dataset.fingerprint)
-    throw createError('CHECKPOINT_MISMATCH', 'dataset', state.dataset.name, options.dataset.name);
+  if (state.dataset.fingerprint !== dataset.fingerprint)
+    throw createError('CHECKPOINT_MISMATCH', 'dataset', state.dataset.name, dataset.name);
   await restoreCheckpoint(checkpointDir, state, model, optimizer);
   return { history: [...state.history], startEpoch: state.epoch };
 }
 
 /** Scores each epoch on the held-out labelled images, keeps the best weights, and says when to stop. */
-function labelTracker(options: TrainRunOptions, model: Autoencoder, pick: LabelPick | null) {
+function labelTracker(
+  config: TrainConfig,
+  database: Dataset['database'],
+  model: Autoencoder,
+  pick: LabelPick | null,
+) {
   const best = new BestWeights();
-  const patience = options.labels?.patience ?? 0;
+  const patience = config.labels?.patience ?? 0;
   return {
     best,
     score: async (log: EpochLog): Promise<EpochLog> => {
       if (!pick || pick.heldOut.length === 0) return log;
-      const score = await heldOutPrecision(model.encoder, options.dataset.database, pick);
+      const score = await heldOutPrecision(model.encoder, database, pick);
       best.offer(score, log.epoch, model.variables);
       return { ...log, heldOutPrecision: score };
     },
@@ -136,7 +139,8 @@ function labelsSummary(plan: LabelPlan, pick: LabelPick, best: BestWeights): Lab
 
 /** What the per-epoch hooks of a run work on. */
 interface RunState {
-  readonly options: TrainRunOptions;
+  readonly config: TrainConfig;
+  readonly dataset: Dataset;
   readonly model: Autoencoder;
   readonly optimizer: tf.Optimizer;
   readonly tracker: ReturnType<typeof labelTracker>;
@@ -146,21 +150,19 @@ interface RunState {
 
 /** Per epoch: set the learning rate; after it, score, checkpoint, picture, history, then the caller's hooks. */
 function epochCallbacks(run: RunState, callbacks: TrainCallbacks): TrainCallbacks {
-  const { options, model, optimizer, tracker, history, trainDir } = run;
-  const { dataset } = options;
+  const { config, dataset, model, optimizer, tracker, history, trainDir } = run;
   return {
     onBatchEnd: callbacks.onBatchEnd,
     onEpochStart: (epoch) => {
-      const decay = options.lrDecay ?? 'none';
-      setLearningRate(optimizer, learningRateAt(options.learningRate, decay, epoch, options.epochs));
+      setLearningRate(optimizer, learningRateAt(config.learningRate, config.lrDecay, epoch, config.epochs));
       callbacks.onEpochStart?.(epoch);
     },
     onEpochEnd: async (raw) => {
       const log = await tracker.score(raw);
       history.push(log);
       await saveCheckpoint(join(trainDir, CHECKPOINT_DIR), model, optimizer, {
-        arch: options.arch,
-        options: { batchSize: options.batchSize, learningRate: options.learningRate, seed: options.seed },
+        arch: config.arch,
+        options: { batchSize: config.batchSize, learningRate: config.learningRate, seed: config.seed },
         epoch: log.epoch,
         history,
         dataset: { name: dataset.name, fingerprint: dataset.fingerprint },
@@ -188,43 +190,45 @@ function countSteps(runner: ChosenRunner, stepsOn: { 1: number; 2: number }): St
   };
 }
 
-/** Runs training end to end; `callbacks` see every batch and epoch (after files are written). */
+/**
+ * Runs training as `config` says, in `context`'s index folder, end to end; `callbacks` see every batch
+ * and epoch (after files are written).
+ */
 export async function runTraining(
-  options: TrainRunOptions,
+  config: TrainConfig,
+  context: TrainRunContext,
   callbacks: TrainCallbacks = {},
 ): Promise<TrainRunResult> {
-  const { dataset, indexDir } = options;
+  const { dataset, indexDir } = context;
   const trainDir = join(indexDir, TRAIN_DIR);
-  const model = buildAutoencoder(options.arch);
-  const optimizer = tf.train.adam(options.learningRate);
+  const model = buildAutoencoder(config.arch);
+  const optimizer = tf.train.adam(config.learningRate);
   const stepsOn = { 1: 0, 2: 0 };
-  const runner = createRunner(model, optimizer, {
-    threads: options.threads ?? 'auto',
-    batchSize: options.batchSize,
-  });
-  const plan = options.labels ?? null;
-  const pick = plan ? pickLabelled(dataset.database, plan.perClass, options.seed, plan.holdout) : null;
-  const tracker = labelTracker(options, model, pick);
+  const runner = createRunner(model, optimizer, { threads: config.threads, batchSize: config.batchSize });
+  const plan = config.labels;
+  const pick = plan ? pickLabelled(dataset.database, plan.perClass, config.seed, plan.holdout) : null;
+  const tracker = labelTracker(config, dataset.database, model, pick);
   const started = performance.now();
   try {
     const checkpointDir = join(trainDir, CHECKPOINT_DIR);
-    const { history, startEpoch } = await resumeFrom(checkpointDir, options, model, optimizer);
+    const { history, startEpoch } = await resumeFrom(checkpointDir, config, dataset, model, optimizer);
     const labelled =
       plan && pick ? { labelOf: pick.labelOf, indices: pick.train, perBatch: plan.perBatch } : undefined;
     const logs = await trainAutoencoder(
       model,
       dataset.database,
       dataset.queries,
-      { ...options, startEpoch, ...(labelled ? { labelled } : {}) },
+      config,
       countSteps(runner, stepsOn),
-      epochCallbacks({ options, model, optimizer, tracker, history, trainDir }, callbacks),
+      epochCallbacks({ config, dataset, model, optimizer, tracker, history, trainDir }, callbacks),
+      { startEpoch, ...(labelled ? { labelled } : {}) },
     );
     tracker.best.restore(model.variables);
     const labels = plan && pick ? labelsSummary(plan, pick, tracker.best) : null;
     // the search normalisation may use every picked label: none of them is a query's
     const picked = pick ? Int32Array.from([...pick.train, ...pick.heldOut]) : null;
     const seconds = (performance.now() - started) / 1000;
-    const manifest = await saveTrained(options, model, history, logs, seconds, labels, picked);
+    const manifest = await saveTrained(config, context, model, { history, logs, seconds, labels, picked });
     return { manifest, history, trainDir, stepsOn };
   } finally {
     tracker.best.dispose();
@@ -234,26 +238,31 @@ export async function runTraining(
   }
 }
 
+/** What a finished run hands to the save. */
+interface Trained {
+  readonly history: readonly EpochLog[];
+  /** This invocation's epochs (a resumed run's history also holds the earlier ones). */
+  readonly logs: readonly EpochLog[];
+  readonly seconds: number;
+  readonly labels: LabelsSummary | null;
+  /** Database indices of every picked label, for the search normalisation; null without labels. */
+  readonly picked: Int32Array | null;
+}
+
 async function saveTrained(
-  options: TrainRunOptions,
+  config: TrainConfig,
+  context: TrainRunContext,
   model: Autoencoder,
-  history: readonly EpochLog[],
-  logs: readonly EpochLog[],
-  seconds: number,
-  labels: LabelsSummary | null,
-  labelled: Int32Array | null,
+  trained: Trained,
 ): Promise<ModelManifest> {
-  const { dataset, indexDir } = options;
+  const { dataset, indexDir } = context;
+  const { history, logs, seconds, labels } = trained;
   const last = history[history.length - 1];
   const images = logs.reduce((s, l) => s + l.imagesPerSecond * l.seconds, 0);
-  const keep = await readIndexManifest(indexDir).then(
-    (m) => [m.model.dir],
-    () => [],
-  );
-  const norm = options.arch.codeNorm;
+  const norm = config.arch.codeNorm;
   const saved =
     norm === 'cosine' || norm === 'whiten'
-      ? await withSearchNorm(model.encoder, model.decoder, dataset.database, norm, labelled)
+      ? await withSearchNorm(model.encoder, model.decoder, dataset.database, norm, trained.picked)
       : null;
   try {
     return await saveModel(
@@ -261,29 +270,29 @@ async function saveTrained(
       saved?.encoder ?? model.encoder,
       saved?.decoder ?? model.decoder,
       {
-        arch: options.arch,
-        codeSize: options.arch.codeSize,
-        inputShape: [options.arch.side, options.arch.side, 1],
+        arch: config.arch,
+        codeSize: config.arch.codeSize,
+        inputShape: [config.arch.side, config.arch.side, 1],
         dataset: {
           name: dataset.name,
           fingerprint: dataset.fingerprint,
           count: dataset.database.count,
           origin: dataset.origin,
         },
-        backend: options.backend,
+        backend: context.backend,
         training: {
-          epochs: options.epochs,
-          batchSize: options.batchSize,
-          learningRate: options.learningRate,
-          seed: options.seed,
+          epochs: config.epochs,
+          batchSize: config.batchSize,
+          learningRate: config.learningRate,
+          seed: config.seed,
           seconds,
           imagesPerSecond: seconds > 0 ? images / seconds : 0,
-          preset: options.preset,
+          preset: config.preset,
           ...(labels ? { labels } : {}),
         },
         finalLoss: { train: last?.loss ?? Number.NaN, val: last?.valLoss ?? null },
       },
-      keep,
+      context.keepModelDirs,
     );
   } finally {
     saved?.dispose();

@@ -9,6 +9,7 @@ import type { Autoencoder } from '../model/architectures/types.js';
 import { createRng } from '../util/rng.js';
 import { type BatchPlan, composeBatch, epochOrder } from './batches.js';
 import type { StepRunner } from './step-runner.js';
+import type { TrainConfig } from './train-config.js';
 
 /** The few labelled images of a run (never from the query split). */
 export interface LabelledImages {
@@ -20,18 +21,14 @@ export interface LabelledImages {
   readonly perBatch: number;
 }
 
-/** Settings of a training run. */
-export interface TrainOptions {
-  /** Total epochs; training runs epochs `startEpoch + 1` .. `epochs`. */
-  readonly epochs: number;
-  readonly batchSize: number;
-  readonly learningRate: number;
-  readonly seed: number;
-  /** Epochs already done (when resuming). */
+/** What the loop reads of a run's configuration (a whole TrainConfig will do). */
+export type LoopConfig = Pick<TrainConfig, 'epochs' | 'batchSize' | 'seed' | 'stepsPerEpoch'>;
+
+/** Where the loop starts from: epochs already done (when resuming), and the labels of few-label training. */
+export interface LoopStart {
+  /** Training runs epochs `startEpoch + 1` .. `config.epochs`; default 0. */
   readonly startEpoch?: number;
-  /** Stop each epoch after this many batches (quick runs and tests). */
-  readonly maxBatchesPerEpoch?: number;
-  /** Labels for few-label training; absent for unsupervised training. */
+  /** Absent for unsupervised training. */
   readonly labelled?: LabelledImages;
 }
 
@@ -96,32 +93,36 @@ function batchPlan(model: Autoencoder, labelled: LabelledImages | undefined): Ba
   return {
     side: model.config.side,
     noise: model.config.noise,
-    views: model.config.invariance ? 2 : 1,
     labelOf: labelled ? labelled.labelOf : null,
   };
 }
 
-/** Trains `model` on `train` with `runner`'s steps, reporting through `callbacks`; returns one log per epoch run. */
+/**
+ * Trains `model` on `train` with `runner`'s steps as `config` says, from `start`, reporting through
+ * `callbacks`; returns one log per epoch run.
+ */
 export async function trainAutoencoder(
   model: Autoencoder,
   train: ImageSet,
   validation: ImageSet | null,
-  options: TrainOptions,
+  config: LoopConfig,
   runner: StepRunner,
   callbacks: TrainCallbacks = {},
+  start: LoopStart = {},
 ): Promise<EpochLog[]> {
-  const plan = batchPlan(model, options.labelled);
-  const fresh = options.batchSize - (options.labelled?.perBatch ?? 0);
+  const { labelled } = start;
+  const plan = batchPlan(model, labelled);
+  const fresh = config.batchSize - (labelled?.perBatch ?? 0);
   const logs: EpochLog[] = [];
-  for (let epoch = (options.startEpoch ?? 0) + 1; epoch <= options.epochs; epoch++) {
+  for (let epoch = (start.startEpoch ?? 0) + 1; epoch <= config.epochs; epoch++) {
     model.beginEpoch?.(epoch);
     callbacks.onEpochStart?.(epoch);
     const started = performance.now();
-    const order = epochOrder(train.count, options.seed, epoch);
-    const extra = labelledCycle(options.labelled, options.seed, epoch);
-    const noiseRng = createRng(options.seed * 104729 + epoch);
+    const order = epochOrder(train.count, config.seed, epoch);
+    const extra = labelledCycle(labelled, config.seed, epoch);
+    const noiseRng = createRng(config.seed * 104729 + epoch);
     const allBatches = Math.ceil(train.count / fresh);
-    const batches = Math.min(allBatches, options.maxBatchesPerEpoch ?? allBatches);
+    const batches = Math.min(allBatches, config.stepsPerEpoch ?? allBatches);
     let lossSum = 0;
     let seen = 0;
     for (let b = 0; b < batches; b++) {

@@ -5,12 +5,12 @@
 
 import { loadDataset } from '../../src/dataset/load.js';
 import type { Dataset } from '../../src/dataset/types.js';
-import { type ArchConfig, defaultArchConfig } from '../../src/model/architectures/index.js';
 import { loadModel } from '../../src/model/store.js';
 import { SearchService } from '../../src/search/search-service.js';
 import { buildIndex } from '../../src/store/build-index.js';
 import { DEFAULT_HNSW } from '../../src/store/vector-index.js';
-import { runTraining, type TrainRunOptions, type TrainRunResult } from '../../src/train/train-run.js';
+import { resolveTrainConfig, type TrainSettings } from '../../src/train/train-config.js';
+import { runTraining, type TrainRunResult } from '../../src/train/train-run.js';
 import { useTestBackend } from './backend.js';
 import { TEST_DATA_PATH, tempDir } from './fixtures.js';
 
@@ -39,28 +39,17 @@ export interface TinyIndex {
   cleanup(): Promise<void>;
 }
 
-/** Trains `arch` for one epoch of `steps` batches of 32 into `indexDir` (`extra` overrides any option). */
+/**
+ * Trains one epoch of `settings.steps` batches of 32 into `indexDir`, as `aesearch train` would with
+ * `settings` (which override these defaults).
+ */
 export function trainBriefly(
   indexDir: string,
   dataset: Dataset,
-  arch: ArchConfig,
-  steps: number,
-  extra: Partial<TrainRunOptions> = {},
+  settings: TrainSettings & { steps: number },
 ): Promise<TrainRunResult> {
-  return runTraining({
-    indexDir,
-    dataset,
-    arch,
-    epochs: 1,
-    batchSize: 32,
-    learningRate: 1e-3,
-    seed: 1,
-    maxBatchesPerEpoch: steps,
-    resume: false,
-    backend: 'test',
-    preset: null,
-    ...extra,
-  });
+  const config = resolveTrainConfig({ epochs: 1, batchSize: 32, lr: 1e-3, ...settings }, dataset.side);
+  return runTraining(config, { indexDir, dataset, backend: 'test' });
 }
 
 /** Trains and indexes a tiny model on the bundled data into a fresh temp folder. */
@@ -72,13 +61,12 @@ export async function buildTinyIndex(options: TinyIndexOptions = {}): Promise<Ti
     searchPath: TEST_DATA_PATH,
     limit: options.limit ?? 300,
   });
-  await trainBriefly(
-    indexDir,
-    dataset,
-    defaultArchConfig('dense', { codeSize: options.codeSize ?? 8, hidden: options.hidden ?? [32] }),
-    options.steps ?? 5,
-    { seed: options.seed ?? 3 },
-  );
+  await trainBriefly(indexDir, dataset, {
+    codeSize: options.codeSize ?? 8,
+    hidden: options.hidden ?? [32],
+    steps: options.steps ?? 5,
+    seed: options.seed ?? 3,
+  });
   const model = await loadModel(indexDir);
   try {
     await buildIndex({

@@ -62,12 +62,7 @@ describe('cosine code normalisation', () => {
       const { dir, cleanup } = await tempDir();
       try {
         const before = tf.memory().numTensors;
-        await trainBriefly(
-          dir,
-          dataset,
-          defaultArchConfig('dense', { codeSize: 4, hidden: [16], codeNorm }),
-          3,
-        );
+        await trainBriefly(dir, dataset, { codeSize: 4, hidden: [16], codeNorm, steps: 3 });
         assert.equal(tf.memory().numTensors, before);
         const model = await loadModel(dir);
         const codes = await embedImages(

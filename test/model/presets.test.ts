@@ -9,32 +9,42 @@ import { loadDataset } from '../../src/dataset/load.js';
 import type { Dataset } from '../../src/dataset/types.js';
 import { PRESET_NAMES, PRESETS, SEED_ARCH } from '../../src/model/presets.js';
 import { loadModel } from '../../src/model/store.js';
+import { resolveTrainConfig } from '../../src/train/train-config.js';
 import { runTraining } from '../../src/train/train-run.js';
-import { resolveTrainSettings } from '../../src/train/train-settings.js';
 import { useTestBackend } from '../helpers/backend.js';
 import { TEST_DATA_PATH, tempDir } from '../helpers/fixtures.js';
 
 describe('train settings', () => {
   it('takes built-in defaults when nothing is set', () => {
-    const plan = resolveTrainSettings({}, 28);
-    assert.equal(plan.arch.arch, 'dense');
-    assert.equal(plan.arch.codeSize, 32);
-    assert.equal(plan.epochs, 10);
-    assert.equal(plan.preset, null);
-    assert.equal(plan.labels, null);
+    const config = resolveTrainConfig({}, 28);
+    assert.equal(config.arch.arch, 'dense');
+    assert.equal(config.arch.codeSize, 32);
+    assert.equal(config.epochs, 10);
+    assert.equal(config.preset, null);
+    assert.equal(config.labels, null);
+    assert.equal(config.threads, 'auto');
+    assert.equal(config.resume, false);
+    assert.equal(config.stepsPerEpoch, null);
+  });
+
+  it("resolves the run's own settings: threads, resume and steps per epoch", () => {
+    const config = resolveTrainConfig({ threads: '2', resume: true, steps: 7 }, 28);
+    assert.equal(config.threads, 2);
+    assert.equal(config.resume, true);
+    assert.equal(config.stepsPerEpoch, 7);
   });
 
   it("lets explicit settings override the preset's", () => {
-    const plan = resolveTrainSettings({ preset: 'seed', codeSize: 8, epochs: 2 }, 28);
-    assert.equal(plan.preset, 'seed');
-    assert.equal(plan.arch.codeActivation, 'relu');
-    assert.equal(plan.arch.codeSize, 8);
-    assert.equal(plan.epochs, 2);
-    assert.equal(plan.batchSize, PRESETS.seed.settings.batchSize);
+    const config = resolveTrainConfig({ preset: 'seed', codeSize: 8, epochs: 2 }, 28);
+    assert.equal(config.preset, 'seed');
+    assert.equal(config.arch.codeActivation, 'relu');
+    assert.equal(config.arch.codeSize, 8);
+    assert.equal(config.epochs, 2);
+    assert.equal(config.batchSize, PRESETS.seed.settings.batchSize);
   });
 
   it("builds the seed's dense autoencoder 784-256-64-20 with a ReLU code from the seed preset", () => {
-    const { arch } = resolveTrainSettings({ preset: 'seed' }, 28);
+    const { arch } = resolveTrainConfig({ preset: 'seed' }, 28);
     assert.deepEqual(
       [arch.arch, arch.side ** 2, ...arch.hidden, arch.codeSize, arch.codeActivation],
       ['dense', 784, 256, 64, 20, 'relu'],
@@ -43,21 +53,21 @@ describe('train settings', () => {
   });
 
   it('gives each corruption its level, --noise-level, or its default', () => {
-    const plan = resolveTrainSettings({ noise: [{ type: 'shift' }, { type: 'masking', level: 0.1 }] }, 28);
-    assert.deepEqual(plan.arch.noise, [
+    const config = resolveTrainConfig({ noise: [{ type: 'shift' }, { type: 'masking', level: 0.1 }] }, 28);
+    assert.deepEqual(config.arch.noise, [
       { type: 'shift', level: 2 },
       { type: 'masking', level: 0.1 },
     ]);
-    const denoising = resolveTrainSettings({ arch: 'denoising', noiseLevel: 0.2 }, 28);
+    const denoising = resolveTrainConfig({ arch: 'denoising', noiseLevel: 0.2 }, 28);
     assert.deepEqual(denoising.arch.noise, [{ type: 'gaussian', level: 0.2 }]);
   });
 
   it('turns on the label loss and plan with --labels-per-class, and checks the batch share', () => {
-    const plan = resolveTrainSettings({ labelsPerClass: 6, labelsPerBatch: 8, batchSize: 32 }, 28);
-    assert.ok(plan.arch.labelLoss);
-    assert.equal(plan.labels?.perClass, 6);
+    const config = resolveTrainConfig({ labelsPerClass: 6, labelsPerBatch: 8, batchSize: 32 }, 28);
+    assert.ok(config.arch.labelLoss);
+    assert.equal(config.labels?.perClass, 6);
     assert.throws(
-      () => resolveTrainSettings({ labelsPerClass: 6, labelsPerBatch: 32, batchSize: 32 }, 28),
+      () => resolveTrainConfig({ labelsPerClass: 6, labelsPerBatch: 32, batchSize: 32 }, 28),
       (err: Error & { code?: string }) =>
         err.code === 'BAD_OPTION' &&
         err.message === 'Expected --labels-per-batch to be below --batch-size (32) but received 32',
@@ -66,7 +76,7 @@ describe('train settings', () => {
 
   it('refuses a stacked run too short to fine-tune', () => {
     assert.throws(
-      () => resolveTrainSettings({ arch: 'stacked', epochs: 3 }, 28),
+      () => resolveTrainConfig({ arch: 'stacked', epochs: 3 }, 28),
       (err: Error & { code?: string }) =>
         err.code === 'BAD_OPTION' &&
         err.message.startsWith('Expected --epochs to be above 3 (pre-training epochs per layer x layers)'),
@@ -85,22 +95,17 @@ describe('presets', () => {
     it(`${name} trains two steps and saves a loadable model that records the preset`, async () => {
       const { dir, cleanup } = await tempDir();
       try {
-        const plan = resolveTrainSettings({ preset: name, epochs: 1, batchSize: 64, labelsPerBatch: 16 }, 28);
-        const labels = plan.labels ? { ...plan.labels, perClass: 3 } : null;
-        await runTraining({
-          ...plan,
-          labels,
-          indexDir: dir,
-          dataset,
-          maxBatchesPerEpoch: 2,
-          resume: false,
-          backend: 'test',
-        });
+        const config = resolveTrainConfig(
+          { preset: name, epochs: 1, batchSize: 64, labelsPerBatch: 16, steps: 2 },
+          28,
+        );
+        const labels = config.labels ? { ...config.labels, perClass: 3 } : null;
+        await runTraining({ ...config, labels }, { indexDir: dir, dataset, backend: 'test' });
         const model = await loadModel(dir);
         assert.equal(model.manifest.training.preset, name);
-        assert.equal(model.manifest.codeSize, plan.arch.codeSize);
+        assert.equal(model.manifest.codeSize, config.arch.codeSize);
         const code = tf.tidy(() => (model.encoder.predict(tf.zeros([1, 784])) as tf.Tensor).shape);
-        assert.deepEqual(code, [1, plan.arch.codeSize]);
+        assert.deepEqual(code, [1, config.arch.codeSize]);
         model.encoder.dispose();
         model.decoder.dispose();
       } finally {

@@ -14,14 +14,10 @@ import { isQuietWorker } from '../../server/cluster.js';
 import { serveUntilSignal } from '../../server/serve.js';
 import { INDEX_MANIFEST } from '../../store/manifest.js';
 import type { BackendInfo } from '../../tfjs/backend.js';
+import { resolveTrainConfig } from '../../train/train-config.js';
 import { log, openDataset } from '../context.js';
 import { commonOptions } from '../options.js';
-import {
-  DEFAULT_INDEX_SETTINGS,
-  DEFAULT_TRAIN_SETTINGS,
-  indexWithProgress,
-  trainWithProgress,
-} from '../pipeline.js';
+import { DEFAULT_INDEX_SETTINGS, indexWithProgress, trainWithProgress } from '../pipeline.js';
 import { runServing, type ServerFlags, serverOptions } from './serve.js';
 
 async function buildIndexWithDefaults(config: Config, backend: BackendInfo, dataset: Dataset): Promise<void> {
@@ -54,7 +50,7 @@ async function ensureIndex(config: Config, backend: BackendInfo): Promise<Datase
         ? `no model in ${config.indexDir}: training one with the default settings`
         : `${problem}: training a new one with the default settings`,
     );
-    await trainWithProgress(config, backend, dataset, DEFAULT_TRAIN_SETTINGS);
+    await trainWithProgress(config, backend, dataset, resolveTrainConfig({}, dataset.side));
   }
   await buildIndexWithDefaults(config, backend, dataset);
   return dataset;

@@ -3,20 +3,19 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import {
   ARCH_NAMES,
   CODE_NORMS,
-  INVARIANCE_KINDS,
   NOISE_TYPES,
   type NoiseType,
   UNPOOL_MODES,
 } from '../../model/architectures/index.js';
-import { PRESET_NAMES, PRESETS } from '../../model/presets.js';
+import { type NoiseSetting, PRESET_NAMES, PRESETS } from '../../model/presets.js';
 import { LR_DECAYS } from '../../train/lr-schedule.js';
 import { THREAD_CHOICES } from '../../train/parallel/index.js';
 import {
   NOISE_DEFAULT_LEVELS,
-  type NoiseSetting,
+  resolveTrainConfig,
   TRAIN_DEFAULTS,
   type TrainSettings,
-} from '../../train/train-settings.js';
+} from '../../train/train-config.js';
 import { openDataset, prepare } from '../context.js';
 import { type CommonFlags, commonOptions, intIn, numberIn } from '../options.js';
 import { trainWithProgress } from '../pipeline.js';
@@ -61,7 +60,7 @@ function architectureOptions(): Option[] {
     ]),
     new Option(
       '--code-norm <n>',
-      'unit-length codes, so L2 search ranks as cosine: l2 (trained with it), cosine (centred after training), whiten (centred, whitened, after training); default none',
+      'unit-length codes, so L2 search ranks as cosine: cosine (centred after training), whiten (centred, whitened, after training); default none',
     ).choices(CODE_NORMS),
     new Option('--filters <counts>', 'conv: filters per conv + max-pool block (default 16,32)').argParser(
       intList(1, 1024),
@@ -86,18 +85,6 @@ function lossOptions(): Option[] {
       '--noise-level <x>',
       'level of corruptions given without one: sigma, fraction or pixels',
     ).argParser(numberIn(0, 28)),
-    new Option('--invariance <kind>', 'two-view invariance term on the codes (default none)').choices([
-      'none',
-      ...INVARIANCE_KINDS,
-    ]),
-    new Option(
-      '--invariance-weight <x>',
-      `weight of the invariance term (default ${TRAIN_DEFAULTS.invarianceWeight})`,
-    ).argParser(numberIn(0, 1e6)),
-    new Option(
-      '--temperature <x>',
-      `softmax temperature of the contrastive terms (default ${TRAIN_DEFAULTS.temperature})`,
-    ).argParser(numberIn(0, 100)),
     new Option(
       '--labels-per-class <n>',
       'few-label training: labelled database images per class (never query labels)',
@@ -106,10 +93,6 @@ function lossOptions(): Option[] {
       '--label-weight <x>',
       `weight of the supervised contrastive term (default ${TRAIN_DEFAULTS.labelWeight})`,
     ).argParser(numberIn(0, 1e6)),
-    new Option(
-      '--label-head <width>',
-      'width of the projection head the label loss sees; 0 = the code itself (default 0)',
-    ).argParser(intIn(0, 4096)),
     new Option(
       '--labels-per-batch <n>',
       `labelled images added to every batch (default ${TRAIN_DEFAULTS.labelsPerBatch})`,
@@ -176,7 +159,8 @@ export function registerTrain(program: Command): void {
   cmd.action(async (flags: TrainFlags) => {
     const { config, backend } = await prepare(flags);
     const dataset = await openDataset(config, flags.limit);
-    const result = await trainWithProgress(config, backend, dataset, flags);
+    const train = resolveTrainConfig(flags, dataset.side);
+    const result = await trainWithProgress(config, backend, dataset, train);
     const m = result.manifest;
     process.stdout.write(
       `saved ${m.arch.arch} model (code ${m.codeSize}, weights ${m.weightsHash}) to ${config.indexDir}/${m.dir}; ` +

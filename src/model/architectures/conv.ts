@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { createError } from '../../errors.js';
-import { assembleAutoencoder, codeNormLayers } from './dense.js';
+import { assembleAutoencoder } from './dense.js';
 import { applyAll, denseLayer, runAll } from './layers.js';
 import type { ArchConfig, Autoencoder } from './types.js';
 import { maxUnpool } from './unpool.js';
@@ -57,7 +57,6 @@ function convLayers(config: ArchConfig): ConvLayers {
       tf.layers.flatten({ name: 'flatten' }),
       ...config.hidden.map((units, i) => dense(units, i, 'enc', 0)),
       denseLayer(config.codeSize, config.codeActivation, seed + 100, 'code'),
-      ...codeNormLayers(config),
     ],
     fromCode: [
       ...[...config.hidden].reverse().map((units, i) => dense(units, i, 'dec', 200)),

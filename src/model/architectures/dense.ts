@@ -1,23 +1,15 @@
 /** The seed's classic dense autoencoder, 784-256-64-code-64-256-784, and its denoising variant. */
 import * as tf from '@tensorflow/tfjs';
-import { L2Normalize } from './l2-normalize.js';
 import { applyAll, denseLayer, trainableVariables } from './layers.js';
-import { createLossTerms } from './losses.js';
+import { trainingLoss } from './losses.js';
 import type { ArchConfig, Autoencoder } from './types.js';
 
 /** The layers of a dense autoencoder, in order; `stacked` trains them in pairs. */
 export interface DenseLayers {
   /** Input -> hidden[0] -> ... -> code. */
   readonly encoder: tf.layers.Layer[];
-  /** The code normalisation after the code layer, if any. */
-  readonly norm: tf.layers.Layer[];
   /** Code -> ... -> hidden[0] -> reconstruction (sigmoid). */
   readonly decoder: tf.layers.Layer[];
-}
-
-/** The layers that end the encoder for `config.codeNorm` (none, or one L2Normalize). */
-export function codeNormLayers(config: ArchConfig): tf.layers.Layer[] {
-  return config.codeNorm === 'l2' ? [new L2Normalize({ name: 'code_l2' })] : [];
 }
 
 /** Creates the layers of the dense stack described by `config`. */
@@ -28,7 +20,7 @@ export function denseLayers(config: ArchConfig): DenseLayers {
     .reverse()
     .map((units, i) => denseLayer(units, 'relu', config.seed + 200 + i, `dec_${i}`));
   decoder.push(denseLayer(config.side * config.side, 'sigmoid', config.seed + 300, 'reconstruction'));
-  return { encoder, decoder, norm: codeNormLayers(config) };
+  return { encoder, decoder };
 }
 
 /** Wires dense layers into the encoder and decoder models. */
@@ -39,7 +31,7 @@ export function denseModels(
   const input = tf.input({ shape: [config.side * config.side], name: 'image' });
   const encoder = tf.model({
     inputs: input,
-    outputs: applyAll([...layers.encoder, ...layers.norm], input),
+    outputs: applyAll(layers.encoder, input),
     name: 'encoder',
   });
   const codeIn = tf.input({ shape: [config.codeSize], name: 'code_in' });
@@ -51,8 +43,8 @@ export function denseModels(
 export type Forward = (x: tf.Tensor2D) => { code: tf.Tensor2D; recon: tf.Tensor2D };
 
 /**
- * The Autoencoder of `encoder` and `decoder` with the loss terms `config` asks for: training runs
- * `forward` (by default the encoder, then the decoder) and scores its code and reconstruction.
+ * The Autoencoder of `encoder` and `decoder` with the loss `config` asks for: training runs `forward`
+ * (by default the encoder, then the decoder) and scores its code and reconstruction.
  */
 export function assembleAutoencoder(
   config: ArchConfig,
@@ -60,7 +52,6 @@ export function assembleAutoencoder(
   decoder: tf.LayersModel,
   forward?: Forward,
 ): Autoencoder {
-  const terms = createLossTerms(config);
   const throughModels: Forward = (x) => {
     const code = encoder.apply(x, { training: true }) as tf.Tensor2D;
     const recon = decoder.apply(code, { training: true }) as tf.Tensor2D;
@@ -71,10 +62,9 @@ export function assembleAutoencoder(
     config,
     encoder,
     decoder,
-    variables: [...trainableVariables(encoder, decoder), ...terms.variables],
-    loss: (x, target, labels) => terms.loss({ ...run(x), target, labels }),
+    variables: trainableVariables(encoder, decoder),
+    loss: (x, target, labels) => trainingLoss(config, { ...run(x), target, labels }),
     dispose: () => {
-      terms.dispose();
       encoder.dispose();
       decoder.dispose();
     },

@@ -30,7 +30,6 @@ export function defaultArchConfig(arch: ArchName, overrides: Partial<ArchConfig>
     conv: { filters: [16, 32], kernelSize: 3, unpool: 'transpose' },
     klWeight: 0.05,
     pretrainEpochs: 1,
-    invariance: null,
     labelLoss: null,
   };
   return Object.freeze({ ...base, ...overrides });

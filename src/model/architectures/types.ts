@@ -6,7 +6,7 @@ export const ARCH_NAMES = ['dense', 'denoising', 'conv', 'vae', 'stacked'] as co
 export type ArchName = (typeof ARCH_NAMES)[number];
 
 /** Normalisation at the end of the encoder. */
-export const CODE_NORMS = ['none', 'l2', 'cosine', 'whiten'] as const;
+export const CODE_NORMS = ['none', 'cosine', 'whiten'] as const;
 export type CodeNorm = (typeof CODE_NORMS)[number];
 
 /** Input corruption for denoising training. */
@@ -38,27 +38,10 @@ export interface ConvConfig {
   readonly unpool: UnpoolMode;
 }
 
-/**
- * Unsupervised invariance term on the codes of two corrupted views of each image: `vicreg` (views agree,
- * every dimension keeps variance, dimensions decorrelate) or `contrastive` (NT-Xent on L2-normalised codes).
- */
-export const INVARIANCE_KINDS = ['vicreg', 'contrastive'] as const;
-export type InvarianceKind = (typeof INVARIANCE_KINDS)[number];
-
-/** Settings of the invariance term; its weight is relative to the per-pixel reconstruction MSE. */
-export interface InvarianceConfig {
-  readonly kind: InvarianceKind;
-  readonly weight: number;
-  /** Softmax temperature of `contrastive`. */
-  readonly temperature: number;
-}
-
 /** Few-label metric loss: supervised contrastive on L2-normalised codes of the labelled rows of a batch. */
 export interface LabelLossConfig {
+  /** Weight against the per-pixel reconstruction MSE. */
   readonly weight: number;
-  readonly temperature: number;
-  /** Width of the projection head the loss sees instead of the code; 0 or absent = the code itself. */
-  readonly head?: number;
 }
 
 /** A serialisable description of a model and its training loss: enough to rebuild it. Stored in manifests and checkpoints. */
@@ -72,8 +55,7 @@ export interface ArchConfig {
   /** `linear` codes search better than the seed's `relu` ones (see README). */
   readonly codeActivation: 'linear' | 'relu';
   /**
-   * `l2` ends the encoder with a unit-length normalisation that training sees (the decoder learns from
-   * unit codes); `cosine` adds centring on the mean database code and unit length after training, and
+   * `cosine` adds centring on the mean database code and unit length to the encoder after training,
    * `whiten` centring, shrunk whitening and unit length (see code-norm.ts). Either way L2 search over
    * the saved encoder's codes ranks as cosine search.
    */
@@ -88,8 +70,6 @@ export interface ArchConfig {
   readonly klWeight: number;
   /** Greedy pre-training epochs per layer before fine-tuning the whole stack (arch `stacked`). */
   readonly pretrainEpochs: number;
-  /** Two-view invariance term; null for none. When set, batches hold two views of each image. */
-  readonly invariance: InvarianceConfig | null;
   /** Metric loss on the few labelled images of each batch; null for none. */
   readonly labelLoss: LabelLossConfig | null;
 }
@@ -105,9 +85,8 @@ export interface Autoencoder {
   readonly variables: tf.Variable[];
   /**
    * Training loss of a batch: rebuild `target` from `input` (input may be a corrupted copy of target).
-   * With `config.invariance`, rows 2i and 2i+1 are two views of one image (a runner that splits a batch
-   * must split it at an even row). `labels` (int32, -1 = hidden) is given only when training with a few
-   * labels. Call inside tf.tidy or an optimiser's minimize.
+   * `labels` (int32, -1 = hidden) is given only when training with a few labels. Call inside tf.tidy or
+   * an optimiser's minimize.
    */
   loss(input: tf.Tensor2D, target: tf.Tensor2D, labels: tf.Tensor1D | null): tf.Scalar;
   /**

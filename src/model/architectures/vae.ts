@@ -4,10 +4,9 @@
  * the mean, which is the code search uses.
  */
 import * as tf from '@tensorflow/tfjs';
-import { createError } from '../../errors.js';
 import { denseLayers, denseModels } from './dense.js';
 import { applyAll, denseLayer, trainableVariables } from './layers.js';
-import { createLossTerms } from './losses.js';
+import { trainingLoss } from './losses.js';
 import type { ArchConfig, Autoencoder } from './types.js';
 
 /** KL(N(mu, exp(logVar)) || N(0, I)) per image, averaged over the batch. */
@@ -17,13 +16,6 @@ export function gaussianKl(mu: tf.Tensor2D, logVar: tf.Tensor2D): tf.Scalar {
 
 /** Builds the VAE; `config.klWeight` weighs the KL (per image, divided by the pixel count) against the per-pixel MSE. */
 export function buildVae(config: ArchConfig): Autoencoder {
-  if (config.codeNorm === 'l2')
-    throw createError(
-      'BAD_OPTION',
-      '--code-norm',
-      'none, cosine or whiten for a vae (its code is a Gaussian mean)',
-      'l2',
-    );
   const layers = denseLayers(config);
   const { encoder, decoder } = denseModels(config, layers);
   const input = tf.input({ shape: [config.side * config.side], name: 'image' });
@@ -33,22 +25,20 @@ export function buildVae(config: ArchConfig): Autoencoder {
   const heads = tf.model({ inputs: input, outputs: [mu, logVar as tf.SymbolicTensor], name: 'vae_heads' });
   const area = config.side * config.side;
   let draws = 0;
-  const terms = createLossTerms(config);
   return {
     config,
     encoder,
     decoder,
-    variables: [...trainableVariables(heads, decoder), ...terms.variables],
+    variables: trainableVariables(heads, decoder),
     loss: (x, target, labels) => {
       const [m, lv] = heads.apply(x, { training: true }) as [tf.Tensor2D, tf.Tensor2D];
       const noise = tf.randomNormal(m.shape, 0, 1, 'float32', config.seed * 1_000_003 + draws++);
       const z = m.add(noise.mul(lv.mul(0.5).exp())) as tf.Tensor2D;
       const recon = decoder.apply(z, { training: true }) as tf.Tensor2D;
       const extra = gaussianKl(m, lv).mul(config.klWeight / area) as tf.Scalar;
-      return terms.loss({ code: m, recon, target, labels, extra });
+      return trainingLoss(config, { code: m, recon, target, labels, extra });
     },
     dispose: () => {
-      terms.dispose();
       heads.dispose();
       encoder.dispose();
       decoder.dispose();

@@ -44,7 +44,6 @@ function parallelBlocker(model: Autoencoder): string | null {
   const config = model.config;
   if (!ROW_MEAN_ARCHS.includes(config.arch) || model.beginEpoch)
     return `arch ${config.arch} has a loss that is not a plain mean over images`;
-  if (config.invariance) return 'the invariance loss compares the images of a batch with each other';
   if (config.labelLoss) return 'the label loss compares the images of a batch with each other';
   const backend = tf.getBackend();
   if (backend === 'tensorflow') return 'the tensorflow backend already uses every core';

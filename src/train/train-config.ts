@@ -1,56 +1,24 @@
 /**
- * Turns the train command's settings (flags, every one optional) into a training plan:
- * built-in defaults < the preset's values < explicit settings. Pure; throws BAD_OPTION.
+ * The one training configuration: `resolveTrainConfig` turns the train command's settings (flags, every
+ * one optional) into a `TrainConfig`: built-in defaults < the preset's values < explicit settings. That
+ * object goes unchanged from the command line to the run and the trainer. Pure; throws BAD_OPTION.
  */
 import { createError } from '../errors.js';
 import {
   type ArchConfig,
   type ArchName,
-  type CodeNorm,
   defaultArchConfig,
-  type InvarianceKind,
   type NoiseConfig,
   type NoiseType,
-  type UnpoolMode,
 } from '../model/architectures/index.js';
-import { PRESETS, type PresetName } from '../model/presets.js';
+import { PRESETS, type PresetName, type PresetSettings } from '../model/presets.js';
 import type { LrDecay } from './lr-schedule.js';
-import type { THREAD_CHOICES } from './parallel/index.js';
-
-/** A corruption as given on the command line; a missing level takes --noise-level or the type's default. */
-export interface NoiseSetting {
-  readonly type: NoiseType;
-  readonly level?: number;
-}
+import { parseThreads, type THREAD_CHOICES, type ThreadsChoice } from './parallel/index.js';
 
 /** Every setting `aesearch train` takes; unset ones come from the preset, then the defaults. */
-export interface TrainSettings {
+export interface TrainSettings extends PresetSettings {
   preset?: PresetName;
-  arch?: ArchName;
-  codeSize?: number;
-  hidden?: readonly number[];
-  codeActivation?: 'linear' | 'relu';
-  codeNorm?: CodeNorm;
-  filters?: readonly number[];
-  unpool?: UnpoolMode;
-  klWeight?: number;
-  pretrainEpochs?: number;
-  noise?: readonly NoiseSetting[];
-  noiseLevel?: number;
-  invariance?: InvarianceKind | 'none';
-  invarianceWeight?: number;
-  temperature?: number;
-  labelsPerClass?: number;
-  labelWeight?: number;
-  labelHead?: number;
-  labelsPerBatch?: number;
-  labelHoldout?: number;
-  patience?: number;
-  epochs?: number;
-  batchSize?: number;
-  lr?: number;
   lrDecay?: LrDecay;
-  seed?: number;
   threads?: (typeof THREAD_CHOICES)[number];
   resume?: boolean;
   steps?: number;
@@ -68,16 +36,29 @@ export interface LabelPlan {
   readonly patience: number;
 }
 
-/** Everything a training run needs from the settings. */
-export interface TrainPlan {
+/** A resolved training configuration: everything a run does, with every default filled in. */
+export interface TrainConfig {
+  /** The preset the settings started from; null for none. */
+  readonly preset: PresetName | null;
+  /** The model and its loss. */
   readonly arch: ArchConfig;
+  /** Total epochs; with `resume`, training runs the ones the checkpoint has not done. */
   readonly epochs: number;
   readonly batchSize: number;
+  /** Adam's learning rate (of the first epoch, with a decay). */
   readonly learningRate: number;
+  /** `cosine` anneals the rate over the epochs (half a cosine, per epoch) instead of keeping it constant. */
   readonly lrDecay: LrDecay;
+  /** Seeds weights (through `arch`), shuffling, noise and the labelled pick. */
   readonly seed: number;
-  readonly preset: PresetName | null;
+  /** Few-label training; null for unsupervised training. */
   readonly labels: LabelPlan | null;
+  /** Threads to compute gradients on. */
+  readonly threads: ThreadsChoice;
+  /** Continue from the checkpoint in the index folder. */
+  readonly resume: boolean;
+  /** Stop each epoch after this many batches (quick runs and tests); null for whole epochs. */
+  readonly stepsPerEpoch: number | null;
 }
 
 /** Defaults of the settings that are not part of ArchConfig. */
@@ -86,10 +67,7 @@ export const TRAIN_DEFAULTS = Object.freeze({
   batchSize: 64,
   lr: 1e-3,
   seed: 1,
-  invarianceWeight: 1,
-  temperature: 0.2,
   labelWeight: 0.1,
-  labelHead: 0,
   labelsPerBatch: 32,
   labelHoldout: 0.2,
   patience: 0,
@@ -117,7 +95,6 @@ function noiseOf(s: TrainSettings, arch: ArchName): readonly NoiseConfig[] | und
 function archOf(s: TrainSettings, side: number, seed: number): ArchConfig {
   const arch = s.arch ?? 'dense';
   const base = defaultArchConfig(arch, { side, seed });
-  const invariance = s.invariance ?? 'none';
   const pick = <T>(value: T | undefined, fallback: T): T => (value === undefined ? fallback : value);
   return defaultArchConfig(arch, {
     side,
@@ -134,21 +111,7 @@ function archOf(s: TrainSettings, side: number, seed: number): ArchConfig {
     },
     klWeight: pick(s.klWeight, base.klWeight),
     pretrainEpochs: pick(s.pretrainEpochs, base.pretrainEpochs),
-    invariance:
-      invariance === 'none'
-        ? null
-        : {
-            kind: invariance,
-            weight: pick(s.invarianceWeight, TRAIN_DEFAULTS.invarianceWeight),
-            temperature: pick(s.temperature, TRAIN_DEFAULTS.temperature),
-          },
-    labelLoss: s.labelsPerClass
-      ? {
-          weight: pick(s.labelWeight, TRAIN_DEFAULTS.labelWeight),
-          temperature: pick(s.temperature, TRAIN_DEFAULTS.temperature),
-          head: pick(s.labelHead, TRAIN_DEFAULTS.labelHead),
-        }
-      : null,
+    labelLoss: s.labelsPerClass ? { weight: pick(s.labelWeight, TRAIN_DEFAULTS.labelWeight) } : null,
   });
 }
 
@@ -165,8 +128,11 @@ function labelsOf(s: TrainSettings, batchSize: number): LabelPlan | null {
   };
 }
 
-/** Resolves `settings` (over its preset, over the defaults) for images of `side` px; throws BAD_OPTION. */
-export function resolveTrainSettings(settings: Readonly<TrainSettings>, side: number): TrainPlan {
+/**
+ * Resolves `settings` (over its preset, over the defaults) for images of `side` px into the run's
+ * configuration; throws BAD_OPTION for a combination that cannot train.
+ */
+export function resolveTrainConfig(settings: Readonly<TrainSettings>, side: number): TrainConfig {
   const preset = settings.preset ?? null;
   const s: TrainSettings = { ...(preset ? PRESETS[preset].settings : {}), ...definedOnly(settings) };
   const seed = s.seed ?? TRAIN_DEFAULTS.seed;
@@ -180,16 +146,19 @@ export function resolveTrainSettings(settings: Readonly<TrainSettings>, side: nu
       `above ${arch.pretrainEpochs * (arch.hidden.length + 1)} (pre-training epochs per layer x layers) so the stack is fine-tuned`,
       epochs,
     );
-  return {
+  return Object.freeze({
+    preset,
     arch,
     epochs,
     batchSize,
     learningRate: s.lr ?? TRAIN_DEFAULTS.lr,
     lrDecay: s.lrDecay ?? 'none',
     seed,
-    preset,
     labels: labelsOf(s, batchSize),
-  };
+    threads: parseThreads(s.threads ?? 'auto'),
+    resume: s.resume ?? false,
+    stepsPerEpoch: s.steps ?? null,
+  });
 }
 
 function definedOnly(settings: Readonly<TrainSettings>): TrainSettings {
