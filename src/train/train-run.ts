@@ -11,7 +11,7 @@ import { encodeGridPng } from '../image/preprocess.js';
 import { type ArchConfig, type Autoencoder, buildAutoencoder } from '../model/architectures/index.js';
 import { withSearchNorm } from '../model/code-norm.js';
 import { type LabelsSummary, type ModelManifest, saveModel } from '../model/store.js';
-import { readIndexManifest } from '../store/manifest.js';
+import { removeUnnamedDirs } from '../store/folder-cleanup.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-fs.js';
 import { gatherBatch } from './batches.js';
 import { readCheckpointState, restoreCheckpoint, saveCheckpoint } from './checkpoint.js';
@@ -225,6 +225,7 @@ export async function runTraining(
     const picked = pick ? Int32Array.from([...pick.train, ...pick.heldOut]) : null;
     const seconds = (performance.now() - started) / 1000;
     const manifest = await saveTrained(options, model, history, logs, seconds, labels, picked);
+    await removeUnnamedDirs(indexDir, (name) => name.startsWith('model-'));
     return { manifest, history, trainDir, stepsOn };
   } finally {
     tracker.best.dispose();
@@ -246,45 +247,35 @@ async function saveTrained(
   const { dataset, indexDir } = options;
   const last = history[history.length - 1];
   const images = logs.reduce((s, l) => s + l.imagesPerSecond * l.seconds, 0);
-  const keep = await readIndexManifest(indexDir).then(
-    (m) => [m.model.dir],
-    () => [],
-  );
   const norm = options.arch.codeNorm;
   const saved =
     norm === 'cosine' || norm === 'whiten'
       ? await withSearchNorm(model.encoder, model.decoder, dataset.database, norm, labelled)
       : null;
   try {
-    return await saveModel(
-      indexDir,
-      saved?.encoder ?? model.encoder,
-      saved?.decoder ?? model.decoder,
-      {
-        arch: options.arch,
-        codeSize: options.arch.codeSize,
-        inputShape: [options.arch.side, options.arch.side, 1],
-        dataset: {
-          name: dataset.name,
-          fingerprint: dataset.fingerprint,
-          count: dataset.database.count,
-          origin: dataset.origin,
-        },
-        backend: options.backend,
-        training: {
-          epochs: options.epochs,
-          batchSize: options.batchSize,
-          learningRate: options.learningRate,
-          seed: options.seed,
-          seconds,
-          imagesPerSecond: seconds > 0 ? images / seconds : 0,
-          preset: options.preset,
-          ...(labels ? { labels } : {}),
-        },
-        finalLoss: { train: last?.loss ?? Number.NaN, val: last?.valLoss ?? null },
+    return await saveModel(indexDir, saved?.encoder ?? model.encoder, saved?.decoder ?? model.decoder, {
+      arch: options.arch,
+      codeSize: options.arch.codeSize,
+      inputShape: [options.arch.side, options.arch.side, 1],
+      dataset: {
+        name: dataset.name,
+        fingerprint: dataset.fingerprint,
+        count: dataset.database.count,
+        origin: dataset.origin,
       },
-      keep,
-    );
+      backend: options.backend,
+      training: {
+        epochs: options.epochs,
+        batchSize: options.batchSize,
+        learningRate: options.learningRate,
+        seed: options.seed,
+        seconds,
+        imagesPerSecond: seconds > 0 ? images / seconds : 0,
+        preset: options.preset,
+        ...(labels ? { labels } : {}),
+      },
+      finalLoss: { train: last?.loss ?? Number.NaN, val: last?.valLoss ?? null },
+    });
   } finally {
     saved?.dispose();
   }
