@@ -17,8 +17,10 @@
  * removed only by the holder of `.lock.takeover` (created the same way), after reading `.lock` again
  * under it: two processes that find the same stale lock cannot remove each other's fresh one. Only a
  * process killed inside that takeover, a few milliseconds, leaves `.lock.takeover` behind; the next run
- * removes it when its pid is gone. A lock from another host is never stale here (its pid means nothing
- * on this machine): delete the file once that process is known to be gone.
+ * removes it when its pid is gone (two runs removing the same dead guard at once is the one race left,
+ * and it needs such a crash first). A lock from another host is never stale here (its pid means nothing
+ * on this machine): delete the file once that process is known to be gone. Needs a filesystem with
+ * hard links, as every Linux and macOS one has.
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync, unlinkSync } from 'node:fs';
