@@ -80,6 +80,10 @@ const ERRORS = {
     message: (file, reason) =>
       `The trained model at ${file} cannot be loaded (${reason}); run \`aesearch train\`, then \`aesearch index\``,
   },
+  INDEX_LOCKED: {
+    status: 409,
+    message: (dir, holder) => `${dir} is being changed by ${holder}; wait for it to finish or pass --wait`,
+  },
   CHECKPOINT_MISMATCH: {
     status: 500,
     message: (what, saved, asked) =>

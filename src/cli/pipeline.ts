@@ -7,7 +7,8 @@ import type { Config } from '../config.js';
 import type { Dataset } from '../dataset/types.js';
 import { loadModel } from '../model/store.js';
 import { type BuildStage, buildIndex } from '../store/build-index.js';
-import { type IndexManifest, readIndexManifest } from '../store/manifest.js';
+import { removeUnnamedDirs } from '../store/folder-cleanup.js';
+import type { IndexManifest } from '../store/manifest.js';
 import { DEFAULT_HNSW, type Metric } from '../store/vector-index.js';
 import type { BackendInfo } from '../tfjs/backend.js';
 import type { TrainConfig } from '../train/train-config.js';
@@ -53,17 +54,10 @@ function progressCallbacks(epochs: number): TrainCallbacks & { stop(): void } {
   };
 }
 
-/** The model folder the current index was built with, if there is an index: a server may still load it. */
-async function modelDirsInUse(indexDir: string): Promise<string[]> {
-  return readIndexManifest(indexDir).then(
-    (m) => [m.model.dir],
-    () => [],
-  );
-}
-
 /**
  * Trains a model as `train` says on `dataset` into the index folder, with a progress bar per epoch and a
- * log line after it. Keeps the model folder the current index names.
+ * log line after it. Then removes the model folders that neither manifest on disk names (the current
+ * index's model stays: a server may still load it).
  */
 export async function trainWithProgress(
   config: Config,
@@ -78,16 +72,13 @@ export async function trainWithProgress(
   );
   const progress = progressCallbacks(train.epochs);
   try {
-    const context = {
-      indexDir: config.indexDir,
-      dataset,
-      backend: backend.name,
-      keepModelDirs: await modelDirsInUse(config.indexDir),
-    };
-    return await runTraining(train, context, {
+    const context = { indexDir: config.indexDir, dataset, backend: backend.name };
+    const result = await runTraining(train, context, {
       onBatchEnd: progress.onBatchEnd,
       onEpochEnd: progress.onEpochEnd,
     });
+    await removeUnnamedDirs(config.indexDir, (name) => name.startsWith('model-'));
+    return result;
   } finally {
     progress.stop();
   }

@@ -67,7 +67,7 @@ export async function loadFolderDataset(
   kept.forEach((e, i) => {
     pixels.set(e.px, i * side * side);
   });
-  const labels = labelled ? Uint8Array.from(kept, (e) => names.indexOf(labelOf(root, e.f) ?? '')) : null;
+  const labels = labelled ? Int32Array.from(kept, (e) => names.indexOf(labelOf(root, e.f) ?? '')) : null;
   const all = { count: kept.length, pixels, labels, sources: kept.map((e) => relative(root, e.f)) };
   const { database: db, queries } = splitEveryTenth(all, side);
   const database = head(db, limit, side);

@@ -75,7 +75,8 @@ export interface IdxPair {
   readonly rows: number;
   readonly cols: number;
   readonly pixels: Uint8Array;
-  readonly labels: Uint8Array;
+  /** The file's label bytes, widened to the dataset's label type. */
+  readonly labels: Int32Array;
 }
 
 /** Reads an images file and its labels file; throws IDX_COUNT_MISMATCH when their counts differ. */
@@ -85,5 +86,5 @@ export async function readIdxPair(imagesPath: string, labelsPath: string): Promi
   const labelCount = labels.dims[0] ?? 0;
   if (count !== labelCount)
     throw createError('IDX_COUNT_MISMATCH', imagesPath, count, labelsPath, labelCount);
-  return { count, rows, cols, pixels: images.data, labels: labels.data };
+  return { count, rows, cols, pixels: images.data, labels: Int32Array.from(labels.data) };
 }

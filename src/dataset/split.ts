@@ -9,7 +9,7 @@ export const QUERY_STRIDE = 10;
 export function pick(set: ImageSet, indices: readonly number[], side: number): ImageSet {
   const area = side * side;
   const pixels = new Uint8Array(indices.length * area);
-  const labels = set.labels ? new Uint8Array(indices.length) : null;
+  const labels = set.labels ? new Int32Array(indices.length) : null;
   indices.forEach((from, to) => {
     pixels.set(set.pixels.subarray(from * area, (from + 1) * area), to * area);
     if (labels && set.labels) labels[to] = set.labels[from] ?? 0;
@@ -36,9 +36,13 @@ export function head(set: ImageSet, limit: number | undefined, side: number): Im
   );
 }
 
-/** First 16 hex digits of sha256 over a set's pixels and labels. */
+/**
+ * First 16 hex digits of sha256 over a set's pixels and labels. Labels that all fit a byte are hashed a
+ * byte each, as when labels were stored in bytes, so the indexes built then still match their data.
+ */
 export function fingerprint(set: ImageSet): string {
   const hash = createHash('sha256').update(set.pixels);
-  if (set.labels) hash.update(set.labels);
+  const labels = set.labels;
+  if (labels) hash.update(labels.every((l) => l >= 0 && l < 256) ? Uint8Array.from(labels) : labels);
   return hash.digest('hex').slice(0, 16);
 }

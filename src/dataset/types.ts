@@ -5,8 +5,8 @@ export interface ImageSet {
   readonly count: number;
   /** count x side x side bytes, row-major; 0 is background, 255 is full intensity. */
   readonly pixels: Uint8Array;
-  /** One label per image, or null when the dataset has none. */
-  readonly labels: Uint8Array | null;
+  /** One class index per image (into the dataset's classNames), or null when the dataset has none. */
+  readonly labels: Int32Array | null;
   /** For image-folder datasets, the file each image came from. */
   readonly sources?: readonly string[];
 }

@@ -18,8 +18,8 @@ export type QuerySets = Readonly<Record<QueryVariant, ImageSet>>;
 
 /** Labels of queries and database. */
 export interface EvalLabels {
-  readonly queries: Uint8Array;
-  readonly database: Uint8Array;
+  readonly queries: Int32Array;
+  readonly database: Int32Array;
 }
 
 /** Called when a long stage starts; returns its progress callback. */

@@ -3,8 +3,7 @@
  * `index/model.json`, the model manifest, which names that folder. The manifest is renamed into place
  * last, so a crash during a save leaves the previous model loadable.
  */
-import { existsSync } from 'node:fs';
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import { createError } from '../errors.js';
@@ -93,14 +92,14 @@ export async function readModelManifest(indexDir: string): Promise<ModelManifest
 
 /**
  * Saves encoder and decoder under index/model-<hash>/ and then points index/model.json at them.
- * Returns the manifest written. Older model folders not named by the manifest or `keep` are removed.
+ * Returns the manifest written. Older model folders stay: the caller removes them with the index
+ * folder's cleanup (store/folder-cleanup.ts), which knows what the index manifest still uses.
  */
 export async function saveModel(
   indexDir: string,
   encoder: tf.LayersModel,
   decoder: tf.LayersModel,
   fields: Omit<ModelManifest, 'version' | 'dir' | 'weightsHash' | 'createdAt'>,
-  keep: readonly string[] = [],
 ): Promise<ModelManifest> {
   const weightsHash = hashWeights(encoder, decoder);
   const dir = `model-${weightsHash}`;
@@ -116,7 +115,6 @@ export async function saveModel(
     createdAt: new Date().toISOString(),
   };
   await writeJsonAtomic(join(indexDir, MODEL_MANIFEST), manifest);
-  await removeStaleDirs(indexDir, 'model-', [dir, ...keep]);
   await removeOrphanTemps(indexDir);
   return manifest;
 }
@@ -146,18 +144,4 @@ export async function loadModel(indexDir: string): Promise<LoadedModel> {
     );
   }
   return { manifest, encoder, decoder };
-}
-
-/** Removes folders `prefix*` of `indexDir` except those in `keep`. */
-export async function removeStaleDirs(
-  indexDir: string,
-  prefix: string,
-  keep: readonly string[],
-): Promise<void> {
-  if (!existsSync(indexDir)) return;
-  for (const entry of await readdir(indexDir, { withFileTypes: true })) {
-    if (entry.isDirectory() && entry.name.startsWith(prefix) && !keep.includes(entry.name)) {
-      await rm(join(indexDir, entry.name), { recursive: true, force: true });
-    }
-  }
 }

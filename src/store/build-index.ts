@@ -10,10 +10,11 @@ import { toFloatImages } from '../dataset/float-images.js';
 import type { Dataset } from '../dataset/types.js';
 import { PREPROCESSING } from '../image/preprocess.js';
 import { embedImages } from '../model/encoder.js';
-import { type LoadedModel, removeStaleDirs } from '../model/store.js';
+import type { LoadedModel } from '../model/store.js';
 import { fsyncDir, removeOrphanTemps, writeFileAtomic, writeJsonAtomic } from '../util/atomic-fs.js';
 import { sha256File } from '../util/file-hash.js';
 import { BackgroundBuild } from './background-build.js';
+import { removeUnnamedDirs } from './folder-cleanup.js';
 import { INDEX_MANIFEST, type IndexManifest, type SpaceManifest } from './manifest.js';
 import type { HnswParams, Metric } from './vector-index.js';
 
@@ -132,12 +133,12 @@ export async function buildIndex(options: BuildIndexOptions): Promise<IndexManif
       builtAt: new Date().toISOString(),
     };
     await writeJsonAtomic(join(indexDir, INDEX_MANIFEST), manifest);
-    await removeStaleDirs(indexDir, 'ann-', [id]);
+    await removeUnnamedDirs(indexDir, (name) => name.startsWith('ann-'));
     await removeOrphanTemps(indexDir);
     return manifest;
   } catch (err) {
     await Promise.all([codeBuild.cancel(), pixelBuild?.cancel()]);
-    await removeStaleDirs(indexDir, id, []);
+    await removeUnnamedDirs(indexDir, (name) => name === id);
     throw err;
   }
 }

@@ -94,7 +94,8 @@ const REQUIRED_FIELDS: readonly [string, 'string' | 'number'][] = [
 
 const PLAIN_NAME = /^[\w.-]+$/;
 
-function field(value: unknown, path: string): unknown {
+/** The value at a dotted `path` ("model.dir") of a parsed JSON value; undefined when absent. */
+export function field(value: unknown, path: string): unknown {
   return path.split('.').reduce<unknown>((o, key) => (o as Record<string, unknown> | null)?.[key], value);
 }
 

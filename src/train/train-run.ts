@@ -37,11 +37,6 @@ export interface TrainRunContext {
   readonly dataset: Dataset;
   /** The tfjs backend's name, recorded in the model manifest. */
   readonly backend: string;
-  /**
-   * Model folders of `indexDir` to keep besides the new one, e.g. the one the current index was built
-   * with (a server may still load it); every other `model-*` folder is removed after the save.
-   */
-  readonly keepModelDirs?: readonly string[];
 }
 
 /** What a run produced. */
@@ -265,35 +260,29 @@ async function saveTrained(
       ? await withSearchNorm(model.encoder, model.decoder, dataset.database, norm, trained.picked)
       : null;
   try {
-    return await saveModel(
-      indexDir,
-      saved?.encoder ?? model.encoder,
-      saved?.decoder ?? model.decoder,
-      {
-        arch: config.arch,
-        codeSize: config.arch.codeSize,
-        inputShape: [config.arch.side, config.arch.side, 1],
-        dataset: {
-          name: dataset.name,
-          fingerprint: dataset.fingerprint,
-          count: dataset.database.count,
-          origin: dataset.origin,
-        },
-        backend: context.backend,
-        training: {
-          epochs: config.epochs,
-          batchSize: config.batchSize,
-          learningRate: config.learningRate,
-          seed: config.seed,
-          seconds,
-          imagesPerSecond: seconds > 0 ? images / seconds : 0,
-          preset: config.preset,
-          ...(labels ? { labels } : {}),
-        },
-        finalLoss: { train: last?.loss ?? Number.NaN, val: last?.valLoss ?? null },
+    return await saveModel(indexDir, saved?.encoder ?? model.encoder, saved?.decoder ?? model.decoder, {
+      arch: config.arch,
+      codeSize: config.arch.codeSize,
+      inputShape: [config.arch.side, config.arch.side, 1],
+      dataset: {
+        name: dataset.name,
+        fingerprint: dataset.fingerprint,
+        count: dataset.database.count,
+        origin: dataset.origin,
       },
-      context.keepModelDirs,
-    );
+      backend: context.backend,
+      training: {
+        epochs: config.epochs,
+        batchSize: config.batchSize,
+        learningRate: config.learningRate,
+        seed: config.seed,
+        seconds,
+        imagesPerSecond: seconds > 0 ? images / seconds : 0,
+        preset: config.preset,
+        ...(labels ? { labels } : {}),
+      },
+      finalLoss: { train: last?.loss ?? Number.NaN, val: last?.valLoss ?? null },
+    });
   } finally {
     saved?.dispose();
   }

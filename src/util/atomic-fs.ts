@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { isProcessRunning } from './process-alive.js';
 
 /** A temporary path beside `target`, unique per call. */
 export function tempPathFor(target: string): string {
@@ -43,15 +44,6 @@ export async function writeFileAtomic(target: string, data: string | Uint8Array)
 
 const TEMP_NAME = /^\..+\.(\d+)\.[0-9a-f]{8}\.tmp$/;
 
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * Removes the temporary files that killed writers left in `dir` (those of `tempPathFor` whose process is
  * gone); a live writer's temp file is left alone.
@@ -65,7 +57,7 @@ export async function removeOrphanTemps(dir: string): Promise<void> {
   }
   for (const name of names) {
     const pid = Number(TEMP_NAME.exec(name)?.[1]);
-    if (pid > 0 && pid !== process.pid && !isRunning(pid)) await rm(join(dir, name), { force: true });
+    if (pid > 0 && pid !== process.pid && !isProcessRunning(pid)) await rm(join(dir, name), { force: true });
   }
 }
 

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { describe, it } from 'node:test';
+import sharp from 'sharp';
 import { PACKAGE_ROOT } from '../../src/config.js';
 import { loadDataset } from '../../src/dataset/load.js';
 import { labelName } from '../../src/dataset/types.js';
@@ -86,6 +87,37 @@ describe('image folder dataset', () => {
       // first file in sorted order is bags/img01.png: decoded pixels equal the original image
       assert.deepEqual(ds.database.pixels.subarray(0, 784), ds0.database.pixels.subarray(784, 1568));
       assert.equal(ds.database.labels?.[0], 0);
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('keeps labels past 255: a folder of 300 one-image classes labels class 299 as 299', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      const names = Array.from({ length: 300 }, (_, i) => `c${String(i).padStart(3, '0')}`);
+      for (const [i, name] of names.entries()) {
+        await mkdir(join(dir, name));
+        const png = await sharp({
+          create: { width: 8, height: 8, channels: 3, background: { r: i % 256, g: 0, b: 0 } },
+        })
+          .png()
+          .toBuffer();
+        await writeFile(join(dir, name, 'a.png'), png);
+      }
+      const ds = await loadDataset({ data: dir, searchPath: [] });
+      assert.deepEqual(ds.classNames, names);
+      // every 10th image is a query, so c299 (the 300th) is one
+      const at = ds.queries.sources?.indexOf(join('c299', 'a.png')) ?? -1;
+      assert.equal(ds.queries.labels?.[at], 299);
+      assert.equal(labelName(ds, ds.queries.labels?.[at] ?? null), 'c299');
+      for (const set of [ds.database, ds.queries]) {
+        const folders = set.sources?.map((s) => s.split(sep)[0]);
+        assert.deepEqual(
+          Array.from(set.labels ?? [], (l) => names[l]),
+          folders,
+        );
+      }
     } finally {
       await cleanup();
     }

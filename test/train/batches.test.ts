@@ -17,7 +17,7 @@ const AREA = SIDE * SIDE;
 function tinySet(n: number, labels?: number[]): ImageSet {
   const pixels = new Uint8Array(n * AREA);
   for (let i = 0; i < n; i++) pixels.fill(i + 1, i * AREA, (i + 1) * AREA);
-  return { count: n, pixels, labels: labels ? Uint8Array.from(labels) : null };
+  return { count: n, pixels, labels: labels ? Int32Array.from(labels) : null };
 }
 
 function recordingRunner(): { runner: StepRunner; batches: TrainBatch[] } {

@@ -10,7 +10,7 @@ const AREA = 4;
 
 /** 60 images, label i % 3; image i is filled with 10 * label (so its mean tells its class). */
 function set(): ImageSet {
-  const labels = Uint8Array.from({ length: 60 }, (_, i) => i % 3);
+  const labels = Int32Array.from({ length: 60 }, (_, i) => i % 3);
   const pixels = new Uint8Array(60 * AREA);
   labels.forEach((l, i) => {
     pixels.fill(10 * l, i * AREA, (i + 1) * AREA);

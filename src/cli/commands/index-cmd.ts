@@ -1,9 +1,11 @@
 /** `aesearch index`: embed every database image and build the code (and pixel) HNSW indexes. */
 import type { Command } from 'commander';
 import { Option } from 'commander';
+import { loadConfig } from '../../config.js';
 import { METRICS, type Metric } from '../../store/vector-index.js';
-import { openDataset, prepare } from '../context.js';
-import { type CommonFlags, commonOptions, intIn } from '../options.js';
+import { openDataset, startBackend } from '../context.js';
+import { waitOption, withIndexLock } from '../index-lock.js';
+import { type CommonFlags, commonOptions, configOverrides, intIn } from '../options.js';
 import { DEFAULT_INDEX_SETTINGS, indexWithProgress } from '../pipeline.js';
 
 interface IndexFlags extends CommonFlags {
@@ -13,6 +15,7 @@ interface IndexFlags extends CommonFlags {
   metric: Metric;
   pixel: boolean;
   limit?: number;
+  wait?: boolean;
 }
 
 /** Adds the index command to `program`. */
@@ -42,10 +45,13 @@ export function registerIndex(program: Command): void {
     )
     .option('--no-pixel', 'skip the raw-pixel index (built by default, for comparison)')
     .option('--limit <n>', 'index the first N database images only', intIn(1, 10_000_000));
-  for (const o of commonOptions()) cmd.addOption(o);
+  for (const o of [waitOption(), ...commonOptions()]) cmd.addOption(o);
   cmd.action(async (flags: IndexFlags) => {
-    const { config, backend } = await prepare(flags);
-    const manifest = await indexWithProgress(config, backend, () => openDataset(config, flags.limit), flags);
+    const config = loadConfig(configOverrides(flags));
+    const manifest = await withIndexLock(config.indexDir, 'index', flags.wait ?? false, async () => {
+      const backend = await startBackend(config);
+      return indexWithProgress(config, backend, () => openDataset(config, flags.limit), flags);
+    });
     process.stdout.write(
       `indexed ${manifest.dataset.count} images of ${manifest.dataset.name} (model ${manifest.model.weightsHash}, ` +
         `code ${manifest.code.dims}-d ${manifest.code.metric}) in ${manifest.totalSeconds.toFixed(1)} s into ${config.indexDir}\n`,

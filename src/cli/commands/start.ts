@@ -16,9 +16,15 @@ import { INDEX_MANIFEST } from '../../store/manifest.js';
 import type { BackendInfo } from '../../tfjs/backend.js';
 import { resolveTrainConfig } from '../../train/train-config.js';
 import { log, openDataset } from '../context.js';
+import { waitOption, withIndexLock } from '../index-lock.js';
 import { commonOptions } from '../options.js';
 import { DEFAULT_INDEX_SETTINGS, indexWithProgress, trainWithProgress } from '../pipeline.js';
 import { runServing, type ServerFlags, serverOptions } from './serve.js';
+
+/** The start command's flags. */
+interface StartFlags extends ServerFlags {
+  wait?: boolean;
+}
 
 async function buildIndexWithDefaults(config: Config, backend: BackendInfo, dataset: Dataset): Promise<void> {
   log(`indexing ${dataset.database.count} images into ${config.indexDir}`);
@@ -39,10 +45,14 @@ async function modelProblem(config: Config): Promise<string | undefined> {
   }
 }
 
-/** Trains and indexes what the index folder lacks (or has damaged); returns the dataset when it loaded it. */
-async function ensureIndex(config: Config, backend: BackendInfo): Promise<Dataset | undefined> {
+/** True when the index folder has a usable model and an index manifest. */
+async function isComplete(config: Config): Promise<boolean> {
+  return !(await modelProblem(config)) && existsSync(join(config.indexDir, INDEX_MANIFEST));
+}
+
+/** Trains and indexes what the index folder lacks (or has damaged); returns the dataset it loaded. */
+async function repairIndex(config: Config, backend: BackendInfo): Promise<Dataset> {
   const problem = await modelProblem(config);
-  if (!problem && existsSync(join(config.indexDir, INDEX_MANIFEST))) return undefined;
   const dataset = await openDataset(config);
   if (problem) {
     log(
@@ -56,15 +66,37 @@ async function ensureIndex(config: Config, backend: BackendInfo): Promise<Datase
   return dataset;
 }
 
+/**
+ * Repairs an incomplete index folder holding its lock; returns the dataset when it loaded it. Looks
+ * again once it holds the lock: the run it waited for may have completed the folder.
+ */
+async function ensureIndex(
+  config: Config,
+  backend: BackendInfo,
+  wait: boolean,
+): Promise<Dataset | undefined> {
+  if (await isComplete(config)) return undefined;
+  return withIndexLock(config.indexDir, 'start', wait, async () =>
+    (await isComplete(config)) ? undefined : repairIndex(config, backend),
+  );
+}
+
 /** Opens the service; an index built by another model or for other data, or damaged, is rebuilt once. */
-async function openService(config: Config, backend: BackendInfo, loaded?: Dataset): Promise<SearchService> {
+async function openService(
+  config: Config,
+  backend: BackendInfo,
+  wait: boolean,
+  loaded?: Dataset,
+): Promise<SearchService> {
   try {
     return await SearchService.open(loaded ? { ...config, dataset: loaded } : config);
   } catch (err) {
     if (!isAesearchError(err, 'INDEX_MISMATCH') && !isAesearchError(err, 'INDEX_CORRUPT')) throw err;
     log(`${err.message.split(';')[0]}: rebuilding the index`);
     const dataset = loaded ?? (await openDataset(config));
-    await buildIndexWithDefaults(config, backend, dataset);
+    await withIndexLock(config.indexDir, 'start', wait, () =>
+      buildIndexWithDefaults(config, backend, dataset),
+    );
     return SearchService.open({ ...config, dataset });
   }
 }
@@ -76,13 +108,14 @@ export function registerStart(program: Command): void {
     .description(
       'train and index with the default settings when the index folder has no model or no index, then serve',
     );
-  for (const o of [...serverOptions(), ...commonOptions()]) cmd.addOption(o);
-  cmd.action((flags: ServerFlags) =>
+  for (const o of [...serverOptions(), waitOption(), ...commonOptions()]) cmd.addOption(o);
+  cmd.action((flags: StartFlags) =>
     runServing(flags, async (config, backend) => {
       // With several workers, the first trains and indexes what is missing before the others start.
       if (isQuietWorker()) return serveUntilSignal(await SearchService.open(config), config, backend);
-      const dataset = await ensureIndex(config, backend);
-      await serveUntilSignal(await openService(config, backend, dataset), config, backend);
+      const wait = flags.wait ?? false;
+      const dataset = await ensureIndex(config, backend, wait);
+      await serveUntilSignal(await openService(config, backend, wait, dataset), config, backend);
     }),
   );
 }

@@ -1,5 +1,6 @@
 /** `aesearch train`: train an autoencoder on the database images and save it under the index folder. */
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { loadConfig } from '../../config.js';
 import {
   ARCH_NAMES,
   CODE_NORMS,
@@ -16,12 +17,14 @@ import {
   TRAIN_DEFAULTS,
   type TrainSettings,
 } from '../../train/train-config.js';
-import { openDataset, prepare } from '../context.js';
-import { type CommonFlags, commonOptions, intIn, numberIn } from '../options.js';
+import { openDataset, startBackend } from '../context.js';
+import { waitOption, withIndexLock } from '../index-lock.js';
+import { type CommonFlags, commonOptions, configOverrides, intIn, numberIn } from '../options.js';
 import { trainWithProgress } from '../pipeline.js';
 
 interface TrainFlags extends CommonFlags, TrainSettings {
   limit?: number;
+  wait?: boolean;
 }
 
 /** Parses "256,64" into whole numbers within [min, max]. */
@@ -138,6 +141,7 @@ function runOptions(): Option[] {
     new Option('--resume', 'continue from the last checkpoint in <index-dir>/train/checkpoint'),
     new Option('--limit <n>', 'train on the first N database images only').argParser(intIn(1, 10_000_000)),
     new Option('--steps <n>', 'stop each epoch after N batches (quick runs)').argParser(intIn(1, 10_000_000)),
+    waitOption(),
   ];
 }
 
@@ -157,10 +161,12 @@ export function registerTrain(program: Command): void {
   for (const o of [...runOptions(), ...architectureOptions(), ...lossOptions(), ...commonOptions()])
     cmd.addOption(o);
   cmd.action(async (flags: TrainFlags) => {
-    const { config, backend } = await prepare(flags);
-    const dataset = await openDataset(config, flags.limit);
-    const train = resolveTrainConfig(flags, dataset.side);
-    const result = await trainWithProgress(config, backend, dataset, train);
+    const config = loadConfig(configOverrides(flags));
+    const result = await withIndexLock(config.indexDir, 'train', flags.wait ?? false, async () => {
+      const backend = await startBackend(config);
+      const dataset = await openDataset(config, flags.limit);
+      return trainWithProgress(config, backend, dataset, resolveTrainConfig(flags, dataset.side));
+    });
     const m = result.manifest;
     process.stdout.write(
       `saved ${m.arch.arch} model (code ${m.codeSize}, weights ${m.weightsHash}) to ${config.indexDir}/${m.dir}; ` +
