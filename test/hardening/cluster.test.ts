@@ -47,7 +47,7 @@ describe('serving from two processes', { timeout: 120_000 }, () => {
     const run = await runCli(['serve', '--port', '0', '--workers', '2', '--index-dir', indexDir], ENV);
     assert.equal(run.code, 1);
     assert.deepEqual(run.stderr.trimEnd().split('\n').slice(1), [
-      `aesearch: ${indexDir}/manifest.json cannot be loaded (its field "dir" is missing or not a string); run \`aesearch index\` to rebuild it`,
+      `aesearch: ${indexDir}/manifest.json cannot be loaded (its field "version" should be 2 but is missing); run \`aesearch index\` to rebuild it`,
     ]);
   });
 });
