@@ -1,18 +1,13 @@
 /**
- * `aesearch start` (what `npm start` runs): train and index with the default settings when the index
- * folder has no model or no index, then serve.
+ * `aesearch start` (what `npm start` runs): serve the index folder, first training and indexing with the
+ * default settings what it lacks: the errors of opening the index say what (no or a damaged model: train
+ * and index; no, a damaged or a mismatched index: index).
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { Config } from '../../config.js';
-import type { Dataset } from '../../dataset/types.js';
-import { isAesearchError } from '../../errors.js';
-import { loadModel } from '../../model/store.js';
+import { type AesearchError, isAesearchError } from '../../errors.js';
 import { SearchService } from '../../search/search-service.js';
-import { isQuietWorker } from '../../server/cluster.js';
-import { serveUntilSignal } from '../../server/serve.js';
-import { INDEX_MANIFEST } from '../../store/manifest.js';
+import { serveIndex, serveUntilSignal } from '../../server/serve.js';
 import type { BackendInfo } from '../../tfjs/backend.js';
 import { log, openDataset } from '../context.js';
 import { commonOptions } from '../options.js';
@@ -22,54 +17,40 @@ import {
   indexWithProgress,
   trainWithProgress,
 } from '../pipeline.js';
-import { runServing, type ServerFlags, serverOptions } from './serve.js';
+import { type ServerFlags, serveCommand, serverOptions } from './serve.js';
 
-async function buildIndexWithDefaults(config: Config, backend: BackendInfo, dataset: Dataset): Promise<void> {
-  log(`indexing ${dataset.database.count} images into ${config.indexDir}`);
-  await indexWithProgress(config, backend, async () => dataset, DEFAULT_INDEX_SETTINGS);
-}
-
-/** Why the index folder's model cannot be used ('missing', or the error's first clause), or undefined. */
-async function modelProblem(config: Config): Promise<string | undefined> {
-  try {
-    const model = await loadModel(config.indexDir);
-    model.encoder.dispose();
-    model.decoder.dispose();
-    return undefined;
-  } catch (err) {
-    if (isAesearchError(err, 'NO_MODEL')) return 'missing';
-    if (isAesearchError(err, 'MODEL_CORRUPT')) return err.message.split(';')[0];
-    throw err;
+/** What to rebuild after `err` from opening the index, with the line that says why; undefined: nothing helps. */
+function repairFor(err: unknown, config: Config): { train: boolean; why: string | undefined } | undefined {
+  if (!isAesearchError(err)) return undefined;
+  const clause = (e: AesearchError) => e.message.split(';')[0];
+  switch (err.code) {
+    case 'NO_MODEL':
+      return { train: true, why: `no model in ${config.indexDir}: training one with the default settings` };
+    case 'MODEL_CORRUPT':
+      return { train: true, why: `${clause(err)}: training a new one with the default settings` };
+    case 'NO_INDEX':
+      return { train: false, why: undefined };
+    case 'INDEX_MISMATCH':
+    case 'INDEX_CORRUPT':
+      return { train: false, why: `${clause(err)}: rebuilding the index` };
+    default:
+      return undefined;
   }
 }
 
-/** Trains and indexes what the index folder lacks (or has damaged); returns the dataset when it loaded it. */
-async function ensureIndex(config: Config, backend: BackendInfo): Promise<Dataset | undefined> {
-  const problem = await modelProblem(config);
-  if (!problem && existsSync(join(config.indexDir, INDEX_MANIFEST))) return undefined;
-  const dataset = await openDataset(config);
-  if (problem) {
-    log(
-      problem === 'missing'
-        ? `no model in ${config.indexDir}: training one with the default settings`
-        : `${problem}: training a new one with the default settings`,
-    );
-    await trainWithProgress(config, backend, dataset, DEFAULT_TRAIN_SETTINGS);
-  }
-  await buildIndexWithDefaults(config, backend, dataset);
-  return dataset;
-}
-
-/** Opens the service; an index built by another model or for other data, or damaged, is rebuilt once. */
-async function openService(config: Config, backend: BackendInfo, loaded?: Dataset): Promise<SearchService> {
+/** Opens the index folder, training and indexing first (once) what it lacks or has damaged. */
+async function openRepairing(config: Config, backend: BackendInfo): Promise<SearchService> {
   try {
-    return await SearchService.open(loaded ? { ...config, dataset: loaded } : config);
+    return await SearchService.open(config.indexDir, config);
   } catch (err) {
-    if (!isAesearchError(err, 'INDEX_MISMATCH') && !isAesearchError(err, 'INDEX_CORRUPT')) throw err;
-    log(`${err.message.split(';')[0]}: rebuilding the index`);
-    const dataset = loaded ?? (await openDataset(config));
-    await buildIndexWithDefaults(config, backend, dataset);
-    return SearchService.open({ ...config, dataset });
+    const repair = repairFor(err, config);
+    if (!repair) throw err;
+    if (repair.why) log(repair.why);
+    const dataset = await openDataset(config);
+    if (repair.train) await trainWithProgress(config, backend, dataset, DEFAULT_TRAIN_SETTINGS);
+    log(`indexing ${dataset.database.count} images into ${config.indexDir}`);
+    await indexWithProgress(config, backend, async () => dataset, DEFAULT_INDEX_SETTINGS);
+    return SearchService.open(config.indexDir, { ...config, dataset });
   }
 }
 
@@ -82,11 +63,10 @@ export function registerStart(program: Command): void {
     );
   for (const o of [...serverOptions(), ...commonOptions()]) cmd.addOption(o);
   cmd.action((flags: ServerFlags) =>
-    runServing(flags, async (config, backend) => {
+    serveCommand(flags, async (config, backend, here) => {
       // With several workers, the first trains and indexes what is missing before the others start.
-      if (isQuietWorker()) return serveUntilSignal(await SearchService.open(config), config, backend);
-      const dataset = await ensureIndex(config, backend);
-      await serveUntilSignal(await openService(config, backend, dataset), config, backend);
+      if (here.quiet) return serveIndex(config, backend, here);
+      await serveUntilSignal(await openRepairing(config, backend), config, backend, here);
     }),
   );
 }
