@@ -8,13 +8,8 @@ import type { Dataset } from '../dataset/types.js';
 import { isAesearchError } from '../errors.js';
 import { embedImages } from '../model/encoder.js';
 import type { LoadedModel } from '../model/store.js';
-import { loadCodes, loadSpace } from '../store/load-index.js';
-import {
-  assertIndexMatches,
-  INDEX_MANIFEST,
-  type IndexManifest,
-  readIndexManifest,
-} from '../store/manifest.js';
+import { INDEX_MANIFEST } from '../store/manifest.js';
+import { type OpenedIndex, openIndex } from '../store/open-index.js';
 import type { Metric } from '../store/vector-index.js';
 import { DEFAULT_HNSW, type HnswParams, VectorIndex } from '../store/vector-index.js';
 import type { KnnResult } from './knn.js';
@@ -52,39 +47,6 @@ export async function warmUpEncoder(model: LoadedModel, inputSize: number): Prom
   await embedVectors(model, vectorSet(new Float32Array(inputSize), inputSize));
 }
 
-/** Why the saved index cannot serve this eval, or null when it can. */
-function unusableReason(
-  indexDir: string,
-  manifest: IndexManifest,
-  model: LoadedModel,
-  dataset: Dataset,
-  metric: Metric,
-): string | null {
-  try {
-    assertIndexMatches(manifest, model.manifest, dataset, join(indexDir, INDEX_MANIFEST));
-  } catch (err) {
-    if (isAesearchError(err, 'INDEX_MISMATCH')) return err.message;
-    throw err;
-  }
-  if (manifest.code.metric !== metric)
-    return `the index uses ${manifest.code.metric} distance and this eval ${metric}`;
-  return null;
-}
-
-async function loadSaved(indexDir: string, manifest: IndexManifest): Promise<CodeDatabase> {
-  const { code } = manifest;
-  const index = await loadSpace(indexDir, manifest, code);
-  const codes = await loadCodes(indexDir, manifest);
-  return {
-    codes: vectorSet(codes, code.dims),
-    index,
-    params: code.params,
-    source: 'index',
-    indexBytesPerItem: code.count > 0 ? code.bytes / code.count : null,
-    note: null,
-  };
-}
-
 /** The saved index when it can serve this eval; otherwise why not. */
 async function trySaved(
   indexDir: string,
@@ -92,17 +54,28 @@ async function trySaved(
   dataset: Dataset,
   metric: Metric,
 ): Promise<CodeDatabase | string> {
+  let saved: OpenedIndex;
   try {
-    const manifest = await readIndexManifest(indexDir);
-    return (
-      unusableReason(indexDir, manifest, model, dataset, metric) ?? (await loadSaved(indexDir, manifest))
-    );
+    saved = await openIndex(indexDir, { dataset, model, pixel: false });
   } catch (err) {
     if (isAesearchError(err, 'NO_INDEX')) return `no index at ${join(indexDir, INDEX_MANIFEST)}`;
-    // A damaged or outdated index does not stop the measurement; the note passes the message on.
-    if (isAesearchError(err, 'INDEX_CORRUPT')) return err.message;
+    // A damaged, outdated or mismatched index does not stop the measurement; the note passes the message on.
+    if (isAesearchError(err, 'INDEX_CORRUPT') || isAesearchError(err, 'INDEX_MISMATCH')) return err.message;
     throw err;
   }
+  const { code } = saved.indexManifest;
+  if (code.metric !== metric) {
+    saved.indexes.code.dispose();
+    return `the index uses ${code.metric} distance and this eval ${metric}`;
+  }
+  return {
+    codes: vectorSet(saved.codes, code.dims),
+    index: saved.indexes.code,
+    params: code.params,
+    source: 'index',
+    indexBytesPerItem: code.count > 0 ? code.bytes / code.count : null,
+    note: null,
+  };
 }
 
 /**

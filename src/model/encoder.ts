@@ -43,14 +43,9 @@ function predictRows(model: tf.LayersModel, input: Float32Array, n: number): Flo
   }
 }
 
-/** Embeds one image synchronously (the CLI search path; the server batches through EncodeBatcher). */
+/** Embeds one image synchronously (the search benchmark's one-query-at-a-time path). */
 export function embedOne(encoder: tf.LayersModel, image: Float32Array): Float32Array {
   return predictRows(encoder, image, 1);
-}
-
-/** Decodes codes (n x codeSize) back to flat images in [0, 1]. */
-export function decodeCodes(decoder: tf.LayersModel, codes: Float32Array, n: number): Float32Array {
-  return predictRows(decoder, codes, n);
 }
 
 /** The code size an encoder produces. */

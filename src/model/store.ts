@@ -3,62 +3,79 @@
  * `index/model.json`, the model manifest, which names that folder. The manifest is renamed into place
  * last, so a crash during a save leaves the previous model loadable.
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
 import { createError } from '../errors.js';
 import { fsyncDir, removeOrphanTemps, writeJsonAtomic } from '../util/atomic-fs.js';
-import type { ArchConfig } from './architectures/types.js';
+import { readJsonFile } from '../util/read-json.js';
+import { ARCH_NAMES, type ArchConfig } from './architectures/types.js';
 import { hashWeights, loadLayersModel, saveLayersModel } from './model-io.js';
 
 /** File name of the model manifest inside the index folder. */
 export const MODEL_MANIFEST = 'model.json';
 
-/** Describes a trained model; written beside it. */
-export interface ModelManifest {
-  readonly version: 1;
-  /** Folder (relative to the index folder) holding encoder/ and decoder/. */
-  readonly dir: string;
-  readonly arch: ArchConfig;
-  readonly codeSize: number;
-  readonly inputShape: readonly [number, number, number];
-  readonly dataset: {
-    readonly name: string;
-    readonly fingerprint: string;
-    readonly count: number;
-    readonly origin: string;
-  };
-  readonly backend: string;
-  /** sha256 (16 hex) of encoder and decoder weights. */
-  readonly weightsHash: string;
-  readonly training: {
-    readonly epochs: number;
-    readonly batchSize: number;
-    readonly learningRate: number;
-    readonly seed: number;
-    readonly seconds: number;
-    readonly imagesPerSecond: number;
-    readonly preset: string | null;
-    /** Few-label runs only. */
-    readonly labels?: LabelsSummary;
-  };
-  readonly finalLoss: { readonly train: number; readonly val: number | null };
-  readonly createdAt: string;
-}
+const count = z.number().int().nonnegative();
+const positive = z.number().int().positive();
+
+/**
+ * The architecture a model was trained with, as recorded in the manifests. The layers themselves load
+ * from the tfjs files, so only the fields shown to people are checked; the rest passes through as written.
+ */
+export const archConfigField = z
+  .looseObject({ arch: z.enum(ARCH_NAMES), side: positive, codeSize: positive })
+  .transform((arch) => arch as unknown as ArchConfig);
 
 /** How a few-label run used its labels (all from the database split). */
-export interface LabelsSummary {
-  readonly perClass: number;
-  readonly perBatch: number;
-  /** Labelled images training used. */
-  readonly used: number;
-  /** Labelled images held out to pick the best epoch. */
-  readonly heldOut: number;
-  /** The epoch whose weights were saved; null when nothing was held out. */
-  readonly bestEpoch: number | null;
-  /** Its held-out label precision@10 (against the training-labelled images). */
-  readonly heldOutPrecision10: number | null;
-}
+const labelsSummary = z
+  .object({
+    perClass: count,
+    perBatch: count,
+    /** Labelled images training used. */
+    used: count,
+    /** Labelled images held out to pick the best epoch. */
+    heldOut: count,
+    /** The epoch whose weights were saved; null when nothing was held out. */
+    bestEpoch: count.nullable(),
+    /** Its held-out label precision@10 (against the training-labelled images). */
+    heldOutPrecision10: z.number().nullable(),
+  })
+  .readonly();
+export type LabelsSummary = z.infer<typeof labelsSummary>;
+
+/** The schema of index/model.json. */
+export const modelManifestSchema = z
+  .object({
+    version: z.literal(1),
+    /** Folder (relative to the index folder) holding encoder/ and decoder/; a plain name, never a path. */
+    dir: z.string().regex(/^model-[\w-]+$/, { error: 'a model-<hash> folder name' }),
+    arch: archConfigField,
+    codeSize: positive,
+    inputShape: z.tuple([positive, positive, positive]).readonly(),
+    dataset: z.object({ name: z.string(), fingerprint: z.string(), count, origin: z.string() }).readonly(),
+    backend: z.string(),
+    /** sha256 (16 hex) of encoder and decoder weights. */
+    weightsHash: z.string(),
+    training: z
+      .object({
+        epochs: count,
+        batchSize: positive,
+        learningRate: z.number(),
+        seed: z.number().int(),
+        seconds: z.number(),
+        imagesPerSecond: z.number(),
+        preset: z.string().nullable(),
+        /** Few-label runs only. */
+        labels: labelsSummary.optional(),
+      })
+      .readonly(),
+    finalLoss: z.object({ train: z.number(), val: z.number().nullable() }).readonly(),
+    createdAt: z.string(),
+  })
+  .readonly();
+
+/** Describes a trained model; written beside it. */
+export type ModelManifest = z.infer<typeof modelManifestSchema>;
 
 /** A loaded encoder/decoder pair with its manifest. */
 export interface LoadedModel {
@@ -67,27 +84,16 @@ export interface LoadedModel {
   readonly decoder: tf.LayersModel;
 }
 
-/** Reads index/model.json; throws NO_MODEL when absent, MODEL_CORRUPT when it cannot be used. */
-export async function readModelManifest(indexDir: string): Promise<ModelManifest> {
+/**
+ * Reads index/model.json; throws NO_MODEL when absent, MODEL_CORRUPT naming the file and the field when
+ * it is not a model manifest.
+ */
+export function readModelManifest(indexDir: string): Promise<ModelManifest> {
   const file = join(indexDir, MODEL_MANIFEST);
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch {
-    throw createError('NO_MODEL', file);
-  }
-  let manifest: Partial<ModelManifest>;
-  try {
-    manifest = JSON.parse(text) as Partial<ModelManifest>;
-  } catch (err) {
-    throw createError('MODEL_CORRUPT', file, (err as Error).message);
-  }
-  // The folder name comes from the file: keep it a plain model-<hash> folder inside the index folder.
-  if (typeof manifest.dir !== 'string' || !/^model-[\w-]+$/.test(manifest.dir))
-    throw createError('MODEL_CORRUPT', file, 'its field "dir" is not a model-<hash> folder name');
-  if (typeof manifest.weightsHash !== 'string' || typeof manifest.codeSize !== 'number')
-    throw createError('MODEL_CORRUPT', file, 'its fields "weightsHash" and "codeSize" are missing');
-  return manifest as ModelManifest;
+  return readJsonFile(file, modelManifestSchema, {
+    missing: () => createError('NO_MODEL', file),
+    corrupt: (reason) => createError('MODEL_CORRUPT', file, reason),
+  });
 }
 
 /**

@@ -18,6 +18,11 @@ interface Pending {
   reject(err: unknown): void;
 }
 
+/** A query reached a service that was closed: a bug in whoever kept using it (leases prevent it). */
+function closedError(): Error {
+  return new Error('the search service was closed before this query ran');
+}
+
 /** Largest batch sent through the models at once. */
 const MAX_BATCH = 64;
 
@@ -26,6 +31,7 @@ export class EncodeBatcher {
   private images: Pending[] = [];
   private codes: Pending[] = [];
   private scheduled = false;
+  private closed = false;
 
   constructor(
     private readonly encoder: tf.LayersModel,
@@ -42,7 +48,14 @@ export class EncodeBatcher {
     return this.enqueue(this.codes, code);
   }
 
+  /** Refuses the queries still waiting and every later one: the models are about to be freed. Idempotent. */
+  close(): void {
+    this.closed = true;
+    for (const pending of [...this.images.splice(0), ...this.codes.splice(0)]) pending.reject(closedError());
+  }
+
   private enqueue(queue: Pending[], input: Float32Array): Promise<Embedded> {
+    if (this.closed) return Promise.reject(closedError());
     return new Promise((resolve, reject) => {
       queue.push({ input, resolve, reject });
       if (!this.scheduled) {

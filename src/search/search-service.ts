@@ -1,20 +1,15 @@
-import { join } from 'node:path';
-import type * as tf from '@tensorflow/tfjs';
-import { loadDataset } from '../dataset/load.js';
-import { type Dataset, labelName } from '../dataset/types.js';
+/**
+ * SearchService: the one query path. A query by image bytes is decoded, encoded and reconstructed; a
+ * query by item id takes the item's stored code and reconstructs it; both go through the service's
+ * micro-batcher and then the same neighbour search in each space asked for. No HTTP types here.
+ */
+import { labelName } from '../dataset/types.js';
 import { createError } from '../errors.js';
 import { encodeGrayPng } from '../image/png.js';
 import { decodeToGray, toUnitFloat } from '../image/preprocess.js';
-import { decodeCodes, embedOne } from '../model/encoder.js';
-import { loadModel, type ModelManifest } from '../model/store.js';
-import { loadCodes, loadSpace } from '../store/load-index.js';
-import {
-  assertIndexMatches,
-  INDEX_MANIFEST,
-  type IndexManifest,
-  readIndexManifest,
-} from '../store/manifest.js';
+import { closeIndex, type OpenedIndex, type OpenIndexOptions, openIndex } from '../store/open-index.js';
 import type { VectorIndex } from '../store/vector-index.js';
+import { type Embedded, EncodeBatcher } from './encode-batcher.js';
 
 /** The two search spaces. */
 export const QUERY_SPACES = ['code', 'pixel'] as const;
@@ -33,7 +28,7 @@ export interface Hit {
 export interface SpaceResult {
   readonly space: QuerySpace;
   readonly results: Hit[];
-  /** Time of the vector search (plus encoding, for code space), in ms. */
+  /** Time of the vector search (plus encoding an uploaded image, for code space), in ms. */
   readonly ms: number;
   /** Share of results whose label equals the other space's top-1 label; null without labels or other space. */
   readonly agreement: number | null;
@@ -47,6 +42,17 @@ export interface SearchOptions {
   readonly spaces: readonly QuerySpace[];
   /** Drop results farther than this. */
   readonly maxDistance?: number;
+}
+
+/** Runs a decode when a slot is free (the server's work queue bounds the decodes in flight). */
+export type DecodeSlot = <T>(decode: () => Promise<T>) => Promise<T>;
+
+/** How an uploaded image is read. */
+export interface UploadOptions {
+  /** How messages name it, e.g. its file name (default "the upload"). */
+  readonly what?: string;
+  /** Where its decode runs (default: at once). */
+  readonly decodeIn?: DecodeSlot;
 }
 
 /** A search's answer. */
@@ -64,59 +70,15 @@ export interface SearchResponse {
   readonly spaces: Partial<Record<QuerySpace, SpaceResult>>;
 }
 
-/** Everything a SearchService runs on; `open` loads it from an index folder. */
-export interface SearchState {
-  readonly dataset: Dataset;
-  readonly indexManifest: IndexManifest;
-  readonly modelManifest: ModelManifest;
-  readonly encoder: tf.LayersModel;
-  readonly decoder: tf.LayersModel;
-  readonly codes: Float32Array;
-  readonly indexes: Partial<Record<QuerySpace, VectorIndex>>;
-}
+/** Everything a SearchService runs on: an opened index (see openIndex). */
+export type SearchState = OpenedIndex;
 
-/** How to open a service. */
-export interface OpenOptions {
-  readonly indexDir: string;
-  readonly data: string;
-  readonly dataPath: readonly string[];
-  /** A dataset already in memory (skips loading it again). */
-  readonly dataset?: Dataset;
-}
-
-/** Loads dataset, model, manifest and indexes, and checks they belong together. */
-export async function loadSearchState(options: OpenOptions): Promise<SearchState> {
-  const indexManifest = await readIndexManifest(options.indexDir);
-  const model = await loadModel(options.indexDir);
-  try {
-    const dataset =
-      options.dataset ??
-      (await loadDataset({
-        data: options.data,
-        searchPath: options.dataPath,
-        limit: indexManifest.dataset.count,
-      }));
-    assertIndexMatches(indexManifest, model.manifest, dataset, join(options.indexDir, INDEX_MANIFEST));
-    const indexes: Partial<Record<QuerySpace, VectorIndex>> = {
-      code: await loadSpace(options.indexDir, indexManifest, indexManifest.code),
-    };
-    if (indexManifest.pixel)
-      indexes.pixel = await loadSpace(options.indexDir, indexManifest, indexManifest.pixel);
-    const codes = await loadCodes(options.indexDir, indexManifest);
-    return {
-      dataset,
-      indexManifest,
-      modelManifest: model.manifest,
-      encoder: model.encoder,
-      decoder: model.decoder,
-      codes,
-      indexes,
-    };
-  } catch (err) {
-    model.encoder.dispose();
-    model.decoder.dispose();
-    throw err;
-  }
+/** A query whose code and reconstruction are known: an uploaded image (`id` null) or a stored item. */
+interface EmbeddedQuery extends Embedded {
+  readonly gray: Uint8Array;
+  readonly id: number | null;
+  /** Time spent encoding it, counted into the code space's `ms`. */
+  readonly embedMs: number;
 }
 
 function share(hits: readonly Hit[], label: number | null): number | null {
@@ -124,13 +86,18 @@ function share(hits: readonly Hit[], label: number | null): number | null {
   return hits.filter((h) => h.label === label).length / hits.length;
 }
 
-/** Searches one loaded index state. */
+/** Searches one opened index; owns it (and its micro-batcher) until `close`. */
 export class SearchService {
-  constructor(readonly state: SearchState) {}
+  private readonly batcher: EncodeBatcher;
+  private closed = false;
 
-  /** Opens the index in `options.indexDir`; throws NO_INDEX, NO_MODEL, INDEX_MISMATCH or INDEX_CORRUPT. */
-  static async open(options: OpenOptions): Promise<SearchService> {
-    return new SearchService(await loadSearchState(options));
+  constructor(readonly state: SearchState) {
+    this.batcher = new EncodeBatcher(state.encoder, state.decoder);
+  }
+
+  /** Opens the index in `indexDir` (see openIndex for what it checks and throws). */
+  static async open(indexDir: string, options: OpenIndexOptions): Promise<SearchService> {
+    return new SearchService(await openIndex(indexDir, options));
   }
 
   /** Number of items in the database. */
@@ -150,7 +117,7 @@ export class SearchService {
       throw createError('ITEM_NOT_FOUND', id, this.count - 1);
   }
 
-  /** An item's pixels, side x side grayscale. */
+  /** An item's pixels, side x side grayscale; throws ITEM_NOT_FOUND. */
   itemPixels(id: number): Uint8Array {
     this.assertItem(id);
     const area = this.state.dataset.side ** 2;
@@ -163,45 +130,52 @@ export class SearchService {
     return encodeGrayPng(this.itemPixels(id), side, side, Math.max(1, Math.round(size / side)));
   }
 
-  /** Neighbours of an uploaded image (any format sharp reads); throws NOT_AN_IMAGE. */
+  /**
+   * Neighbours of an uploaded image (any format sharp reads). Throws NOT_AN_IMAGE (and the other decode
+   * errors) naming it as `upload.what`, and SPACE_UNAVAILABLE.
+   */
   async searchByImage(
     bytes: Uint8Array,
     options: SearchOptions,
-    what = 'the upload',
+    upload: UploadOptions = {},
   ): Promise<SearchResponse> {
-    const gray = await decodeToGray(bytes, { side: this.state.dataset.side, what });
-    return this.searchByPixels(gray, options, null);
+    const side = this.state.dataset.side;
+    const decode = () => decodeToGray(bytes, { side, what: upload.what ?? 'the upload' });
+    const gray = await (upload.decodeIn ? upload.decodeIn(decode) : decode());
+    return this.answer(await this.embedImage(gray), options);
   }
 
-  /** Neighbours of stored item `id`, excluding the item itself. */
-  searchById(id: number, options: SearchOptions): SearchResponse {
-    return this.searchByPixels(this.itemPixels(id), options, id);
+  /** Neighbours of stored item `id`, excluding the item itself; throws ITEM_NOT_FOUND, SPACE_UNAVAILABLE. */
+  async searchById(id: number, options: SearchOptions): Promise<SearchResponse> {
+    const gray = this.itemPixels(id);
+    const dims = this.state.indexManifest.code.dims;
+    const embedded = await this.batcher.reconstruct(this.state.codes.subarray(id * dims, (id + 1) * dims));
+    return this.answer({ ...embedded, gray, id, embedMs: 0 }, options);
   }
 
-  /**
-   * Neighbours of a side x side grayscale image; `selfId` is excluded from results and gives the query label.
-   * `embedded` is the image's code and reconstruction when already computed (the server batches them).
-   */
-  searchByPixels(
-    gray: Uint8Array,
-    options: SearchOptions,
-    selfId: number | null,
-    embedded?: { readonly code: Float32Array; readonly reconstruction: Float32Array },
-  ): SearchResponse {
-    const floats = toUnitFloat(gray);
-    let started = performance.now();
-    const code =
-      embedded?.code ?? (selfId === null ? embedOne(this.state.encoder, floats) : this.storedCode(selfId));
-    const encodeMs = performance.now() - started;
+  /** Runs one image query through the models and the code index, so the first real one does not pay for tfjs compiling its kernels. */
+  async warmUp(): Promise<void> {
+    if (this.count > 0) this.answer(await this.embedImage(this.itemPixels(0)), { k: 1, spaces: ['code'] });
+  }
+
+  private async embedImage(gray: Uint8Array): Promise<EmbeddedQuery> {
+    const started = performance.now();
+    const embedded = await this.batcher.embed(toUnitFloat(gray));
+    return { ...embedded, gray, id: null, embedMs: performance.now() - started };
+  }
+
+  /** The neighbours of an embedded query in each space asked for, with agreement and precision. */
+  private answer(query: EmbeddedQuery, options: SearchOptions): SearchResponse {
     const raw: Partial<Record<QuerySpace, { hits: Hit[]; ms: number }>> = {};
     for (const space of options.spaces) {
       const index = this.state.indexes[space];
       if (!index) throw createError('SPACE_UNAVAILABLE', space);
-      started = performance.now();
-      const hits = this.neighbours(index, space === 'code' ? code : floats, options, selfId);
-      raw[space] = { hits, ms: performance.now() - started + (space === 'code' ? encodeMs : 0) };
+      const started = performance.now();
+      const vector = space === 'code' ? query.code : toUnitFloat(query.gray);
+      const hits = this.neighbours(index, vector, options, query.id);
+      raw[space] = { hits, ms: performance.now() - started + (space === 'code' ? query.embedMs : 0) };
     }
-    const label = selfId === null ? null : this.item(selfId).label;
+    const label = query.id === null ? null : this.item(query.id).label;
     const spaces: Partial<Record<QuerySpace, SpaceResult>> = {};
     for (const space of options.spaces) {
       const mine = raw[space];
@@ -215,26 +189,19 @@ export class SearchService {
         precision: share(mine.hits, label),
       };
     }
-    const side = this.state.dataset.side;
-    const recon = embedded?.reconstruction ?? decodeCodes(this.state.decoder, code, 1);
     return {
       query: {
-        id: selfId,
+        id: query.id,
         label,
         labelName: labelName(this.state.dataset, label),
-        code: Array.from(code),
-        reconstruction: Uint8Array.from(recon, (v) => Math.round(Math.min(1, Math.max(0, v)) * 255)),
-        image: gray.length === side * side ? gray : new Uint8Array(side * side),
+        code: Array.from(query.code),
+        reconstruction: Uint8Array.from(query.reconstruction, (v) =>
+          Math.round(Math.min(1, Math.max(0, v)) * 255),
+        ),
+        image: query.gray,
       },
       spaces,
     };
-  }
-
-  /** The stored code of item `id`. */
-  storedCode(id: number): Float32Array {
-    this.assertItem(id);
-    const dims = this.state.indexManifest.code.dims;
-    return this.state.codes.subarray(id * dims, (id + 1) * dims);
   }
 
   private neighbours(
@@ -254,9 +221,14 @@ export class SearchService {
     return hits;
   }
 
-  /** Frees the model's tensors. */
-  dispose(): void {
-    this.state.encoder.dispose();
-    this.state.decoder.dispose();
+  /**
+   * Stops the micro-batcher (queries still waiting in it are refused) and frees the model's tensors and
+   * the HNSW indexes' native memory. Idempotent.
+   */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.batcher.close();
+    closeIndex(this.state);
   }
 }

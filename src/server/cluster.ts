@@ -9,7 +9,6 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
-import { log } from '../cli/context.js';
 import type { Config } from '../config.js';
 import { AesearchError, createError } from '../errors.js';
 
@@ -24,6 +23,9 @@ const MAX_RESTARTS_PER_MINUTE = 5;
 
 /** The line main.ts prints for a failed command. */
 const ERROR_LINE = /^aesearch: (.*)$/m;
+
+/** Every such line of a chunk of output, with its newline. */
+const ERROR_LINES = /^aesearch: .*(\n|$)/gm;
 
 /**
  * The first SIGINT or SIGTERM from now on. Later ones are ignored (Ctrl-C reaches the primary and its
@@ -50,41 +52,75 @@ export function workerCount(config: Pick<Config, 'workers'>): number {
   return config.workers === 'auto' ? availableParallelism() : config.workers;
 }
 
-/** True in a worker forked by `runPrimary`. */
-export function isWorker(): boolean {
-  return cluster.isWorker;
+/** Writes one log line. */
+export type LogLine = (line: string) => void;
+
+/** A worker's link to the primary, and through it to the other workers. */
+export interface PrimaryLink {
+  /** Tells the primary about something. */
+  tell(message: ToPrimary): void;
+  /** Calls `onMessage` for each message from the primary. */
+  listen(onMessage: (message: ToWorker) => void): void;
+  /** Lets the process end once its server has closed (the IPC channel would keep it alive). */
+  leave(): void;
 }
 
-/** True in the workers after the first: they neither log the start-up lines nor train or index. */
-export function isQuietWorker(): boolean {
-  return cluster.isWorker && process.env.AESEARCH_WORKER_QUIET === '1';
+/** What the serving lifecycle needs to know about the process it runs in. */
+export interface ServingProcess {
+  readonly log: LogLine;
+  /** True in the workers after the first: they neither log the start-up lines nor train or index. */
+  readonly quiet: boolean;
+  /** The link to the primary in a cluster worker; absent in a single process. */
+  readonly primary?: PrimaryLink;
 }
 
-/** In a worker: tells the primary (and so the other workers) about something. */
-export function tellPrimary(message: ToPrimary): void {
-  process.send?.(message);
+function thisProcess(log: LogLine): ServingProcess {
+  if (!cluster.isWorker) return { log, quiet: false };
+  const primary: PrimaryLink = {
+    tell: (message) => process.send?.(message),
+    listen: (onMessage) => process.on('message', (message: ToWorker) => onMessage(message)),
+    leave: () => cluster.worker?.disconnect(),
+  };
+  return { log, quiet: process.env.AESEARCH_WORKER_QUIET === '1', primary };
 }
 
-/** In a worker: calls `onMessage` for each message from the primary. */
-export function onPrimaryMessage(onMessage: (message: ToWorker) => void): void {
-  process.on('message', (message: ToWorker) => onMessage(message));
+/**
+ * Runs `serve` in this process or, when `workers` > 1 in a process that is not itself a worker, the
+ * primary of that many workers (each re-runs the command, and so calls `serve` as a worker). A worker
+ * leaves the cluster when `serve` ends, failed or not, so that its process ends. Resolves when serving is
+ * over.
+ */
+export async function runServing(
+  workers: number,
+  log: LogLine,
+  serve: (here: ServingProcess) => Promise<void>,
+): Promise<void> {
+  if (!cluster.isWorker && workers > 1) return runPrimary(workers, log);
+  const here = thisProcess(log);
+  try {
+    await serve(here);
+  } finally {
+    here.primary?.leave();
+  }
 }
 
-/** In a worker that has closed its server: lets the process end (the IPC channel would keep it alive). */
-export function leaveCluster(): void {
-  cluster.worker?.disconnect();
-}
-
-/** Passes a worker's output through; resolves with its URL once it listens, rejects if it exits first. */
+/**
+ * Passes a worker's output through but for its error lines, which are held back; resolves with its URL
+ * once it listens, rejects with its error once it has exited and its output has been read.
+ */
 function started(worker: Worker): Promise<string> {
   let held = '';
   worker.process.stdout?.pipe(process.stdout);
   worker.process.stderr?.on('data', (chunk: Buffer) => {
-    const text = chunk.toString();
-    if (ERROR_LINE.test(text)) held += text;
-    else process.stderr.write(text);
+    // Only the error line is held: the lines before it in the same chunk (the backend line) pass.
+    const passed = chunk.toString().replace(ERROR_LINES, (line) => {
+      held += line;
+      return '';
+    });
+    if (passed) process.stderr.write(passed);
   });
   return new Promise((resolve, reject) => {
+    // 'close' rather than 'exit': it comes once the worker's output is read, so its error line is held.
     const onExit = (code: number | null) => {
       const message = ERROR_LINE.exec(held)?.[1];
       reject(
@@ -93,10 +129,10 @@ function started(worker: Worker): Promise<string> {
           : createError('WORKER_FAILED', worker.process.pid ?? 0, code ?? 'a signal'),
       );
     };
-    worker.once('exit', onExit);
+    worker.process.once('close', onExit);
     worker.on('message', (m: ToPrimary) => {
       if (m.type !== 'listening') return;
-      worker.off('exit', onExit);
+      worker.process.off('close', onExit);
       if (held) process.stderr.write(held);
       resolve(m.url);
     });
@@ -105,6 +141,8 @@ function started(worker: Worker): Promise<string> {
 
 /** The workers of the primary: forking, passing reloads on, restarting the ones that die, closing. */
 class WorkerPool {
+  constructor(private readonly log: LogLine) {}
+
   private readonly workers = new Set<Worker>();
   private readonly restarts: number[] = [];
   /** Set once every worker listens: before that, an exit is a failed start, which `started` reports. */
@@ -131,9 +169,10 @@ class WorkerPool {
     const now = Date.now();
     this.restarts.push(now);
     while ((this.restarts[0] ?? now) < now - 60_000) this.restarts.shift();
-    log(`server process ${dead.process.pid} exited (${how}); starting another`);
-    if (this.restarts.length > MAX_RESTARTS_PER_MINUTE) log('too many server processes died in a minute');
-    else void started(this.fork(true)).catch((err: Error) => log(err.message));
+    this.log(`server process ${dead.process.pid} exited (${how}); starting another`);
+    if (this.restarts.length > MAX_RESTARTS_PER_MINUTE)
+      this.log('too many server processes died in a minute');
+    else void started(this.fork(true)).catch((err: Error) => this.log(err.message));
   }
 
   /** Tells every worker to close and waits for them. */
@@ -168,9 +207,9 @@ class WorkerPool {
  * once every worker has closed. Throws WORKER_FAILED, with the worker's own message, when one exits
  * before it listens.
  */
-export async function runPrimary(count: number): Promise<void> {
+async function runPrimary(count: number, log: LogLine): Promise<void> {
   const signals = watchSignals();
-  const pool = new WorkerPool();
+  const pool = new WorkerPool(log);
   cluster.setupPrimary({ silent: true });
   try {
     const startup = (async () => {

@@ -4,9 +4,7 @@
  * creation and rename), hence the debounce.
  */
 import { type FSWatcher, watch } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { INDEX_MANIFEST } from '../store/manifest.js';
+import { INDEX_MANIFEST, readIndexManifest } from '../store/manifest.js';
 
 /** Quiet time after the last event before reacting, in ms. */
 const WATCH_DEBOUNCE_MS = 250;
@@ -16,19 +14,18 @@ export interface IndexWatch {
   close(): void;
 }
 
-/** The `dir` named by the manifest on disk, or undefined when it cannot be read (yet). */
+/** The `dir` named by the manifest on disk, or undefined when there is none or it is no manifest. */
 async function manifestDir(indexDir: string): Promise<string | undefined> {
-  try {
-    const parsed = JSON.parse(await readFile(join(indexDir, INDEX_MANIFEST), 'utf8')) as { dir?: unknown };
-    return typeof parsed.dir === 'string' ? parsed.dir : undefined;
-  } catch {
-    return undefined;
-  }
+  return readIndexManifest(indexDir).then(
+    (manifest) => manifest.dir,
+    () => undefined,
+  );
 }
 
 /**
  * Calls `onChange` after index/manifest.json in `indexDir` changes, unless it still names the index
- * `servedDir()` (a missing or unreadable manifest counts as a change, so the failed reload says why). Watch errors (e.g. the folder removed) are reported through `log` and end the watch.
+ * `servedDir()` (a missing or unusable manifest counts as a change, so the failed reload says why).
+ * Watch errors (e.g. the folder removed) are reported through `log` and end the watch.
  */
 export function watchIndex(
   indexDir: string,

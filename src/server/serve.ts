@@ -1,26 +1,19 @@
 /**
- * Running the HTTP server: listen, log what is served and where, and on SIGINT or SIGTERM stop taking
- * connections, let requests in flight finish, and return so the command exits 0.
+ * The serving lifecycle: open the index, warm the model up, listen, log what is served and where, watch
+ * the index folder and reload, and on SIGINT or SIGTERM (or the cluster primary's word) stop taking
+ * connections, let requests in flight finish, close the services and return so the command exits 0.
+ * What it needs from the process around it (logging, the cluster link) is passed in.
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
-import { log } from '../cli/context.js';
 import type { Config } from '../config.js';
 import { createError } from '../errors.js';
 import { createApp } from '../http/app.js';
 import { holderProvider } from '../http/provider.js';
 import { SearchService } from '../search/search-service.js';
-import { readIndexManifest } from '../store/manifest.js';
 import type { BackendInfo } from '../tfjs/backend.js';
-import {
-  isQuietWorker,
-  isWorker,
-  leaveCluster,
-  onPrimaryMessage,
-  tellPrimary,
-  watchSignals,
-} from './cluster.js';
+import { type LogLine, type ServingProcess, watchSignals } from './cluster.js';
 import { describeIndex, IndexReloader } from './index-reloader.js';
 import { watchIndex } from './index-watch.js';
 import { ServiceHolder } from './service-holder.js';
@@ -55,24 +48,17 @@ export function closeServer(server: Server): Promise<void> {
   });
 }
 
-/** Runs the encoder once, so the first upload's time is not tfjs compiling its kernels. */
-function warmUp(service: SearchService): void {
-  if (service.count > 0) service.searchByPixels(service.itemPixels(0), { k: 1, spaces: ['code'] }, null);
-}
-
 /**
  * Opens the index on disk for a reload, reusing the dataset in memory when the new index was built for
- * the same one (same fingerprint), and warms the new model up before it is swapped in.
+ * the same one (same fingerprint), and warms the new model up before it is swapped in; closes it when
+ * the warm-up fails.
  */
-async function openForReload(config: Config, current: SearchService): Promise<SearchService> {
-  const manifest = await readIndexManifest(config.indexDir);
-  const { dataset } = current.state;
-  const same = manifest.dataset.fingerprint === dataset.fingerprint;
-  const next = await SearchService.open(same ? { ...config, dataset } : config);
+export async function openForReload(config: Config, current: SearchService): Promise<SearchService> {
+  const next = await SearchService.open(config.indexDir, { ...config, reuse: current.state.dataset });
   try {
-    warmUp(next);
+    await next.warmUp();
   } catch (err) {
-    next.dispose();
+    next.close();
     throw err;
   }
   return next;
@@ -84,7 +70,7 @@ export interface RunningServer {
   readonly url: string;
   readonly holder: ServiceHolder;
   readonly reloader: IndexReloader;
-  /** Stops watching, closes the server gracefully, then disposes the services. */
+  /** Stops watching, closes the server gracefully, then closes the services. */
   close(): Promise<void>;
 }
 
@@ -93,26 +79,25 @@ const REQUEST_TIMEOUT_MS = 60_000;
 
 /** Options of `startServer`. */
 export interface StartOptions {
-  /** Receives the request lines and reload reports (default: stderr). */
-  readonly log?: (line: string) => void;
+  /** Receives the request lines and reload reports. */
+  readonly log: LogLine;
   /** Called after a reload asked for over HTTP (a cluster worker passes it on to the others). */
   readonly afterAdminReload?: (trigger: string) => void;
 }
 
 /**
- * Serves `service` on config.host:config.port and reloads when index/manifest.json changes (or on
- * POST /api/admin/reload with the admin token). Owns `service` from here: disposes it on failure or close.
- * Throws PORT_IN_USE.
+ * Warms `service` up, serves it on config.host:config.port and reloads when index/manifest.json changes
+ * (or on POST /api/admin/reload with the admin token). Owns `service` from here: closes it on failure or
+ * close. Throws PORT_IN_USE.
  */
 export async function startServer(
   service: SearchService,
   config: Config,
   backend: Pick<BackendInfo, 'name' | 'description'>,
-  options: StartOptions = {},
+  options: StartOptions,
 ): Promise<RunningServer> {
-  const logLine = options.log ?? log;
   const holder = new ServiceHolder(service);
-  const reloader = new IndexReloader(holder, (current) => openForReload(config, current), logLine);
+  const reloader = new IndexReloader(holder, (current) => openForReload(config, current), options.log);
   const reloads = {
     status: () => reloader.status(),
     reload: async (trigger: string) => {
@@ -123,8 +108,8 @@ export async function startServer(
   };
   let server: Server;
   try {
-    warmUp(service);
-    const app = createApp(holderProvider(holder, backend, reloads), config, { log: logLine });
+    await service.warmUp();
+    const app = createApp(holderProvider(holder, backend, reloads), config, { log: options.log });
     server = await listen(app, config.port, config.host);
   } catch (err) {
     holder.close();
@@ -135,7 +120,7 @@ export async function startServer(
     config.indexDir,
     () => holder.current.state.indexManifest.dir,
     () => void reloader.reload('index/manifest.json changed'),
-    logLine,
+    options.log,
   );
   const close = async () => {
     watch.close();
@@ -145,7 +130,7 @@ export async function startServer(
   return { server, url: serverUrl(server), holder, reloader, close };
 }
 
-function logStart(service: SearchService, backend: BackendInfo, running: RunningServer): void {
+function logStart(log: LogLine, service: SearchService, backend: BackendInfo, running: RunningServer): void {
   const { dataset, modelManifest: model } = service.state;
   log(
     `serving ${service.count} items of ${dataset.name} (${model.arch.arch} autoencoder, code ${model.codeSize}) ` +
@@ -157,12 +142,13 @@ function logStart(service: SearchService, backend: BackendInfo, running: Running
 
 /**
  * Serves `service` until SIGINT or SIGTERM (or, in a cluster worker, the primary's word), logging one
- * line per request; disposes the services at the end (or on failure).
+ * line per request through `here.log`; closes the services at the end (or on failure).
  */
 export async function serveUntilSignal(
   service: SearchService,
   config: Config,
   backend: BackendInfo,
+  here: ServingProcess,
 ): Promise<void> {
   // Handlers go in before the URL is logged: whoever reads it may signal at once.
   const signals = watchSignals();
@@ -170,24 +156,30 @@ export async function serveUntilSignal(
   const told = new Promise<string>((resolve) => {
     shutdown = resolve;
   });
+  const { log, primary } = here;
   try {
     const running = await startServer(service, config, backend, {
+      log,
       afterAdminReload: (trigger) =>
-        tellPrimary({ type: 'reload', trigger: `${trigger}, via another process` }),
+        primary?.tell({ type: 'reload', trigger: `${trigger}, via another process` }),
     });
-    if (isWorker()) {
-      onPrimaryMessage((m) => {
+    if (primary) {
+      primary.listen((m) => {
         if (m.type === 'reload') void running.reloader.reload(m.trigger);
         else shutdown(m.signal);
       });
-      tellPrimary({ type: 'listening', url: running.url });
+      primary.tell({ type: 'listening', url: running.url });
     }
-    if (!isQuietWorker()) logStart(service, backend, running);
+    if (!here.quiet) logStart(log, service, backend, running);
     const signal = await Promise.race([signals.received, told]);
-    if (!isQuietWorker()) log(`${signal}: closing the server`);
+    if (!here.quiet) log(`${signal}: closing the server`);
     await running.close();
-    leaveCluster();
   } finally {
     signals.stop();
   }
+}
+
+/** Opens the index in config.indexDir and serves it until a signal (see serveUntilSignal). */
+export async function serveIndex(config: Config, backend: BackendInfo, here: ServingProcess): Promise<void> {
+  await serveUntilSignal(await SearchService.open(config.indexDir, config), config, backend, here);
 }

@@ -1,15 +1,9 @@
 /**
  * Holds the search service of the moment and swaps in a new one atomically. Each request leases the
- * service it started on; a replaced service is disposed only when its last lease is released, so a
+ * service it started on; a replaced service is closed only when its last lease is released, so a
  * request that is still decoding its upload when the swap happens encodes on a model that is still alive.
  */
 import type { SearchService } from '../search/search-service.js';
-
-/** Frees a service's model tensors and its vector indexes' native memory. */
-function disposeService(service: SearchService): void {
-  service.dispose();
-  for (const index of Object.values(service.state.indexes)) index?.dispose();
-}
 
 /** A service pinned for one request; `release` exactly once when the request is done with it. */
 export interface ServiceLease {
@@ -29,9 +23,10 @@ export class ServiceHolder {
   private readonly retiring = new Set<Entry>();
   private closed = false;
 
+  /** `closeService` frees a service no request uses any more (its `close` unless a test watches it). */
   constructor(
     service: SearchService,
-    private readonly dispose: (service: SearchService) => void = disposeService,
+    private readonly closeService: (service: SearchService) => void = (s) => s.close(),
   ) {
     this.entry = { service, leases: 0, retired: false };
   }
@@ -52,39 +47,39 @@ export class ServiceHolder {
         if (released) return;
         released = true;
         entry.leases--;
-        this.disposeIfDone(entry);
+        this.closeIfDone(entry);
       },
     };
   }
 
   /**
-   * Makes `next` current; the previous service is disposed once no lease holds it. After `close`, disposes
+   * Makes `next` current; the previous service is closed once no lease holds it. After `close`, closes
    * `next` instead and throws (a reload that finishes while the server shuts down).
    */
   swap(next: SearchService): void {
     if (this.closed) {
-      this.dispose(next);
+      this.closeService(next);
       throw new Error('the server closed while the new index was loading');
     }
     const previous = this.entry;
     this.entry = { service: next, leases: 0, retired: false };
     previous.retired = true;
     this.retiring.add(previous);
-    this.disposeIfDone(previous);
+    this.closeIfDone(previous);
   }
 
-  /** Disposes the current service once no lease holds it (retiring ones likewise); for shutdown. Idempotent. */
+  /** Closes the current service once no lease holds it (retiring ones likewise); for shutdown. Idempotent. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     this.entry.retired = true;
     this.retiring.add(this.entry);
-    for (const entry of [...this.retiring]) this.disposeIfDone(entry);
+    for (const entry of [...this.retiring]) this.closeIfDone(entry);
   }
 
-  private disposeIfDone(entry: Entry): void {
+  private closeIfDone(entry: Entry): void {
     if (!entry.retired || entry.leases > 0 || !this.retiring.has(entry)) return;
     this.retiring.delete(entry);
-    this.dispose(entry.service);
+    this.closeService(entry.service);
   }
 }

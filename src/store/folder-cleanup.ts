@@ -7,7 +7,12 @@ import type { Dirent } from 'node:fs';
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MODEL_MANIFEST } from '../model/store.js';
-import { field, INDEX_MANIFEST } from './manifest.js';
+import { INDEX_MANIFEST } from './manifest.js';
+
+/** The value at a dotted `path` ("model.dir") of a parsed JSON value; undefined when absent. */
+function field(value: unknown, path: string): unknown {
+  return path.split('.').reduce<unknown>((o, key) => (o as Record<string, unknown> | null)?.[key], value);
+}
 
 /** Why the folders a manifest names cannot be known. */
 class UnreadableManifest extends Error {}

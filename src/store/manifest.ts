@@ -1,116 +1,84 @@
 /**
  * The index manifest, `index/manifest.json`: which model and dataset built the vector indexes in
  * `index/ann-<id>/`, with what parameters. Renamed into place last, so it always names a whole index.
+ * Its schema is the one definition of its shape: the type is inferred from it.
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { z } from 'zod';
 import type { Dataset } from '../dataset/types.js';
 import { createError } from '../errors.js';
-import type { ArchConfig } from '../model/architectures/types.js';
-import type { ModelManifest } from '../model/store.js';
-import type { HnswParams, Metric } from './vector-index.js';
+import { archConfigField, type ModelManifest } from '../model/store.js';
+import { readJsonFile } from '../util/read-json.js';
+import { type HnswParams, METRICS } from './vector-index.js';
 
 /** File name of the index manifest inside the index folder. */
 export const INDEX_MANIFEST = 'manifest.json';
 
+const count = z.number().int().nonnegative();
+const positive = z.number().int().positive();
+
+/** A file or folder name inside the index folder: no path separators, no `..`. */
+const plainName = z.string().regex(/^(?!\.\.)[\w.-]+$/, { error: 'a plain file name' });
+
+const hnswParams = z
+  .object({ m: positive, efConstruction: positive, efSearch: positive, seed: z.number().int() })
+  .readonly() satisfies z.ZodType<HnswParams>;
+
 /** One vector index (code or pixel space). */
-export interface SpaceManifest {
-  /** File inside the ann folder. */
-  readonly file: string;
-  readonly dims: number;
-  readonly metric: Metric;
-  readonly count: number;
-  readonly params: HnswParams;
-  readonly buildSeconds: number;
-  readonly bytes: number;
-  /** sha256 of the file, checked before loading. */
-  readonly sha256: string;
-}
+const spaceManifest = z
+  .object({
+    /** File inside the ann folder. */
+    file: plainName,
+    dims: positive,
+    metric: z.enum(METRICS),
+    count,
+    params: hnswParams,
+    buildSeconds: z.number(),
+    bytes: count,
+    /** sha256 of the file, checked before loading. */
+    sha256: z.string(),
+  })
+  .readonly();
+export type SpaceManifest = z.infer<typeof spaceManifest>;
+
+/** The schema of index/manifest.json. */
+export const indexManifestSchema = z
+  .object({
+    version: z.literal(2),
+    /** Folder (relative to the index folder) with the vector files. */
+    dir: plainName,
+    model: z
+      .object({ weightsHash: z.string(), dir: z.string(), arch: archConfigField, codeSize: positive })
+      .readonly(),
+    dataset: z
+      .object({ name: z.string(), fingerprint: z.string(), count, origin: z.string(), split: z.string() })
+      .readonly(),
+    preprocessing: z.unknown(),
+    code: spaceManifest,
+    pixel: spaceManifest.nullable(),
+    /** Raw codes of the database, count x codeSize float32 little-endian, inside the ann folder. */
+    codesFile: plainName,
+    codesSha256: z.string(),
+    backend: z.string(),
+    embedSeconds: z.number(),
+    totalSeconds: z.number(),
+    builtAt: z.string(),
+  })
+  .readonly();
 
 /** Describes a built index. */
-export interface IndexManifest {
-  readonly version: 2;
-  /** Folder (relative to the index folder) with the vector files. */
-  readonly dir: string;
-  readonly model: {
-    readonly weightsHash: string;
-    readonly dir: string;
-    readonly arch: ArchConfig;
-    readonly codeSize: number;
-  };
-  readonly dataset: {
-    readonly name: string;
-    readonly fingerprint: string;
-    readonly count: number;
-    readonly origin: string;
-    readonly split: string;
-  };
-  readonly preprocessing: unknown;
-  readonly code: SpaceManifest;
-  readonly pixel: SpaceManifest | null;
-  /** Raw codes of the database, count x codeSize float32 little-endian, inside the ann folder. */
-  readonly codesFile: string;
-  readonly codesSha256: string;
-  readonly backend: string;
-  readonly embedSeconds: number;
-  readonly totalSeconds: number;
-  readonly builtAt: string;
-}
+export type IndexManifest = z.infer<typeof indexManifestSchema>;
 
-/** Reads index/manifest.json; throws NO_INDEX when absent, INDEX_CORRUPT when unreadable. */
-export async function readIndexManifest(indexDir: string): Promise<IndexManifest> {
+/**
+ * Reads index/manifest.json; throws NO_INDEX when absent, INDEX_CORRUPT naming the file and the field
+ * when it is not a manifest.
+ */
+export function readIndexManifest(indexDir: string): Promise<IndexManifest> {
   const file = join(indexDir, INDEX_MANIFEST);
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch {
-    throw createError('NO_INDEX', file);
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (err) {
-    throw createError('INDEX_CORRUPT', file, (err as Error).message);
-  }
-  const problem = manifestProblem(parsed);
-  if (problem) throw createError('INDEX_CORRUPT', file, problem);
-  return parsed as IndexManifest;
-}
-
-/** Fields the loader relies on, with their types; file names must stay inside the index folder. */
-const REQUIRED_FIELDS: readonly [string, 'string' | 'number'][] = [
-  ['dir', 'string'],
-  ['model.weightsHash', 'string'],
-  ['model.codeSize', 'number'],
-  ['dataset.fingerprint', 'string'],
-  ['dataset.count', 'number'],
-  ['code.file', 'string'],
-  ['code.dims', 'number'],
-  ['code.sha256', 'string'],
-  ['codesFile', 'string'],
-  ['codesSha256', 'string'],
-  ['builtAt', 'string'],
-];
-
-const PLAIN_NAME = /^[\w.-]+$/;
-
-/** The value at a dotted `path` ("model.dir") of a parsed JSON value; undefined when absent. */
-export function field(value: unknown, path: string): unknown {
-  return path.split('.').reduce<unknown>((o, key) => (o as Record<string, unknown> | null)?.[key], value);
-}
-
-/** Why a parsed manifest cannot be used, or undefined when it can. */
-function manifestProblem(value: unknown): string | undefined {
-  if (typeof value !== 'object' || value === null) return 'it is not a JSON object';
-  for (const [path, type] of REQUIRED_FIELDS) {
-    if (typeof field(value, path) !== type) return `its field "${path}" is missing or not a ${type}`;
-  }
-  for (const path of ['dir', 'code.file', 'codesFile', 'pixel.file']) {
-    const name = field(value, path);
-    if (name !== undefined && (typeof name !== 'string' || !PLAIN_NAME.test(name) || name.startsWith('..')))
-      return `its field "${path}" is not a plain file name`;
-  }
-  return undefined;
+  return readJsonFile(file, indexManifestSchema, {
+    missing: () => createError('NO_INDEX', file),
+    corrupt: (reason) => createError('INDEX_CORRUPT', file, reason),
+  });
 }
 
 /**

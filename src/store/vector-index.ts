@@ -140,9 +140,10 @@ export class VectorIndex {
 
   /**
    * Frees the native index now (re-initialising it to one slot) instead of whenever the GC finalises it:
-   * V8 does not see that memory, so a replaced index could otherwise linger for a long time.
+   * V8 does not see that memory, so a replaced index could otherwise linger for a long time. Idempotent.
    */
   dispose(): void {
+    if (this.disposed) return;
     this.hnsw.initIndex({ maxElements: 1 });
     this.disposed = true;
   }

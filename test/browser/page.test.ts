@@ -99,7 +99,7 @@ describe('the web page in Chromium', { timeout: 120_000 }, () => {
   after(async () => {
     await browser?.close();
     await new Promise((resolve) => server?.close(resolve));
-    service?.dispose();
+    service?.close();
     await tiny?.cleanup();
     await scratch?.cleanup();
   });

@@ -4,7 +4,7 @@
  * index stops the start with exit 1 and one error line (not one per worker).
  */
 import assert from 'node:assert/strict';
-import { cp, writeFile } from 'node:fs/promises';
+import { cp, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { runCli, startCli } from '../helpers/cli.js';
@@ -47,7 +47,17 @@ describe('serving from two processes', { timeout: 120_000 }, () => {
     const run = await runCli(['serve', '--port', '0', '--workers', '2', '--index-dir', indexDir], ENV);
     assert.equal(run.code, 1);
     assert.deepEqual(run.stderr.trimEnd().split('\n').slice(1), [
-      `aesearch: ${indexDir}/manifest.json cannot be loaded (its field "dir" is missing or not a string); run \`aesearch index\` to rebuild it`,
+      `aesearch: ${indexDir}/manifest.json cannot be loaded (its field "version" should be 2 but is missing); run \`aesearch index\` to rebuild it`,
+    ]);
+    // An empty folder fails at once, so the worker's backend and error lines tend to arrive together.
+    const empty = join(fx.scratch.dir, 'empty');
+    await mkdir(empty);
+    const bare = await runCli(['serve', '--port', '0', '--workers', '2', '--index-dir', empty], ENV);
+    assert.equal(bare.code, 1);
+    const lines = bare.stderr.trimEnd().split('\n');
+    assert.match(lines[0] ?? '', /^backend: /);
+    assert.deepEqual(lines.slice(1), [
+      `aesearch: No trained model at ${empty}/model.json; run \`aesearch train\` first`,
     ]);
   });
 });

@@ -11,7 +11,7 @@ import { describe, it } from 'node:test';
 import { SearchService } from '../../src/search/search-service.js';
 import { readCheckpointState } from '../../src/train/checkpoint.js';
 import { runCli, startCli } from '../helpers/cli.js';
-import { TEST_DATA_PATH } from '../helpers/fixtures.js';
+import { pngOf, TEST_DATA_PATH } from '../helpers/fixtures.js';
 import { useTinyScratch } from '../helpers/suite.js';
 
 const ENV = { AESEARCH_DATA_PATH: TEST_DATA_PATH.join(':') };
@@ -44,16 +44,17 @@ async function killWhen(args: string[], dir: string, moment: (names: string[]) =
   return killedMidway;
 }
 
-/** Opens the index and checks that item 11 is its own top hit in every space. */
+/** Opens the index, checks that item 11's image finds item 11 first in every space, and names its ann folder. */
 async function assertSearchable(indexDir: string): Promise<string> {
-  const service = await SearchService.open({ indexDir, data: 'fashion-mnist', dataPath: TEST_DATA_PATH });
+  const service = await SearchService.open(indexDir, { data: 'fashion-mnist', dataPath: TEST_DATA_PATH });
   try {
-    const found = service.searchByPixels(service.itemPixels(11), { k: 1, spaces: ['code', 'pixel'] }, null);
+    const png = await pngOf(service.itemPixels(11));
+    const found = await service.searchByImage(png, { k: 1, spaces: ['code', 'pixel'] });
     assert.equal(found.spaces.code?.results[0]?.id, 11);
     assert.equal(found.spaces.pixel?.results[0]?.id, 11);
     return service.state.indexManifest.dir;
   } finally {
-    service.dispose();
+    service.close();
   }
 }
 
@@ -63,9 +64,9 @@ describe('killed writers leave loadable data', { timeout: 240_000 }, () => {
   it('aesearch index killed at several moments of its write', async () => {
     const indexDir = join(fx.scratch.dir, 'index');
     await cp(fx.tiny.indexDir, indexDir, { recursive: true });
-    const original = await assertSearchable(indexDir);
+    let served = await assertSearchable(indexDir);
     const args = ['index', '--index-dir', indexDir, '--limit', '3000'];
-    const isNewAnn = (name: string) => name.startsWith('ann-') && !name.startsWith(original);
+    const isNewAnn = (name: string) => name.startsWith('ann-') && !name.startsWith(served);
     const moments: [string, (names: string[]) => boolean][] = [
       ['new ann folder made', (names) => names.some(isNewAnn)],
       [
@@ -81,19 +82,24 @@ describe('killed writers leave loadable data', { timeout: 240_000 }, () => {
     ];
     let midway = 0;
     for (const [name, moment] of moments) {
-      if (await killWhen(args, indexDir, moment)) midway++;
-      const served = await assertSearchable(indexDir);
-      assert.ok(served === original || served.startsWith('ann-'), `${name}: serves ${served}`);
+      const killedMidway = await killWhen(args, indexDir, moment);
+      const now = await assertSearchable(indexDir);
+      if (!killedMidway) assert.notEqual(now, served, `${name}: a build that finished serves its new folder`);
+      // The manifest is renamed last: a kill before its temp file exists leaves the previous index served.
+      else if (name !== 'manifest temp written') assert.equal(now, served, `${name}: the previous index`);
+      if (killedMidway) midway++;
+      served = now;
     }
     assert.ok(midway >= 3, `at least 3 of the 5 kills landed mid-write (${midway})`);
 
     const run = await runCli(args, ENV);
     assert.equal(run.code, 0, run.stderr);
-    const served = await assertSearchable(indexDir);
+    const rebuilt = await assertSearchable(indexDir);
+    assert.notEqual(rebuilt, served, 'the complete build is served');
     const left = await tree(indexDir);
     assert.deepEqual(
       left.filter((n) => n.startsWith('ann-') && !n.includes('/')),
-      [served],
+      [rebuilt],
       'only the served ann folder is left',
     );
     assert.deepEqual(

@@ -53,13 +53,8 @@ describe('mismatched, damaged and missing files', { timeout: 120_000 }, () => {
 
   async function refusal(dir: string, dataset = a.dataset): Promise<{ code: string; message: string }> {
     try {
-      const service = await SearchService.open({
-        indexDir: dir,
-        data: 'fashion-mnist',
-        dataPath: TEST_DATA_PATH,
-        dataset,
-      });
-      service.dispose();
+      const service = await SearchService.open(dir, { dataset });
+      service.close();
     } catch (err) {
       if (isAesearchError(err)) return { code: err.code, message: err.message };
       throw err;
@@ -133,7 +128,7 @@ describe('mismatched, damaged and missing files', { timeout: 120_000 }, () => {
     });
   });
 
-  it('refuses a manifest that is cut short or names files outside the index folder', async () => {
+  it('refuses a manifest that is cut short, names files outside the index folder or has a wrong field', async () => {
     const cut = await copyOfA();
     const text = await readFile(join(cut.dir, 'manifest.json'), 'utf8');
     await writeFile(join(cut.dir, 'manifest.json'), text.slice(0, 80));
@@ -153,7 +148,25 @@ describe('mismatched, damaged and missing files', { timeout: 120_000 }, () => {
     );
     assert.deepEqual(await refusal(outside.dir), {
       code: 'INDEX_CORRUPT',
-      message: `${outside.dir}/manifest.json cannot be loaded (its field "dir" is not a plain file name); run \`aesearch index\` to rebuild it`,
+      message: `${outside.dir}/manifest.json cannot be loaded (its field "dir" should be a plain file name but is "../../etc"); run \`aesearch index\` to rebuild it`,
+    });
+
+    const wrong = await copyOfA();
+    const code = { ...wrong.manifest.code, dims: '8' };
+    await writeFile(join(wrong.dir, 'manifest.json'), JSON.stringify({ ...wrong.manifest, code }));
+    assert.deepEqual(await refusal(wrong.dir), {
+      code: 'INDEX_CORRUPT',
+      message: `${wrong.dir}/manifest.json cannot be loaded (its field "code.dims" should be a number but is "8"); run \`aesearch index\` to rebuild it`,
+    });
+  });
+
+  it('refuses a model manifest with a missing field, naming model.json and the field', async () => {
+    const { dir } = await copyOfA();
+    const { codeSize: _, ...model } = await readJson(join(dir, 'model.json'));
+    await writeFile(join(dir, 'model.json'), JSON.stringify(model));
+    assert.deepEqual(await refusal(dir), {
+      code: 'MODEL_CORRUPT',
+      message: `The trained model at ${dir}/model.json cannot be loaded (its field "codeSize" should be a number but is missing); run \`aesearch train\`, then \`aesearch index\``,
     });
   });
 

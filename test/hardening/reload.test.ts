@@ -1,22 +1,25 @@
 /**
- * Rebuilding while serving: the service holder disposes a replaced service only after its last request;
+ * Rebuilding while serving: the service holder closes a replaced service only after its last request;
  * a request still decoding during a swap finishes on the old model; reloads are serialised; the server
  * notices `aesearch index` (run in a child process while searches loop) and swaps with 0 failed requests;
- * a failed reload keeps the last good index and says why; POST /api/admin/reload needs the token.
+ * a failed reload keeps the last good index and says why, and frees what it loaded; POST
+ * /api/admin/reload needs the token. Every wait is bounded, so a broken expectation fails instead of hanging.
  */
 import assert from 'node:assert/strict';
-import { cp, readFile } from 'node:fs/promises';
+import { cp, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import request from 'supertest';
-import { PACKAGE_ROOT } from '../../src/config.js';
+import { loadConfig, PACKAGE_ROOT } from '../../src/config.js';
 import { createApp } from '../../src/http/app.js';
 import { holderProvider } from '../../src/http/provider.js';
 import { WorkQueue } from '../../src/http/work-queue.js';
-import type { SearchService } from '../../src/search/search-service.js';
+import { SearchService } from '../../src/search/search-service.js';
 import { IndexReloader } from '../../src/server/index-reloader.js';
+import { openForReload } from '../../src/server/serve.js';
 import { ServiceHolder } from '../../src/server/service-holder.js';
-import type { IndexManifest } from '../../src/store/manifest.js';
+import { type IndexManifest, readIndexManifest } from '../../src/store/manifest.js';
+import { VectorIndex } from '../../src/store/vector-index.js';
 import { writeJsonAtomic } from '../../src/util/atomic-fs.js';
 import { runCli } from '../helpers/cli.js';
 import { pngOf, TEST_DATA_PATH } from '../helpers/fixtures.js';
@@ -26,15 +29,23 @@ import { searchLoop, startTestServer } from '../helpers/server.js';
 import { useTinyScratch } from '../helpers/suite.js';
 
 /** A stand-in service: only what the holder and reloader read. */
-function fakeService(id: string, disposed: string[]): SearchService {
+function fakeService(id: string, closed: string[]): SearchService {
   return {
     state: { indexManifest: { dir: id, builtAt: 'then', dataset: { count: 1 } }, indexes: {} },
-    dispose: () => disposed.push(id),
+    close: () => closed.push(id),
   } as unknown as SearchService;
 }
 
-async function until(condition: () => Promise<boolean> | boolean): Promise<void> {
-  while (!(await condition())) await new Promise((r) => setTimeout(r, 20));
+/** Polls at most this many times, 20 ms apart (about 30 s), before a wait gives up. */
+const MAX_POLLS = 1500;
+
+/** Waits until `condition` holds; fails, naming `what`, when it still does not after MAX_POLLS polls. */
+async function until(what: string, condition: () => Promise<boolean> | boolean): Promise<void> {
+  for (let poll = 0; poll < MAX_POLLS; poll++) {
+    if (await condition()) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  assert.fail(`gave up waiting for ${what}`);
 }
 
 interface Health {
@@ -47,34 +58,34 @@ async function health(url: string): Promise<Health> {
 }
 
 describe('service holder and reloader', () => {
-  it('disposes a replaced service only when its last lease is released', () => {
-    const disposed: string[] = [];
-    const holder = new ServiceHolder(fakeService('a', disposed));
+  it('closes a replaced service only when its last lease is released', () => {
+    const closed: string[] = [];
+    const holder = new ServiceHolder(fakeService('a', closed));
     const first = holder.acquire();
     const second = holder.acquire();
-    holder.swap(fakeService('b', disposed));
+    holder.swap(fakeService('b', closed));
     assert.equal(holder.current.state.indexManifest.dir, 'b');
     assert.equal(holder.acquire().service.state.indexManifest.dir, 'b', 'new leases get the new service');
     first.release();
     first.release();
-    assert.deepEqual(disposed, [], 'a is still leased');
+    assert.deepEqual(closed, [], 'a is still leased');
     second.release();
-    assert.deepEqual(disposed, ['a']);
-    holder.swap(fakeService('c', disposed));
-    assert.deepEqual(disposed, ['a'], 'b is still leased by the third lease');
+    assert.deepEqual(closed, ['a']);
+    holder.swap(fakeService('c', closed));
+    assert.deepEqual(closed, ['a'], 'b is still leased by the third lease');
     holder.close();
-    assert.deepEqual(disposed, ['a', 'c']);
+    assert.deepEqual(closed, ['a', 'c']);
     holder.close();
     assert.throws(
-      () => holder.swap(fakeService('d', disposed)),
+      () => holder.swap(fakeService('d', closed)),
       /the server closed while the new index was loading/,
     );
-    assert.deepEqual(disposed, ['a', 'c', 'd'], 'a service loaded after close is disposed, c not twice');
+    assert.deepEqual(closed, ['a', 'c', 'd'], 'a service loaded after close is closed, c not twice');
   });
 
   it('never runs two reloads at once, and loads again for requests that came during one', async () => {
-    const disposed: string[] = [];
-    const holder = new ServiceHolder(fakeService('v0', disposed));
+    const closed: string[] = [];
+    const holder = new ServiceHolder(fakeService('v0', closed));
     let opened = 0;
     let running = 0;
     let release = () => {};
@@ -85,12 +96,12 @@ describe('service holder and reloader', () => {
         release = r;
       });
       running--;
-      return fakeService(`v${++opened}`, disposed);
+      return fakeService(`v${++opened}`, closed);
     });
     const calls = [reloader.reload('a'), reloader.reload('b'), reloader.reload('c')];
-    await until(() => opened === 0 && running === 1);
+    await until('the first load to start', () => opened === 0 && running === 1);
     release();
-    await until(() => running === 1 && opened === 1);
+    await until('the second load to start', () => running === 1 && opened === 1);
     release();
     const statuses = await Promise.all(calls);
     assert.equal(opened, 2, 'b and c share the second load');
@@ -98,7 +109,7 @@ describe('service holder and reloader', () => {
       statuses.map((s) => s.index.id),
       ['v1', 'v2', 'v2'],
     );
-    assert.deepEqual(disposed, ['v0', 'v1']);
+    assert.deepEqual(closed, ['v0', 'v1']);
   });
 
   it('keeps the last good service when a reload fails, and records why', async () => {
@@ -128,15 +139,15 @@ describe('reloading a served index', { timeout: 180_000 }, () => {
   before(async () => {
     const service = await fx.tiny.open();
     png = await pngOf(service.itemPixels(9));
-    service.dispose();
+    service.close();
   });
 
   it('lets a request that is decoding during a swap finish on the old model', async () => {
-    const disposed: SearchService[] = [];
+    const closed: SearchService[] = [];
     const old = await fx.tiny.open();
     const holder = new ServiceHolder(old, (s) => {
-      disposed.push(s);
-      s.dispose();
+      closed.push(s);
+      s.close();
     });
     let entered = () => {};
     const inDecode = new Promise<void>((r) => {
@@ -161,15 +172,20 @@ describe('reloading a served index', { timeout: 180_000 }, () => {
       const form = new FormData();
       form.append('image', new Blob([new Uint8Array(png)]), 'q.png');
       const pending = fetch(`${listening.url}api/search?k=1&space=code`, { method: 'POST', body: form });
-      await inDecode;
+      await Promise.race([
+        inDecode,
+        pending.then(async (res) =>
+          assert.fail(`answered before decoding: ${res.status} ${await res.clone().text()}`),
+        ),
+      ]);
       holder.swap(await fx.tiny.open());
-      assert.deepEqual(disposed, [], 'the old service is leased by the request in flight');
+      assert.deepEqual(closed, [], 'the old service is leased by the request in flight');
       openGate();
       const res = await pending;
       assert.equal(res.status, 200, await res.clone().text());
       assert.equal(((await res.json()) as { query: { code: number[] } }).query.code.length, 8);
-      await until(() => disposed.length === 1);
-      assert.equal(disposed[0], old, 'disposed once the request was over');
+      await until('the old service to be closed', () => closed.length === 1);
+      assert.equal(closed[0], old, 'closed once the request was over');
     } finally {
       await listening.close();
       holder.close();
@@ -185,23 +201,24 @@ describe('reloading a served index', { timeout: 180_000 }, () => {
       const rebuild = runCli(['index', '--index-dir', indexDir, '--limit', '300', '--ef-search', '40'], {
         AESEARCH_DATA_PATH: TEST_DATA_PATH.join(':'),
       });
+      // Waits for the reload's outcome, not for its success: a failed reload fails the test at once.
       const swapped = rebuild.then(async (run) => {
         assert.equal(run.code, 0, run.stderr);
-        await until(async () => (await health(server.url)).index.id !== before);
+        await until('a reload', async () => (await health(server.url)).lastReload !== null);
       });
       const report = await searchLoop(server.url, png, swapped);
       await swapped;
+      const after = await health(server.url);
+      assert.deepEqual(
+        after.lastReload && [after.lastReload.ok, after.lastReload.trigger, after.lastReload.error],
+        [true, 'index/manifest.json changed', null],
+      );
       assert.deepEqual(report.failures, []);
       assert.ok(report.ok >= 8, `searched during the rebuild (${report.ok} answers)`);
       assert.equal(report.indexes[0], before);
-      const after = await health(server.url);
       const manifest = JSON.parse(await readFile(join(indexDir, 'manifest.json'), 'utf8')) as IndexManifest;
       assert.equal(after.index.id, manifest.dir, 'the new index is served');
       assert.equal(manifest.code.params.efSearch, 40);
-      assert.deepEqual(after.lastReload && [after.lastReload.ok, after.lastReload.trigger], [
-        true,
-        'index/manifest.json changed',
-      ]);
       assert.ok(
         server.lines.some((l) =>
           l.startsWith(`reloaded (index/manifest.json changed): now serving ${manifest.dir}`),
@@ -220,7 +237,7 @@ describe('reloading a served index', { timeout: 180_000 }, () => {
       const good = await readFile(join(indexDir, 'manifest.json'), 'utf8');
       const served = (await health(server.url)).index.id;
       await writeJsonAtomic(join(indexDir, 'manifest.json'), { ...JSON.parse(good), dir: 'ann-gone' });
-      await until(async () => (await health(server.url)).lastReload !== null);
+      await until('the failed reload', async () => (await health(server.url)).lastReload !== null);
       const status = await health(server.url);
       const missing = join(indexDir, 'ann-gone', 'code.hnsw');
       const reason = `${missing} cannot be loaded (the file is missing); run \`aesearch index\` to rebuild it`;
@@ -265,6 +282,45 @@ describe('reloading a served index', { timeout: 180_000 }, () => {
     }
   });
 
+  it('frees the vector indexes a failed reload opened: a missing file, a failed warm-up', async (t) => {
+    const indexDir = join(fx.scratch.dir, 'half');
+    await cp(fx.tiny.indexDir, indexDir, { recursive: true });
+    const config = loadConfig({ indexDir, dataPath: TEST_DATA_PATH }, {});
+    const current = await SearchService.open(indexDir, config);
+    const opens = t.mock.method(VectorIndex, 'open');
+    const openedSince = async (call: number) =>
+      (await Promise.allSettled(opens.mock.calls.slice(call).map((c) => c.result))).flatMap((r) =>
+        r.status === 'fulfilled' && r.value ? [r.value] : [],
+      );
+    const assertFreed = (indexes: VectorIndex[], when: string) => {
+      assert.ok(indexes.length > 0, `${when}: some vector index was opened`);
+      for (const index of indexes)
+        assert.throws(() => index.search(new Float32Array(index.dims), 1), /disposed vector index/, when);
+    };
+    try {
+      const { dir } = await readIndexManifest(indexDir);
+      const pixelFile = join(indexDir, dir, 'pixel.hnsw');
+      await rm(pixelFile);
+      await assert.rejects(openForReload(config, current), {
+        code: 'INDEX_CORRUPT',
+        message: `${pixelFile} cannot be loaded (the file is missing); run \`aesearch index\` to rebuild it`,
+      });
+      assertFreed(await openedSince(0), 'code.hnsw opened, pixel.hnsw missing');
+
+      await cp(join(fx.tiny.indexDir, dir, 'pixel.hnsw'), pixelFile);
+      // The served dataset, but 27 px a side: the reloaded model cannot encode its warm-up image.
+      const skewed = new SearchService({ ...current.state, dataset: { ...current.state.dataset, side: 27 } });
+      const calls = opens.mock.callCount();
+      await assert.rejects(
+        openForReload(config, skewed),
+        /shape \[null,784\] but got array with shape \[1,729\]/,
+      );
+      assertFreed(await openedSince(calls), 'warm-up failed');
+    } finally {
+      current.close();
+    }
+  });
+
   it('answers ADMIN_DISABLED when no admin token is configured', async () => {
     const service = await fx.tiny.open();
     try {
@@ -275,7 +331,7 @@ describe('reloading a served index', { timeout: 180_000 }, () => {
         'Reloading over HTTP is disabled because no admin token is set; start the server with AESEARCH_ADMIN_TOKEN set (it also reloads by itself when index/manifest.json changes)',
       );
     } finally {
-      service.dispose();
+      service.close();
     }
   });
 });

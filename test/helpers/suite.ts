@@ -19,7 +19,7 @@ export interface TinyApp {
 
 /**
  * Before the suite: builds a tiny index, opens a service on it and wraps it in `appFor(service,
- * maxUploadBytes, options)`; after it: disposes the service and removes the index.
+ * maxUploadBytes, options)`; after it: closes the service and removes the index.
  */
 export function useTinyApp(maxUploadBytes?: number, options?: AppOptions): TinyApp {
   const fixture = {} as { -readonly [K in keyof TinyApp]: TinyApp[K] };
@@ -29,7 +29,7 @@ export function useTinyApp(maxUploadBytes?: number, options?: AppOptions): TinyA
     fixture.app = appFor(fixture.service, maxUploadBytes, options);
   });
   after(async () => {
-    fixture.service.dispose();
+    fixture.service.close();
     await fixture.tiny.cleanup();
   });
   return fixture;

@@ -33,7 +33,7 @@ export interface TinyIndexOptions {
 export interface TinyIndex {
   readonly indexDir: string;
   readonly dataset: Dataset;
-  /** Opens a SearchService on it (the caller disposes it). */
+  /** Opens a SearchService on it (the caller closes it). */
   open(): Promise<SearchService>;
   /** Removes the temp folder. */
   cleanup(): Promise<void>;
@@ -82,7 +82,6 @@ export async function buildTinyIndex(options: TinyIndexOptions = {}): Promise<Ti
     model.encoder.dispose();
     model.decoder.dispose();
   }
-  const open = () =>
-    SearchService.open({ indexDir, data: 'fashion-mnist', dataPath: TEST_DATA_PATH, dataset });
+  const open = () => SearchService.open(indexDir, { dataset });
   return { indexDir, dataset, open, cleanup };
 }

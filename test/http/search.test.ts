@@ -112,7 +112,7 @@ describe('search routes', () => {
         const same = result.results.filter((h: { label: number }) => h.label === own.label).length;
         assert.equal(result.precision, same / 6);
       }
-      const direct = fx.service.searchById(42, { k: 6, spaces: ['code'] });
+      const direct = await fx.service.searchById(42, { k: 6, spaces: ['code'] });
       assert.deepEqual(
         res.body.spaces.code.results.map((h: { id: number }) => h.id),
         direct.spaces.code?.results.map((h) => h.id),

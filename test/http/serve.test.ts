@@ -4,7 +4,7 @@
  * dataset, item count and URL, log one line per request, and exit 0 on SIGTERM or SIGINT.
  */
 import assert from 'node:assert/strict';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { startCli } from '../helpers/cli.js';
@@ -128,12 +128,22 @@ describe('aesearch serve and start', { timeout: 120_000 }, () => {
     assert.equal(await repaired.exited, 0, repaired.stderr());
   });
 
-  it('serve: says to run aesearch index when there is no index, and exits 1', async () => {
-    const run = startCli(['serve', '--port', '0', '--index-dir', join(fx.scratch.dir, 'none')], {});
+  it('serve: says to run aesearch train on an empty folder, aesearch index without an index, and exits 1', async () => {
+    const empty = join(fx.scratch.dir, 'none');
+    const run = startCli(['serve', '--port', '0', '--index-dir', empty], {});
     assert.equal(await run.exited, 1);
     assert.match(
       run.stderr(),
-      /\naesearch: No index at .*none\/manifest\.json; run `aesearch index` first\n$/,
+      /\naesearch: No trained model at .*none\/model\.json; run `aesearch train` first\n$/,
+    );
+    const modelOnly = join(fx.scratch.dir, 'model-only');
+    await cp(fx.tiny.indexDir, modelOnly, { recursive: true });
+    await rm(join(modelOnly, 'manifest.json'));
+    const unindexed = startCli(['serve', '--port', '0', '--index-dir', modelOnly], {});
+    assert.equal(await unindexed.exited, 1);
+    assert.match(
+      unindexed.stderr(),
+      /\naesearch: No index at .*model-only\/manifest\.json; run `aesearch index` first\n$/,
     );
   });
 });

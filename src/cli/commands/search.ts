@@ -33,9 +33,14 @@ export function registerSearch(program: Command): void {
     const bytes = await readFile(file).catch(() => {
       throw createError('FILE_NOT_FOUND', file);
     });
-    const service = await SearchService.open(config);
+    // The pixel index (the bigger one by far) is opened only when it is searched.
+    const service = await SearchService.open(config.indexDir, { ...config, pixel: flags.space === 'pixel' });
     try {
-      const response = await service.searchByImage(bytes, { k: flags.k, spaces: [flags.space] }, file);
+      const response = await service.searchByImage(
+        bytes,
+        { k: flags.k, spaces: [flags.space] },
+        { what: file },
+      );
       const results = (response.spaces[flags.space]?.results ?? []).map(
         ({ id, label, labelName, distance }) => ({
           id,
@@ -55,7 +60,7 @@ export function registerSearch(program: Command): void {
         );
       }
     } finally {
-      service.dispose();
+      service.close();
     }
   });
 }

@@ -2,11 +2,10 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { type Config, loadConfig } from '../../config.js';
-import { SearchService } from '../../search/search-service.js';
-import { isQuietWorker, isWorker, leaveCluster, runPrimary, workerCount } from '../../server/cluster.js';
-import { serveUntilSignal } from '../../server/serve.js';
+import { runServing, type ServingProcess, workerCount } from '../../server/cluster.js';
+import { serveIndex } from '../../server/serve.js';
 import type { BackendInfo } from '../../tfjs/backend.js';
-import { startBackend } from '../context.js';
+import { log, startBackend } from '../context.js';
 import { type CommonFlags, commonOptions, configOverrides, intIn } from '../options.js';
 
 /** Flags of the commands that serve. */
@@ -41,24 +40,18 @@ export function serverOverrides(flags: ServerFlags): Record<string, unknown> {
 }
 
 /**
- * Runs a serving command: `run` with the config and backend in this process, or, when several workers
- * are configured, the cluster primary, whose workers re-run the command. The first worker prints the
- * backend line as a single process would; the others set up quietly.
+ * Runs a serving command: `run` with the config, the backend and what this process is, in this process
+ * or, when several workers are configured, in each worker of a cluster (see runServing). The first worker
+ * prints the backend line as a single process would; the others start quietly.
  */
-export async function runServing(
+export async function serveCommand(
   flags: ServerFlags,
-  run: (config: Config, backend: BackendInfo) => Promise<void>,
+  run: (config: Config, backend: BackendInfo, here: ServingProcess) => Promise<void>,
 ): Promise<void> {
   const config = loadConfig({ ...configOverrides(flags), ...serverOverrides(flags) });
-  const count = workerCount(config);
-  if (!isWorker() && count > 1) return runPrimary(count);
-  try {
-    return await run(config, await startBackend(config, isQuietWorker()));
-  } catch (err) {
-    // A worker that fails must still end: its channel to the primary would keep it alive.
-    leaveCluster();
-    throw err;
-  }
+  await runServing(workerCount(config), log, async (here) =>
+    run(config, await startBackend(config, here.quiet), here),
+  );
 }
 
 /** Adds the serve command to `program`. */
@@ -67,9 +60,5 @@ export function registerServe(program: Command): void {
     .command('serve')
     .description('serve the search API and the web page on the built index until Ctrl-C');
   for (const o of [...serverOptions(), ...commonOptions()]) cmd.addOption(o);
-  cmd.action((flags: ServerFlags) =>
-    runServing(flags, async (config, backend) => {
-      await serveUntilSignal(await SearchService.open(config), config, backend);
-    }),
-  );
+  cmd.action((flags: ServerFlags) => serveCommand(flags, serveIndex));
 }

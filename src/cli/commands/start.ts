@@ -1,103 +1,77 @@
 /**
- * `aesearch start` (what `npm start` runs): train and index with the default settings when the index
- * folder has no model or no index, then serve.
+ * `aesearch start` (what `npm start` runs): serve the index folder, first training and indexing with the
+ * default settings what it lacks: the errors of opening the index say what (no or a damaged model: train
+ * and index; no, a damaged or a mismatched index: index).
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { Config } from '../../config.js';
-import type { Dataset } from '../../dataset/types.js';
-import { isAesearchError } from '../../errors.js';
-import { loadModel } from '../../model/store.js';
+import { type AesearchError, isAesearchError } from '../../errors.js';
 import { SearchService } from '../../search/search-service.js';
-import { isQuietWorker } from '../../server/cluster.js';
-import { serveUntilSignal } from '../../server/serve.js';
-import { INDEX_MANIFEST } from '../../store/manifest.js';
+import { serveIndex, serveUntilSignal } from '../../server/serve.js';
 import type { BackendInfo } from '../../tfjs/backend.js';
 import { resolveTrainConfig } from '../../train/train-config.js';
 import { log, openDataset } from '../context.js';
 import { waitOption, withIndexLock } from '../index-lock.js';
 import { commonOptions } from '../options.js';
 import { DEFAULT_INDEX_SETTINGS, indexWithProgress, trainWithProgress } from '../pipeline.js';
-import { runServing, type ServerFlags, serverOptions } from './serve.js';
+import { type ServerFlags, serveCommand, serverOptions } from './serve.js';
 
 /** The start command's flags. */
 interface StartFlags extends ServerFlags {
   wait?: boolean;
 }
 
-async function buildIndexWithDefaults(config: Config, backend: BackendInfo, dataset: Dataset): Promise<void> {
+/** What to rebuild after `err` from opening the index, with the line that says why; undefined: nothing helps. */
+function repairFor(err: unknown, config: Config): { train: boolean; why: string | undefined } | undefined {
+  if (!isAesearchError(err)) return undefined;
+  const clause = (e: AesearchError) => e.message.split(';')[0];
+  switch (err.code) {
+    case 'NO_MODEL':
+      return { train: true, why: `no model in ${config.indexDir}: training one with the default settings` };
+    case 'MODEL_CORRUPT':
+      return { train: true, why: `${clause(err)}: training a new one with the default settings` };
+    case 'NO_INDEX':
+      return { train: false, why: undefined };
+    case 'INDEX_MISMATCH':
+    case 'INDEX_CORRUPT':
+      return { train: false, why: `${clause(err)}: rebuilding the index` };
+    default:
+      return undefined;
+  }
+}
+
+/** Trains (when `repair.train`) and indexes with the default settings, then opens the index. */
+async function rebuild(
+  config: Config,
+  backend: BackendInfo,
+  repair: { train: boolean; why: string | undefined },
+): Promise<SearchService> {
+  if (repair.why) log(repair.why);
+  const dataset = await openDataset(config);
+  if (repair.train) await trainWithProgress(config, backend, dataset, resolveTrainConfig({}, dataset.side));
   log(`indexing ${dataset.database.count} images into ${config.indexDir}`);
   await indexWithProgress(config, backend, async () => dataset, DEFAULT_INDEX_SETTINGS);
-}
-
-/** Why the index folder's model cannot be used ('missing', or the error's first clause), or undefined. */
-async function modelProblem(config: Config): Promise<string | undefined> {
-  try {
-    const model = await loadModel(config.indexDir);
-    model.encoder.dispose();
-    model.decoder.dispose();
-    return undefined;
-  } catch (err) {
-    if (isAesearchError(err, 'NO_MODEL')) return 'missing';
-    if (isAesearchError(err, 'MODEL_CORRUPT')) return err.message.split(';')[0];
-    throw err;
-  }
-}
-
-/** True when the index folder has a usable model and an index manifest. */
-async function isComplete(config: Config): Promise<boolean> {
-  return !(await modelProblem(config)) && existsSync(join(config.indexDir, INDEX_MANIFEST));
-}
-
-/** Trains and indexes what the index folder lacks (or has damaged); returns the dataset it loaded. */
-async function repairIndex(config: Config, backend: BackendInfo): Promise<Dataset> {
-  const problem = await modelProblem(config);
-  const dataset = await openDataset(config);
-  if (problem) {
-    log(
-      problem === 'missing'
-        ? `no model in ${config.indexDir}: training one with the default settings`
-        : `${problem}: training a new one with the default settings`,
-    );
-    await trainWithProgress(config, backend, dataset, resolveTrainConfig({}, dataset.side));
-  }
-  await buildIndexWithDefaults(config, backend, dataset);
-  return dataset;
+  return SearchService.open(config.indexDir, { ...config, dataset });
 }
 
 /**
- * Repairs an incomplete index folder holding its lock; returns the dataset when it loaded it. Looks
- * again once it holds the lock: the run it waited for may have completed the folder.
+ * Opens the index folder, training and indexing first (once, holding the folder's lock) what it lacks or
+ * has damaged. Under the lock it looks again: the run it waited for may have completed the folder.
  */
-async function ensureIndex(
-  config: Config,
-  backend: BackendInfo,
-  wait: boolean,
-): Promise<Dataset | undefined> {
-  if (await isComplete(config)) return undefined;
-  return withIndexLock(config.indexDir, 'start', wait, async () =>
-    (await isComplete(config)) ? undefined : repairIndex(config, backend),
-  );
-}
-
-/** Opens the service; an index built by another model or for other data, or damaged, is rebuilt once. */
-async function openService(
-  config: Config,
-  backend: BackendInfo,
-  wait: boolean,
-  loaded?: Dataset,
-): Promise<SearchService> {
+async function openRepairing(config: Config, backend: BackendInfo, wait: boolean): Promise<SearchService> {
   try {
-    return await SearchService.open(loaded ? { ...config, dataset: loaded } : config);
+    return await SearchService.open(config.indexDir, config);
   } catch (err) {
-    if (!isAesearchError(err, 'INDEX_MISMATCH') && !isAesearchError(err, 'INDEX_CORRUPT')) throw err;
-    log(`${err.message.split(';')[0]}: rebuilding the index`);
-    const dataset = loaded ?? (await openDataset(config));
-    await withIndexLock(config.indexDir, 'start', wait, () =>
-      buildIndexWithDefaults(config, backend, dataset),
-    );
-    return SearchService.open({ ...config, dataset });
+    if (!repairFor(err, config)) throw err;
+    return withIndexLock(config.indexDir, 'start', wait, async () => {
+      try {
+        return await SearchService.open(config.indexDir, config);
+      } catch (again) {
+        const repair = repairFor(again, config);
+        if (!repair) throw again;
+        return rebuild(config, backend, repair);
+      }
+    });
   }
 }
 
@@ -110,12 +84,11 @@ export function registerStart(program: Command): void {
     );
   for (const o of [...serverOptions(), waitOption(), ...commonOptions()]) cmd.addOption(o);
   cmd.action((flags: StartFlags) =>
-    runServing(flags, async (config, backend) => {
+    serveCommand(flags, async (config, backend, here) => {
       // With several workers, the first trains and indexes what is missing before the others start.
-      if (isQuietWorker()) return serveUntilSignal(await SearchService.open(config), config, backend);
-      const wait = flags.wait ?? false;
-      const dataset = await ensureIndex(config, backend, wait);
-      await serveUntilSignal(await openService(config, backend, wait, dataset), config, backend);
+      if (here.quiet) return serveIndex(config, backend, here);
+      const service = await openRepairing(config, backend, flags.wait ?? false);
+      await serveUntilSignal(service, config, backend, here);
     }),
   );
 }

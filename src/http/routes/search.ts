@@ -1,11 +1,9 @@
 /**
  * POST /api/search (an uploaded image) and GET /api/items/:id/similar (an indexed item). Both pass the
- * work queue's admission before anything else is read, decode uploads in one of its slots, and send
- * their images and codes through the service's micro-batcher rather than one model call each.
+ * work queue's admission before anything else is read; uploads decode in one of its slots. The search
+ * itself (and its micro-batching) is the service's.
  */
 import { type Request, type RequestHandler, type Response, Router } from 'express';
-import { decodeToGray, toUnitFloat } from '../../image/preprocess.js';
-import { EncodeBatcher } from '../../search/encode-batcher.js';
 import {
   QUERY_SPACES,
   type QuerySpace,
@@ -23,18 +21,6 @@ import type { WorkQueue } from '../work-queue.js';
 /** The spaces `service`'s index holds, code first. */
 export function availableSpaces(service: SearchService): QuerySpace[] {
   return QUERY_SPACES.filter((space) => service.state.indexes[space] !== undefined);
-}
-
-const batchers = new WeakMap<SearchService, EncodeBatcher>();
-
-/** The micro-batcher of `service`'s encoder and decoder (one per service, made on first use). */
-function batcherFor(service: SearchService): EncodeBatcher {
-  let batcher = batchers.get(service);
-  if (!batcher) {
-    batcher = new EncodeBatcher(service.state.encoder, service.state.decoder);
-    batchers.set(service, batcher);
-  }
-  return batcher;
 }
 
 interface SearchLocals {
@@ -57,11 +43,12 @@ function searchUpload(queue: WorkQueue): RequestHandler {
   return async (req: Request, res: Response) => {
     const { service, options } = res.locals.search as SearchLocals;
     const upload = uploadedImage(req);
-    const side = service.state.dataset.side;
     const json = await scopeOf(res).hold(async () => {
-      const gray = await queue.run(() => decodeToGray(upload.bytes, { side, what: upload.what }));
-      const embedded = await batcherFor(service).embed(toUnitFloat(gray));
-      return searchJson(service.searchByPixels(gray, options, null, embedded), options.k, side);
+      const found = await service.searchByImage(upload.bytes, options, {
+        what: upload.what,
+        decodeIn: (decode) => queue.run(decode),
+      });
+      return searchJson(found, options.k, service.state.dataset.side);
     });
     res.json(json);
   };
@@ -70,15 +57,9 @@ function searchUpload(queue: WorkQueue): RequestHandler {
 async function searchSimilar(req: Request, res: Response): Promise<void> {
   const { service, options } = res.locals.search as SearchLocals;
   const id = itemId(req.params, service);
-  const pixels = service.itemPixels(id);
-  const json = await scopeOf(res).hold(async () => {
-    const embedded = await batcherFor(service).reconstruct(service.storedCode(id));
-    return searchJson(
-      service.searchByPixels(pixels, options, id, embedded),
-      options.k,
-      service.state.dataset.side,
-    );
-  });
+  const json = await scopeOf(res).hold(async () =>
+    searchJson(await service.searchById(id, options), options.k, service.state.dataset.side),
+  );
   res.json(json);
 }
 
