@@ -198,11 +198,11 @@ describe('the web page in Chromium', { timeout: 120_000 }, () => {
 
   it('browses by label and searches by a browsed item', async () => {
     await page.selectOption('#label-filter', '1');
-    await page.waitForFunction(() =>
-      Array.from(document.querySelectorAll('#browse-grid .thumb')).every((b) =>
-        (b as HTMLElement).title.endsWith('Trouser'),
-      ),
-    );
+    // every() of an empty grid is true: wait for a filled grid of trousers only
+    await page.waitForFunction(() => {
+      const thumbs = Array.from(document.querySelectorAll('#browse-grid .thumb'));
+      return thumbs.length > 0 && thumbs.every((b) => (b as HTMLElement).title.endsWith('Trouser'));
+    });
     const labels = tiny.dataset.database.labels;
     const trousers = [...(labels ?? [])].filter((l) => l === 1).length;
     assert.match(await text(page, '#page-info'), new RegExp(`^1–${Math.min(60, trousers)} of ${trousers}$`));
