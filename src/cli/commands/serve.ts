@@ -1,12 +1,13 @@
 /** `aesearch serve`: the search API and the web page on a built index. */
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { type Config, loadConfig } from '../../config.js';
+import { type Config, loadConfig, splitHosts } from '../../config.js';
+import { plainHttpWarning } from '../../http/host-check.js';
 import { SearchService } from '../../search/search-service.js';
 import { isQuietWorker, isWorker, leaveCluster, runPrimary, workerCount } from '../../server/cluster.js';
 import { serveUntilSignal } from '../../server/serve.js';
 import type { BackendInfo } from '../../tfjs/backend.js';
-import { startBackend } from '../context.js';
+import { log, startBackend } from '../context.js';
 import { type CommonFlags, commonOptions, configOverrides, intIn } from '../options.js';
 
 /** Flags of the commands that serve. */
@@ -14,13 +15,14 @@ export interface ServerFlags extends CommonFlags {
   port?: number;
   host?: string;
   workers?: number | 'auto';
+  allowedHosts?: string;
 }
 
 function workersArg(value: string): number | 'auto' {
   return value === 'auto' ? value : intIn(1, 64)(value);
 }
 
-/** --port, --host and --workers (defaults from the config: 3000, 127.0.0.1 and 1). */
+/** --port, --host, --workers and --allowed-hosts (defaults from the config: 3000, 127.0.0.1, 1, none). */
 export function serverOptions(): Option[] {
   return [
     new Option(
@@ -32,12 +34,21 @@ export function serverOptions(): Option[] {
       '--workers <n>',
       'server processes, or auto for one per core; each loads the index (default 1, env AESEARCH_WORKERS)',
     ).argParser(workersArg),
+    new Option(
+      '--allowed-hosts <names>',
+      'comma-separated Host header names answered besides the listening address and localhost, * for any (env AESEARCH_ALLOWED_HOSTS)',
+    ),
   ];
 }
 
 /** Config overrides from the server flags. */
 export function serverOverrides(flags: ServerFlags): Record<string, unknown> {
-  return { port: flags.port, host: flags.host, workers: flags.workers };
+  return {
+    port: flags.port,
+    host: flags.host,
+    workers: flags.workers,
+    allowedHosts: flags.allowedHosts === undefined ? undefined : splitHosts(flags.allowedHosts),
+  };
 }
 
 /**
@@ -51,6 +62,8 @@ export async function runServing(
 ): Promise<void> {
   const config = loadConfig({ ...configOverrides(flags), ...serverOverrides(flags) });
   const count = workerCount(config);
+  const warning = plainHttpWarning(config.host, config.adminToken);
+  if (warning && !isWorker()) log(warning);
   if (!isWorker() && count > 1) return runPrimary(count);
   try {
     return await run(config, await startBackend(config, isQuietWorker()));

@@ -59,7 +59,7 @@ function searchUpload(queue: WorkQueue): RequestHandler {
     const upload = uploadedImage(req);
     const side = service.state.dataset.side;
     const json = await scopeOf(res).hold(async () => {
-      const gray = await queue.run(() => decodeToGray(upload.bytes, { side, what: upload.what }));
+      const gray = await decodeToGray(upload.bytes, { side, what: upload.what, ...queue.decoding });
       const embedded = await batcherFor(service).embed(toUnitFloat(gray));
       return searchJson(service.searchByPixels(gray, options, null, embedded), options.k, side);
     });
