@@ -7,6 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { createError } from './errors.js';
+import { DEFAULT_DECODE_BUDGET } from './image/decode-budget.js';
 import { BACKEND_CHOICES } from './tfjs/backend.js';
 
 function findPackageRoot(from: string): string {
@@ -28,6 +29,12 @@ export const DEFAULT_MAX_UPLOAD_BYTES = 10 * 1024 * 1024;
 /** Searches in flight by default: room for 50 busy clients, and at most 64 uploads held in memory. */
 export const DEFAULT_QUEUE_LIMIT = 64;
 
+/** Bytes of encoded item images kept in memory by default (thousands: one at the page's sizes is a few KB). */
+export const DEFAULT_IMAGE_CACHE_BYTES = 32 * 1024 * 1024;
+
+/** The shortest admin token accepted: guessing 16 random characters over HTTP is out of reach. */
+export const MIN_ADMIN_TOKEN_CHARS = 16;
+
 const schema = z.object({
   /** Folder of built artifacts: model, vector indexes, manifests. */
   indexDir: z.string().min(1),
@@ -43,8 +50,18 @@ const schema = z.object({
   queueLimit: z.number().int().positive(),
   /** Server processes (one per core with `auto`); each loads the index. */
   workers: z.union([z.literal('auto'), z.number().int().min(1).max(64)]),
+  /** Most decoder memory one upload may need, estimated from its header. */
+  maxDecodeBytes: z.number().int().positive(),
+  /** sharp's timeout for one decode, in seconds. */
+  decodeTimeoutS: z.number().int().min(1).max(3600),
+  /** Bytes of encoded item images cached per process. */
+  imageCacheBytes: z.number().int().min(0),
+  /** Host header names answered besides the listening address and localhost; `*` for any. */
+  allowedHosts: z.array(z.string().min(1)),
   /** Guards POST /api/admin/reload; reload is disabled when empty. */
-  adminToken: z.string(),
+  adminToken: z.string().refine((t) => t === '' || t.length >= MIN_ADMIN_TOKEN_CHARS, {
+    message: `at least ${MIN_ADMIN_TOKEN_CHARS} characters long (for example \`openssl rand -hex 16\`), or empty to disable reloads over HTTP`,
+  }),
   /** Folder of the web page. */
   publicDir: z.string().min(1),
 });
@@ -63,6 +80,10 @@ export const ENV_VARS = {
   AESEARCH_MAX_UPLOAD_BYTES: 'maxUploadBytes',
   AESEARCH_QUEUE_LIMIT: 'queueLimit',
   AESEARCH_WORKERS: 'workers',
+  AESEARCH_MAX_DECODE_BYTES: 'maxDecodeBytes',
+  AESEARCH_DECODE_TIMEOUT_S: 'decodeTimeoutS',
+  AESEARCH_IMAGE_CACHE_BYTES: 'imageCacheBytes',
+  AESEARCH_ALLOWED_HOSTS: 'allowedHosts',
   AESEARCH_ADMIN_TOKEN: 'adminToken',
 } as const satisfies Record<string, keyof Config>;
 
@@ -77,9 +98,39 @@ function defaults(cwd: string): Config {
     maxUploadBytes: DEFAULT_MAX_UPLOAD_BYTES,
     queueLimit: DEFAULT_QUEUE_LIMIT,
     workers: 1,
+    maxDecodeBytes: DEFAULT_DECODE_BUDGET.maxMemoryBytes,
+    decodeTimeoutS: DEFAULT_DECODE_BUDGET.timeoutS,
+    imageCacheBytes: DEFAULT_IMAGE_CACHE_BYTES,
+    allowedHosts: [],
     adminToken: '',
     publicDir: join(PACKAGE_ROOT, 'public'),
   };
+}
+
+const NUMERIC_KEYS = new Set<keyof Config>([
+  'port',
+  'maxUploadBytes',
+  'queueLimit',
+  'maxDecodeBytes',
+  'decodeTimeoutS',
+  'imageCacheBytes',
+]);
+
+/** Settings that also have a command-line flag (the others are set in the environment). */
+const CLI_KEYS = new Set<string>([
+  'indexDir',
+  'data',
+  'dataPath',
+  'backend',
+  'port',
+  'host',
+  'workers',
+  'allowedHosts',
+]);
+
+/** A comma- or space-separated list of host names, as AESEARCH_ALLOWED_HOSTS and --allowed-hosts take it. */
+export function splitHosts(raw: string): string[] {
+  return raw.split(/[\s,]+/).filter(Boolean);
 }
 
 function fromEnv(env: NodeJS.ProcessEnv): Partial<Record<keyof Config, unknown>> {
@@ -88,7 +139,8 @@ function fromEnv(env: NodeJS.ProcessEnv): Partial<Record<keyof Config, unknown>>
     const raw = env[name];
     if (raw === undefined || raw === '') continue;
     if (key === 'dataPath') out[key] = raw.split(':').filter(Boolean);
-    else if (key === 'port' || key === 'maxUploadBytes' || key === 'queueLimit') out[key] = Number(raw);
+    else if (key === 'allowedHosts') out[key] = splitHosts(raw);
+    else if (NUMERIC_KEYS.has(key)) out[key] = Number(raw);
     else if (key === 'workers') out[key] = raw === 'auto' ? raw : Number(raw);
     else out[key] = raw;
   }
@@ -112,11 +164,16 @@ export function loadConfig(
     const key = String(issue?.path[0] ?? 'config');
     const envName = Object.entries(ENV_VARS).find(([, k]) => k === key)?.[0];
     const value = (merged as Record<string, unknown>)[key];
+    // A secret is never echoed, not even a bad one.
+    const received =
+      key === 'adminToken' && typeof value === 'string'
+        ? `${value.length} characters`
+        : JSON.stringify(value);
     throw createError(
       'BAD_OPTION',
-      envName ? `${key} (--${kebab(key)} or ${envName})` : key,
+      envName ? `${key} (${CLI_KEYS.has(key) ? `--${kebab(key)} or ` : ''}${envName})` : key,
       issue?.message ?? 'valid',
-      JSON.stringify(value),
+      received,
     );
   }
   const c = parsed.data;

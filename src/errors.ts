@@ -121,6 +121,16 @@ const ERRORS = {
     message: (what, limit, declared) =>
       `Expected an image of at most ${limit} pixels in ${what} but it declares ${declared}; refused before decoding, send a downscaled image`,
   },
+  IMAGE_TOO_COSTLY: {
+    status: 413,
+    message: (what, image, need, limit, advice) =>
+      `Expected an image that decodes within the server's budget in ${what} but received ${image}, which ${need} (the limit is ${limit}); refused before decoding, ${advice}`,
+  },
+  DECODE_TIMEOUT: {
+    status: 422,
+    message: (what, image, seconds) =>
+      `Decoding ${image} in ${what} took longer than the ${seconds} s allowed; send it smaller, or as a baseline JPEG or non-interlaced 8-bit PNG`,
+  },
   FILE_NOT_FOUND: {
     status: 404,
     message: (file) => `No file at ${file}`,
@@ -186,6 +196,16 @@ const ERRORS = {
     status: 503,
     message: (limit, seconds) =>
       `The server is busy (${limit} searches in flight, its limit); retry in ${seconds} s, as the Retry-After header says`,
+  },
+  DECODE_BUSY: {
+    status: 503,
+    message: (image, count, seconds) =>
+      `The server is already decoding or queueing ${count} costly images, its limit, and ${image} is another; retry in ${seconds} s, as the Retry-After header says, or send it smaller or as a baseline JPEG, which does not wait in that line`,
+  },
+  BAD_HOST: {
+    status: 421,
+    message: (got, allowed) =>
+      `This server answers for ${allowed} but the request's Host header is ${got}; open it through one of those, or start it with that name in AESEARCH_ALLOWED_HOSTS (--allowed-hosts)`,
   },
   ADMIN_DISABLED: {
     status: 403,

@@ -3,14 +3,17 @@
  * test) does. Routes only parse, validate and shape JSON; searching is the SearchService's job.
  */
 import express, { type Express } from 'express';
-import { type Config, DEFAULT_QUEUE_LIMIT } from '../config.js';
+import { type Config, DEFAULT_IMAGE_CACHE_BYTES, DEFAULT_QUEUE_LIMIT } from '../config.js';
+import { DEFAULT_DECODE_BUDGET } from '../image/decode-budget.js';
+import { DecodeSlots } from '../image/decode-slots.js';
 import { errorHandler, notFound } from './error-handler.js';
+import { checkHost, hostAllowList } from './host-check.js';
 import type { ServiceProvider } from './provider.js';
 import { type LogLine, requestLog } from './request-log.js';
 import { requestScope } from './request-scope.js';
 import { adminRoutes } from './routes/admin.js';
 import { infoRoutes } from './routes/info.js';
-import { itemRoutes } from './routes/items.js';
+import { type ItemImages, itemImages, itemRoutes } from './routes/items.js';
 import { searchRoutes } from './routes/search.js';
 import { rejectPathTricks, securityHeaders, servePage } from './static.js';
 import { WorkQueue } from './work-queue.js';
@@ -19,27 +22,54 @@ import { WorkQueue } from './work-queue.js';
 export interface AppOptions {
   /** Receives one line per request and the stacks of internal errors; silent by default. */
   readonly log?: LogLine;
-  /** The queue of search work (default: one of `config.queueLimit` places). */
+  /** The queue of search work (default: one of `config.queueLimit` places, decoding within the config's budget). */
   readonly queue?: WorkQueue;
+  /** The item images' cache and encode slots (default: a cache of `config.imageCacheBytes`). */
+  readonly images?: ItemImages;
 }
 
-/** The settings createApp reads; the admin token and queue limit are optional (off, and the default). */
+/**
+ * The settings createApp reads; all but the upload limit and the page's folder are optional (the
+ * defaults of loadConfig: no admin token, listening on 127.0.0.1, ...).
+ */
 export type AppConfig = Pick<Config, 'maxUploadBytes' | 'publicDir'> &
-  Partial<Pick<Config, 'adminToken' | 'queueLimit'>>;
+  Partial<
+    Pick<
+      Config,
+      | 'adminToken'
+      | 'queueLimit'
+      | 'host'
+      | 'allowedHosts'
+      | 'maxDecodeBytes'
+      | 'decodeTimeoutS'
+      | 'imageCacheBytes'
+    >
+  >;
 
-/** Builds the app; `config` gives the upload limit, the page's folder, the admin token and the queue limit. */
+function defaultQueue(config: AppConfig): WorkQueue {
+  const budget = {
+    ...DEFAULT_DECODE_BUDGET,
+    maxMemoryBytes: config.maxDecodeBytes ?? DEFAULT_DECODE_BUDGET.maxMemoryBytes,
+    timeoutS: config.decodeTimeoutS ?? DEFAULT_DECODE_BUDGET.timeoutS,
+  };
+  return new WorkQueue(config.queueLimit ?? DEFAULT_QUEUE_LIMIT, { budget, slots: new DecodeSlots() });
+}
+
+/** Builds the app on `config` (see AppConfig); `options` can bring their own queue, images and log. */
 export function createApp(provider: ServiceProvider, config: AppConfig, options: AppOptions = {}): Express {
   const log = options.log ?? (() => {});
-  const queue = options.queue ?? new WorkQueue(config.queueLimit ?? DEFAULT_QUEUE_LIMIT);
+  const queue = options.queue ?? defaultQueue(config);
+  const images = options.images ?? itemImages(config.imageCacheBytes ?? DEFAULT_IMAGE_CACHE_BYTES);
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
   app.set('query parser', 'simple');
   app.use(requestLog(log));
+  app.use(checkHost(hostAllowList(config.host ?? '127.0.0.1', config.allowedHosts ?? [])));
   app.use(securityHeaders);
   app.use(requestScope);
   app.use(searchRoutes(provider, config.maxUploadBytes, queue));
-  app.use(itemRoutes(provider));
+  app.use(itemRoutes(provider, images));
   app.use(infoRoutes(provider, queue));
   app.use(adminRoutes(provider, config.adminToken ?? ''));
   app.use(rejectPathTricks);

@@ -5,6 +5,7 @@
  */
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { AesearchError, createError, type ErrorCode, isAesearchError } from '../errors.js';
+import { DECODE_RETRY_AFTER_S } from '../image/decode-slots.js';
 import type { LogLine } from './request-log.js';
 import { RETRY_AFTER_S } from './work-queue.js';
 
@@ -30,6 +31,7 @@ export function toAesearchError(err: unknown, log: LogLine): AesearchError {
 /** Headers some errors carry: when to retry, how to authenticate. */
 const ERROR_HEADERS: Partial<Record<ErrorCode, Record<string, string>>> = {
   OVERLOADED: { 'Retry-After': String(RETRY_AFTER_S) },
+  DECODE_BUSY: { 'Retry-After': String(DECODE_RETRY_AFTER_S) },
   UNAUTHORIZED: { 'WWW-Authenticate': 'Bearer realm="aesearch admin"' },
 };
 

@@ -20,6 +20,12 @@ export const K_RANGE = { min: 1, max: 100, fallback: 10 } as const;
 /** Bounds of `size`, the side of item images in px; the default is 4x a 28 px item. */
 export const IMAGE_SIZE_RANGE = { min: 28, max: 560, fallback: 112 } as const;
 
+/**
+ * The sizes item images are made at, in px: a 28 px item at 1, 2, 4, 8, 16 and 20 times. A `size` is
+ * rounded up to the next one, so a sweep of every size makes 6 images per item, not 533.
+ */
+export const IMAGE_SIZE_STEPS = [28, 56, 112, 224, 448, 560] as const;
+
 /** Bounds of `limit` when browsing items. */
 export const PAGE_LIMIT_RANGE = { min: 1, max: 200, fallback: 48 } as const;
 
@@ -108,10 +114,11 @@ export function itemId(params: Source, service: SearchService): number {
   return paramOr(params, 'path', 'id', id, -1);
 }
 
-/** The `size` of an item image in px. */
+/** The `size` of an item image in px, rounded up to one of IMAGE_SIZE_STEPS. */
 export function imageSize(query: Source): number {
   const { min, max, fallback } = IMAGE_SIZE_RANGE;
-  return paramOr(query, 'query', 'size', wholeNumber(min, max), fallback);
+  const size = paramOr(query, 'query', 'size', wholeNumber(min, max), fallback);
+  return IMAGE_SIZE_STEPS.find((step) => step >= size) ?? max;
 }
 
 /** offset, limit and label for browsing; label must be one of the dataset's labels. */

@@ -3,14 +3,14 @@
  * image, light object on a dark background (as in MNIST-style data). PNG encoding is in png.ts.
  */
 import sharp from 'sharp';
-import { type AesearchError, createError } from '../errors.js';
-import { sniffImage } from './sniff.js';
+import { type AesearchError, createError, isAesearchError } from '../errors.js';
+import { DEFAULT_DECODE_BUDGET, type DecodeBudget, describeHeader, planDecode } from './decode-budget.js';
+import type { DecodeSlots } from './decode-slots.js';
+import { readHeader } from './header.js';
+import { type AcceptedFormat, sniffImage } from './sniff.js';
 
 /** Side of the square images the models take, in pixels. */
 export const IMAGE_SIDE_PX = 28;
-
-/** Decoding refuses images that declare more pixels than this (decompression bombs), before decoding them. */
-export const MAX_INPUT_PIXELS = 40_000_000;
 
 /** How uploads and folder images are turned into model input; recorded in the index manifest. */
 export const PREPROCESSING = Object.freeze({
@@ -30,6 +30,10 @@ export interface DecodeOptions {
   readonly side?: number;
   /** Names the input in errors, e.g. `field "image"` or a file path. */
   readonly what?: string;
+  /** The limits checked against the header before decoding (default DEFAULT_DECODE_BUDGET). */
+  readonly budget?: DecodeBudget;
+  /** The server's decode slots; without them the decode runs at once (batch jobs bound their own). */
+  readonly slots?: DecodeSlots;
 }
 
 const LIGHT_BORDER = 127;
@@ -68,34 +72,57 @@ export function centreOnDark(px: Uint8Array, w: number, h: number, side: number)
 
 /**
  * Decodes image bytes (PNG, JPEG, GIF or WebP, recognised by their signature) to side x side grayscale
- * pixels, 0-255. Throws UNSUPPORTED_IMAGE_TYPE for other formats (SVG, TIFF, AVIF, PDF, ...), NOT_AN_IMAGE
- * when the bytes are no image or a damaged one, and IMAGE_TOO_LARGE, after reading only the header, when
- * they declare more than MAX_INPUT_PIXELS.
+ * pixels, 0-255. Reads the header first and checks it against the budget, then decodes in one of the
+ * slots (when given) within the budget's timeout. Throws UNSUPPORTED_IMAGE_TYPE for other formats (SVG,
+ * TIFF, AVIF, PDF, ...), NOT_AN_IMAGE when the bytes are no image or a damaged one, IMAGE_TOO_LARGE or
+ * IMAGE_TOO_COSTLY from the header, DECODE_BUSY when the costly slots are full, DECODE_TIMEOUT.
  */
 export async function decodeToGray(bytes: Uint8Array, options: DecodeOptions = {}): Promise<Uint8Array> {
   const side = options.side ?? IMAGE_SIDE_PX;
   const what = options.what ?? 'the upload';
-  assertAccepted(bytes, what);
+  const budget = options.budget ?? DEFAULT_DECODE_BUDGET;
+  const format = acceptedFormat(bytes, what);
+  const header = await readHeader(bytes, format).catch((err: unknown) => {
+    throw decodeError(err, what);
+  });
+  const cost = planDecode(header, budget, what);
+  const image = describeHeader(header);
+  const decode = () => toGray(bytes, side, header.width * header.height, budget.timeoutS);
   try {
-    const { data, info } = await sharp(bytes, {
-      limitInputPixels: MAX_INPUT_PIXELS,
-      pages: 1,
-      failOn: 'error',
-    })
-      .flatten({ background: '#ffffff' })
-      .grayscale()
-      .resize(side, side, { fit: 'inside', kernel: 'lanczos3' })
-      .toColourspace('b-w')
-      .raw({ depth: 'uchar' })
-      .toBuffer({ resolveWithObject: true });
-    const px = info.channels === 1 ? new Uint8Array(data) : firstChannel(data, info.channels);
-    return centreOnDark(px, info.width, info.height, side);
+    return await (options.slots ? options.slots.run(cost.costly, image, decode) : decode());
   } catch (err) {
-    throw await decodeError(err, bytes, what);
+    if (err instanceof Error && /^timeout:/.test(err.message))
+      throw createError('DECODE_TIMEOUT', what, image, budget.timeoutS);
+    if (isAesearchError(err)) throw err;
+    throw decodeError(err, what);
   }
 }
 
-function assertAccepted(bytes: Uint8Array, what: string): void {
+/** The decode itself; `pixels` is what the header declared, so sharp refuses a file that grows past it. */
+async function toGray(
+  bytes: Uint8Array,
+  side: number,
+  pixels: number,
+  timeoutS: number,
+): Promise<Uint8Array> {
+  const { data, info } = await sharp(bytes, {
+    limitInputPixels: Math.max(1, pixels),
+    pages: 1,
+    failOn: 'error',
+  })
+    .timeout({ seconds: timeoutS })
+    .flatten({ background: '#ffffff' })
+    .grayscale()
+    // Shrink-on-load lets a baseline JPEG decode at 1/8 scale: what keeps 50 megapixels cheap.
+    .resize(side, side, { fit: 'inside', kernel: 'lanczos3', fastShrinkOnLoad: true })
+    .toColourspace('b-w')
+    .raw({ depth: 'uchar' })
+    .toBuffer({ resolveWithObject: true });
+  const px = info.channels === 1 ? new Uint8Array(data) : firstChannel(data, info.channels);
+  return centreOnDark(px, info.width, info.height, side);
+}
+
+function acceptedFormat(bytes: Uint8Array, what: string): AcceptedFormat {
   const sniffed = sniffImage(bytes);
   if (sniffed.kind === 'refused') throw createError('UNSUPPORTED_IMAGE_TYPE', what, sniffed.name);
   if (sniffed.kind === 'unknown')
@@ -104,6 +131,7 @@ function assertAccepted(bytes: Uint8Array, what: string): void {
       what,
       `it starts like ${sniffed.looksLike}, not like any of these formats`,
     );
+  return sniffed.format;
 }
 
 function firstChannel(data: Buffer, channels: number): Uint8Array {
@@ -112,20 +140,9 @@ function firstChannel(data: Buffer, channels: number): Uint8Array {
   return out;
 }
 
-/** The error for a failed decode: IMAGE_TOO_LARGE naming the declared size, else NOT_AN_IMAGE. */
-async function decodeError(err: unknown, bytes: Uint8Array, what: string): Promise<AesearchError> {
+/** The error for a failed header read or decode: NOT_AN_IMAGE, saying when the file is truncated. */
+function decodeError(err: unknown, what: string): AesearchError {
   const message = err instanceof Error ? err.message : String(err);
-  if (/pixel limit/i.test(message)) {
-    // Only the header is read here, whatever size it declares.
-    const meta = await sharp(bytes, { limitInputPixels: false })
-      .metadata()
-      .catch(() => undefined);
-    const declared =
-      meta?.width && meta.height
-        ? `${meta.width.toLocaleString('en')} x ${meta.height.toLocaleString('en')} pixels`
-        : 'more';
-    return createError('IMAGE_TOO_LARGE', what, MAX_INPUT_PIXELS.toLocaleString('en'), declared);
-  }
   const first = message.split('\n')[0] ?? message;
   const reason = /premature end|truncat|read error|end of (stream|file|data)|unexpected end/i.test(first)
     ? `it is truncated or damaged (${first})`

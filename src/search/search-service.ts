@@ -6,7 +6,7 @@
 import { labelName } from '../dataset/types.js';
 import { createError } from '../errors.js';
 import { encodeGrayPng } from '../image/png.js';
-import { decodeToGray, toUnitFloat } from '../image/preprocess.js';
+import { type DecodeOptions, decodeToGray, toUnitFloat } from '../image/preprocess.js';
 import { closeIndex, type OpenedIndex, type OpenIndexOptions, openIndex } from '../store/open-index.js';
 import type { VectorIndex } from '../store/vector-index.js';
 import { type Embedded, EncodeBatcher } from './encode-batcher.js';
@@ -44,15 +44,12 @@ export interface SearchOptions {
   readonly maxDistance?: number;
 }
 
-/** Runs a decode when a slot is free (the server's work queue bounds the decodes in flight). */
-export type DecodeSlot = <T>(decode: () => Promise<T>) => Promise<T>;
-
 /** How an uploaded image is read. */
 export interface UploadOptions {
   /** How messages name it, e.g. its file name (default "the upload"). */
   readonly what?: string;
-  /** Where its decode runs (default: at once). */
-  readonly decodeIn?: DecodeSlot;
+  /** The budget its header must fit and the slots its decode runs in (default: the default budget, at once). */
+  readonly decoding?: Pick<DecodeOptions, 'budget' | 'slots'>;
 }
 
 /** A search's answer. */
@@ -140,8 +137,7 @@ export class SearchService {
     upload: UploadOptions = {},
   ): Promise<SearchResponse> {
     const side = this.state.dataset.side;
-    const decode = () => decodeToGray(bytes, { side, what: upload.what ?? 'the upload' });
-    const gray = await (upload.decodeIn ? upload.decodeIn(decode) : decode());
+    const gray = await decodeToGray(bytes, { side, what: upload.what ?? 'the upload', ...upload.decoding });
     return this.answer(await this.embedImage(gray), options);
   }
 

@@ -73,7 +73,7 @@ describe('bad uploads', () => {
       res,
       413,
       'IMAGE_TOO_LARGE',
-      'Expected an image of at most 40,000,000 pixels in field "image" but it declares 50,000 x 50,000 pixels; refused before decoding, send a downscaled image',
+      'Expected an image of at most 100,000,000 pixels in field "image" but it declares 50,000 x 50,000 pixels; refused before decoding, send a downscaled image',
     );
     // Decoding would need 2.5 GB even as grayscale.
     assert.ok(process.memoryUsage.rss() - rssBefore < 200 * 1024 * 1024, 'nothing large was allocated');

@@ -11,7 +11,7 @@ import { runCli, startCli } from '../helpers/cli.js';
 import { TEST_DATA_PATH } from '../helpers/fixtures.js';
 import { useTinyScratch } from '../helpers/suite.js';
 
-const ENV = { AESEARCH_DATA_PATH: TEST_DATA_PATH.join(':'), AESEARCH_ADMIN_TOKEN: 'sesame' };
+const ENV = { AESEARCH_DATA_PATH: TEST_DATA_PATH.join(':'), AESEARCH_ADMIN_TOKEN: 'open-sesame-0123456789' };
 
 describe('serving from two processes', { timeout: 120_000 }, () => {
   const fx = useTinyScratch();
@@ -28,7 +28,7 @@ describe('serving from two processes', { timeout: 120_000 }, () => {
       assert.deepEqual(answers, Array(8).fill(200));
       const reload = await fetch(`${url}api/admin/reload`, {
         method: 'POST',
-        headers: { authorization: 'Bearer sesame' },
+        headers: { authorization: 'Bearer open-sesame-0123456789' },
       });
       assert.equal(reload.status, 200, await reload.clone().text());
       await run.waitFor(/reloaded \(POST \/api\/admin\/reload\): now serving /);

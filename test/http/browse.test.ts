@@ -3,12 +3,14 @@
  * browsing, stats, health, the page, unknown routes, internal errors and the request log.
  */
 import assert from 'node:assert/strict';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import request from 'supertest';
 import { PACKAGE_ROOT } from '../../src/config.js';
 import { createApp } from '../../src/http/app.js';
 import type { ServiceProvider } from '../../src/http/provider.js';
+import { withoutAbsolutePaths } from '../../src/http/public-paths.js';
 import {
   badIdMessage,
   type ExpectedGetError,
@@ -149,8 +151,21 @@ describe('item, stats and page routes', () => {
       assert.equal(typeof body.index.code.params.efSearch, 'number');
       assert.equal(typeof body.index.code.buildSeconds, 'number');
       assert.equal(body.index.builtAt, fx.service.state.indexManifest.builtAt);
-      assert.deepEqual(body.manifests.index, fx.service.state.indexManifest);
-      assert.deepEqual(body.manifests.model, fx.service.state.modelManifest);
+      assert.deepEqual(body.manifests.index, withoutAbsolutePaths(fx.service.state.indexManifest));
+      assert.deepEqual(body.manifests.model, withoutAbsolutePaths(fx.service.state.modelManifest));
+    });
+
+    it('leaves absolute paths out: the dataset folder is named relative to the working folder', async () => {
+      const { origin } = fx.service.state.dataset;
+      assert.ok(origin.startsWith(`${PACKAGE_ROOT}/data/fashion-mnist`), origin);
+      const res = await request(fx.app).get('/api/stats');
+      assert.equal(res.body.dataset.origin, withoutAbsolutePaths(origin));
+      assert.match(res.body.dataset.origin, /^(\.\.\.\/)?data\/fashion-mnist \(test split only\)$/);
+      assert.equal(res.body.manifests.index.dataset.origin, res.body.dataset.origin);
+      for (const path of [PACKAGE_ROOT, tmpdir(), fx.tiny.indexDir])
+        assert.ok(!res.text.includes(path), path);
+      const health = await request(fx.app).get('/api/health');
+      assert.ok(!health.text.includes(PACKAGE_ROOT));
     });
 
     it('answers health', async () => {

@@ -1,7 +1,8 @@
 /** `aesearch serve`: the search API and the web page on a built index. */
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { type Config, loadConfig } from '../../config.js';
+import { type Config, loadConfig, splitHosts } from '../../config.js';
+import { plainHttpWarning } from '../../http/host-check.js';
 import { runServing, type ServingProcess, workerCount } from '../../server/cluster.js';
 import { serveIndex } from '../../server/serve.js';
 import type { BackendInfo } from '../../tfjs/backend.js';
@@ -13,13 +14,14 @@ export interface ServerFlags extends CommonFlags {
   port?: number;
   host?: string;
   workers?: number | 'auto';
+  allowedHosts?: string;
 }
 
 function workersArg(value: string): number | 'auto' {
   return value === 'auto' ? value : intIn(1, 64)(value);
 }
 
-/** --port, --host and --workers (defaults from the config: 3000, 127.0.0.1 and 1). */
+/** --port, --host, --workers and --allowed-hosts (defaults from the config: 3000, 127.0.0.1, 1, none). */
 export function serverOptions(): Option[] {
   return [
     new Option(
@@ -31,12 +33,21 @@ export function serverOptions(): Option[] {
       '--workers <n>',
       'server processes, or auto for one per core; each loads the index (default 1, env AESEARCH_WORKERS)',
     ).argParser(workersArg),
+    new Option(
+      '--allowed-hosts <names>',
+      'comma-separated Host header names answered besides the listening address and localhost, * for any (env AESEARCH_ALLOWED_HOSTS)',
+    ),
   ];
 }
 
 /** Config overrides from the server flags. */
 export function serverOverrides(flags: ServerFlags): Record<string, unknown> {
-  return { port: flags.port, host: flags.host, workers: flags.workers };
+  return {
+    port: flags.port,
+    host: flags.host,
+    workers: flags.workers,
+    allowedHosts: flags.allowedHosts === undefined ? undefined : splitHosts(flags.allowedHosts),
+  };
 }
 
 /**
@@ -49,9 +60,11 @@ export async function serveCommand(
   run: (config: Config, backend: BackendInfo, here: ServingProcess) => Promise<void>,
 ): Promise<void> {
   const config = loadConfig({ ...configOverrides(flags), ...serverOverrides(flags) });
-  await runServing(workerCount(config), log, async (here) =>
-    run(config, await startBackend(config, here.quiet), here),
-  );
+  const warning = plainHttpWarning(config.host, config.adminToken);
+  await runServing(workerCount(config), log, async (here) => {
+    if (warning && !here.quiet) here.log(warning);
+    return run(config, await startBackend(config, here.quiet), here);
+  });
 }
 
 /** Adds the serve command to `program`. */

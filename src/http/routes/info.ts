@@ -3,6 +3,7 @@ import { Router } from 'express';
 import { describeCollection } from '../../search/catalog.js';
 import { memoryFigures } from '../../search/memory.js';
 import type { ServiceProvider } from '../provider.js';
+import { withoutAbsolutePaths } from '../public-paths.js';
 import { serviceFor } from '../request-scope.js';
 import type { WorkQueue } from '../work-queue.js';
 import { availableSpaces } from './search.js';
@@ -13,24 +14,28 @@ export function infoRoutes(provider: ServiceProvider, queue: WorkQueue): Router 
   const started = Date.now();
   router.get('/api/stats', (_req, res) => {
     const service = serviceFor(res, provider);
-    res.json({
-      ...describeCollection(service.state),
-      spaces: availableSpaces(service),
-      backend: { name: provider.backend.name, description: provider.backend.description },
-      served: provider.status(),
-    });
+    res.json(
+      withoutAbsolutePaths({
+        ...describeCollection(service.state),
+        spaces: availableSpaces(service),
+        backend: { name: provider.backend.name, description: provider.backend.description },
+        served: provider.status(),
+      }),
+    );
   });
   router.get('/api/health', (_req, res) => {
     const { index, loadedAt, lastReload } = provider.status();
-    res.json({
-      status: 'ok',
-      items: serviceFor(res, provider).count,
-      uptimeSeconds: Math.round((Date.now() - started) / 1000),
-      index: { ...index, loadedAt },
-      lastReload,
-      queue: { inFlight: queue.inFlight, limit: queue.limit },
-      memory: memoryFigures(),
-    });
+    res.json(
+      withoutAbsolutePaths({
+        status: 'ok',
+        items: serviceFor(res, provider).count,
+        uptimeSeconds: Math.round((Date.now() - started) / 1000),
+        index: { ...index, loadedAt },
+        lastReload,
+        queue: { inFlight: queue.inFlight, limit: queue.limit },
+        memory: memoryFigures(),
+      }),
+    );
   });
   return router;
 }

@@ -46,7 +46,7 @@ function searchUpload(queue: WorkQueue): RequestHandler {
     const json = await scopeOf(res).hold(async () => {
       const found = await service.searchByImage(upload.bytes, options, {
         what: upload.what,
-        decodeIn: (decode) => queue.run(decode),
+        decoding: queue.decoding,
       });
       return searchJson(found, options.k, service.state.dataset.side);
     });
