@@ -13,7 +13,7 @@ import { useTinyScratch } from '../helpers/suite.js';
 
 const ENV = { AESEARCH_DATA_PATH: TEST_DATA_PATH.join(':'), AESEARCH_ADMIN_TOKEN: 'open-sesame-0123456789' };
 
-describe('serving from two processes', { timeout: 120_000 }, () => {
+describe('serving from two processes', { timeout: 180_000 }, () => {
   const fx = useTinyScratch();
 
   it('answers from both workers, passes an admin reload on, and exits 0 on SIGTERM', async () => {

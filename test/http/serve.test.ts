@@ -28,7 +28,7 @@ async function writeImageFolder(tiny: TinyIndex, root: string): Promise<void> {
   }
 }
 
-describe('aesearch serve and start', { timeout: 120_000 }, () => {
+describe('aesearch serve and start', { timeout: 180_000 }, () => {
   const fx = useTinyScratch();
 
   it('serve: logs what it serves and where, answers, logs requests, and exits 0 on SIGTERM', async () => {
