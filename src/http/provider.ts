@@ -4,9 +4,7 @@
  */
 
 import type { SearchService } from '../search/search-service.js';
-import type { ReloadStatus } from '../server/index-reloader.js';
-import { indexIdentity } from '../server/index-reloader.js';
-import type { ServiceHolder, ServiceLease } from '../server/service-holder.js';
+import { indexIdentity, type ReloadStatus, type ServiceLease } from '../search/service-status.js';
 import type { BackendInfo } from '../tfjs/backend.js';
 
 /** Hands each request a lease on the current service; routes never keep a service between requests. */
@@ -31,19 +29,5 @@ export function fixedProvider(
     acquire: () => ({ service, release: () => {} }),
     backend,
     status: () => ({ index: indexIdentity(service.state.indexManifest), loadedAt, lastReload: null }),
-  };
-}
-
-/** A provider over a ServiceHolder, reloading through `reload` when given. */
-export function holderProvider(
-  holder: ServiceHolder,
-  backend: Pick<BackendInfo, 'name' | 'description'>,
-  reloader: { status(): ReloadStatus; reload(trigger: string): Promise<ReloadStatus> },
-): ServiceProvider {
-  return {
-    acquire: () => holder.acquire(),
-    backend,
-    status: () => reloader.status(),
-    reload: (trigger) => reloader.reload(trigger),
   };
 }

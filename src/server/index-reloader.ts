@@ -6,40 +6,13 @@
  */
 
 import type { SearchService } from '../search/search-service.js';
-import type { IndexManifest } from '../store/manifest.js';
+import {
+  describeIndex,
+  indexIdentity,
+  type ReloadAttempt,
+  type ReloadStatus,
+} from '../search/service-status.js';
 import type { ServiceHolder } from './service-holder.js';
-
-/** Which index a service was loaded from. */
-export interface IndexIdentity {
-  /** The ann folder (`ann-<time>-<pid>`), unique per build. */
-  readonly id: string;
-  readonly builtAt: string;
-  readonly items: number;
-}
-
-/** The outcome of the last reload. */
-export interface ReloadAttempt {
-  readonly at: string;
-  /** What asked for it, e.g. `index/manifest.json changed` or `POST /api/admin/reload`. */
-  readonly trigger: string;
-  readonly ok: boolean;
-  /** Why it failed; null when it succeeded. */
-  readonly error: string | null;
-  readonly seconds: number;
-}
-
-/** What is served now and how the last reload went. */
-export interface ReloadStatus {
-  readonly index: IndexIdentity;
-  /** When the served index was loaded. */
-  readonly loadedAt: string;
-  readonly lastReload: ReloadAttempt | null;
-}
-
-/** The identity of `manifest`'s index. */
-export function indexIdentity(manifest: IndexManifest): IndexIdentity {
-  return { id: manifest.dir, builtAt: manifest.builtAt, items: manifest.dataset.count };
-}
 
 /** Opens the index on disk; gets the service being replaced (to reuse what has not changed). */
 export type OpenService = (current: SearchService) => Promise<SearchService>;
@@ -108,9 +81,4 @@ export class IndexReloader {
       seconds: Math.round(performance.now() - started) / 1000,
     };
   }
-}
-
-/** `ann-... (N items, built at ...)`, for log lines. */
-export function describeIndex(index: IndexIdentity): string {
-  return `${index.id} (${index.items} items, built at ${index.builtAt})`;
 }

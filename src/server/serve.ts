@@ -10,13 +10,14 @@ import type { Express } from 'express';
 import type { Config } from '../config.js';
 import { createError } from '../errors.js';
 import { createApp } from '../http/app.js';
-import { holderProvider } from '../http/provider.js';
+
 import { SearchService } from '../search/search-service.js';
+import { describeIndex } from '../search/service-status.js';
 import type { BackendInfo } from '../tfjs/backend.js';
 import { type LogLine, type ServingProcess, watchSignals } from './cluster.js';
-import { describeIndex, IndexReloader } from './index-reloader.js';
+import { IndexReloader } from './index-reloader.js';
 import { watchIndex } from './index-watch.js';
-import { ServiceHolder } from './service-holder.js';
+import { holderProvider, ServiceHolder } from './service-holder.js';
 
 /** How long a graceful close waits for open connections before cutting them, in ms. */
 const CLOSE_GRACE_MS = 5000;

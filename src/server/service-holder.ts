@@ -3,13 +3,10 @@
  * service it started on; a replaced service is closed only when its last lease is released, so a
  * request that is still decoding its upload when the swap happens encodes on a model that is still alive.
  */
+import type { ServiceProvider } from '../http/provider.js';
 import type { SearchService } from '../search/search-service.js';
-
-/** A service pinned for one request; `release` exactly once when the request is done with it. */
-export interface ServiceLease {
-  readonly service: SearchService;
-  release(): void;
-}
+import type { ReloadStatus, ServiceLease } from '../search/service-status.js';
+import type { BackendInfo } from '../tfjs/backend.js';
 
 interface Entry {
   readonly service: SearchService;
@@ -82,4 +79,18 @@ export class ServiceHolder {
     this.retiring.delete(entry);
     this.closeService(entry.service);
   }
+}
+
+/** A provider over a ServiceHolder, reloading through `reload` when given. */
+export function holderProvider(
+  holder: ServiceHolder,
+  backend: Pick<BackendInfo, 'name' | 'description'>,
+  reloader: { status(): ReloadStatus; reload(trigger: string): Promise<ReloadStatus> },
+): ServiceProvider {
+  return {
+    acquire: () => holder.acquire(),
+    backend,
+    status: () => reloader.status(),
+    reload: (trigger) => reloader.reload(trigger),
+  };
 }

@@ -12,14 +12,14 @@ import { before, describe, it } from 'node:test';
 import request from 'supertest';
 import { loadConfig, PACKAGE_ROOT } from '../../src/config.js';
 import { createApp } from '../../src/http/app.js';
-import { holderProvider } from '../../src/http/provider.js';
+
 import { WorkQueue } from '../../src/http/work-queue.js';
 import { DEFAULT_DECODE_BUDGET } from '../../src/image/decode-budget.js';
 import { DecodeSlots } from '../../src/image/decode-slots.js';
 import { SearchService } from '../../src/search/search-service.js';
 import { IndexReloader } from '../../src/server/index-reloader.js';
 import { openForReload } from '../../src/server/serve.js';
-import { ServiceHolder } from '../../src/server/service-holder.js';
+import { holderProvider, ServiceHolder } from '../../src/server/service-holder.js';
 import { type IndexManifest, readIndexManifest } from '../../src/store/manifest.js';
 import { VectorIndex } from '../../src/store/vector-index.js';
 import { writeJsonAtomic } from '../../src/util/atomic-fs.js';

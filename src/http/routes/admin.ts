@@ -5,7 +5,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { type Request, Router } from 'express';
 import { createError } from '../../errors.js';
-import { describeIndex } from '../../server/index-reloader.js';
+import { describeIndex } from '../../search/service-status.js';
 import { methodNotAllowed } from '../error-handler.js';
 import type { ServiceProvider } from '../provider.js';
 
