@@ -169,12 +169,11 @@ export function loadConfig(
       key === 'adminToken' && typeof value === 'string'
         ? `${value.length} characters`
         : JSON.stringify(value);
-    throw createError(
-      'BAD_OPTION',
-      envName ? `${key} (${CLI_KEYS.has(key) ? `--${kebab(key)} or ` : ''}${envName})` : key,
-      issue?.message ?? 'valid',
-      received,
-    );
+    throw createError('BAD_OPTION', {
+      name: envName ? `${key} (${CLI_KEYS.has(key) ? `--${kebab(key)} or ` : ''}${envName})` : key,
+      expected: issue?.message ?? 'valid',
+      got: received,
+    });
   }
   const c = parsed.data;
   return Object.freeze({

@@ -157,8 +157,8 @@ export class Catalogue {
       db = new Database(file, { fileMustExist: !options.create, readonly: options.readonly ?? false });
     } catch (err) {
       const code = (err as { code?: string }).code;
-      if (code === 'SQLITE_CANTOPEN') throw createError('NO_COLLECTION', file);
-      throw createError('COLLECTION_CORRUPT', file, (err as Error).message);
+      if (code === 'SQLITE_CANTOPEN') throw createError('NO_COLLECTION', { where: file });
+      throw createError('COLLECTION_CORRUPT', { where: file, why: (err as Error).message });
     }
     try {
       db.pragma('busy_timeout = 5000');
@@ -175,7 +175,7 @@ export class Catalogue {
         throw new Error(`schema version ${String(version)}, this aesearch reads ${SCHEMA_VERSION}`);
     } catch (err) {
       db.close();
-      throw createError('COLLECTION_CORRUPT', file, (err as Error).message);
+      throw createError('COLLECTION_CORRUPT', { where: file, why: (err as Error).message });
     }
     return new Catalogue(db, file);
   }

@@ -34,7 +34,7 @@ export function folderLabel(source: string): string | null {
 export async function scanFolder(dir: string): Promise<ScannedFile[]> {
   const root = resolve(dir);
   const info = await stat(root).catch(() => undefined);
-  if (!info?.isDirectory()) throw createError('DATASET_NOT_FOUND', dir, root);
+  if (!info?.isDirectory()) throw createError('DATASET_NOT_FOUND', { name: dir, looked: root });
   const entries = await readdir(root, { recursive: true, withFileTypes: true });
   const files = entries.filter((e) => e.isFile() && IMAGE_EXTENSIONS.has(extname(e.name).toLowerCase()));
   const scanned = await Promise.all(

@@ -41,7 +41,7 @@ export async function loadFolderDataset(
   events: FolderReadEvents = {},
 ): Promise<Dataset> {
   const info = await stat(root).catch(() => undefined);
-  if (!info?.isDirectory()) throw createError('DATASET_NOT_FOUND', root, root);
+  if (!info?.isDirectory()) throw createError('DATASET_NOT_FOUND', { name: root, looked: root });
   const files = await listImages(root);
   const side = IMAGE_SIDE_PX;
   let done = 0;
@@ -58,7 +58,7 @@ export async function loadFolderDataset(
   const kept = files
     .map((f, i) => ({ f, px: decoded[i] }))
     .filter((e): e is { f: string; px: Uint8Array } => !!e.px);
-  if (kept.length === 0) throw createError('EMPTY_DATASET', root);
+  if (kept.length === 0) throw createError('EMPTY_DATASET', { where: root });
   const names = [
     ...new Set(kept.map((e) => labelOf(root, e.f)).filter((l): l is string => l !== null)),
   ].sort();

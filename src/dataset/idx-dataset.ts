@@ -43,14 +43,13 @@ export function locateIdxDataset(
 
 async function readSplit(dir: string, split: keyof typeof SPLIT_FILES): Promise<ImageSet & { side: number }> {
   const pair = findPair(dir, split);
-  if (!pair) throw createError('DATASET_NOT_FOUND', `${dir} ${split} split`, dir);
+  if (!pair) throw createError('DATASET_NOT_FOUND', { name: `${dir} ${split} split`, looked: dir });
   const { count, rows, cols, pixels, labels } = await readIdxPair(pair[0], pair[1]);
   if (rows !== cols)
-    throw createError(
-      'IDX_UNREADABLE',
-      pair[0],
-      `images are ${rows}x${cols}; only square images are supported`,
-    );
+    throw createError('IDX_UNREADABLE', {
+      file: pair[0],
+      reason: `images are ${rows}x${cols}; only square images are supported`,
+    });
   return { count, pixels, labels, side: rows };
 }
 
@@ -65,7 +64,8 @@ export async function loadIdxDataset(
   limit?: number,
 ): Promise<Dataset> {
   const found = locateIdxDataset(name, searchPath);
-  if (!found) throw createError('DATASET_NOT_FOUND', name, searchPath.map((r) => join(r, name)).join(', '));
+  if (!found)
+    throw createError('DATASET_NOT_FOUND', { name, looked: searchPath.map((r) => join(r, name)).join(', ') });
   const classNames = NAMED_DATASETS[name] ?? null;
   if (found.full) {
     const [train, test] = await Promise.all([readSplit(found.dir, 'train'), readSplit(found.dir, 'test')]);

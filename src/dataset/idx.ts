@@ -33,28 +33,40 @@ export function parseIdx(bytes: Uint8Array, rank: number, file: string): IdxTens
     try {
       raw = gunzipSync(raw);
     } catch (err) {
-      throw createError(
-        'IDX_TRUNCATED',
+      throw createError('IDX_TRUNCATED', {
         file,
-        'a complete gzip stream',
-        `a broken one (${(err as Error).message})`,
-      );
+        expected: 'a complete gzip stream',
+        got: `a broken one (${(err as Error).message})`,
+      });
     }
   }
   const headerBytes = 4 + 4 * rank;
   if (raw.length < 4)
-    throw createError('IDX_BAD_MAGIC', file, hex(idxMagic(rank)), `only ${raw.length} bytes`);
+    throw createError('IDX_BAD_MAGIC', {
+      file,
+      expected: hex(idxMagic(rank)),
+      got: `only ${raw.length} bytes`,
+    });
   const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   const magic = view.getUint32(0);
-  if (magic !== idxMagic(rank)) throw createError('IDX_BAD_MAGIC', file, hex(idxMagic(rank)), hex(magic));
+  if (magic !== idxMagic(rank))
+    throw createError('IDX_BAD_MAGIC', { file, expected: hex(idxMagic(rank)), got: hex(magic) });
   if (raw.length < headerBytes)
-    throw createError('IDX_TRUNCATED', file, `a ${headerBytes}-byte header`, `${raw.length} bytes`);
+    throw createError('IDX_TRUNCATED', {
+      file,
+      expected: `a ${headerBytes}-byte header`,
+      got: `${raw.length} bytes`,
+    });
   const dims: number[] = [];
   for (let i = 0; i < rank; i++) dims.push(view.getUint32(4 + 4 * i));
   const size = dims.reduce((a, b) => a * b, 1);
   const available = raw.length - headerBytes;
   if (available < size)
-    throw createError('IDX_TRUNCATED', file, `${size} bytes of data after the header`, available);
+    throw createError('IDX_TRUNCATED', {
+      file,
+      expected: `${size} bytes of data after the header`,
+      got: available,
+    });
   return { dims, data: raw.subarray(headerBytes, headerBytes + size) };
 }
 
@@ -64,7 +76,10 @@ export async function readIdxFile(path: string, rank: number): Promise<IdxTensor
   try {
     bytes = await readFile(path);
   } catch (err) {
-    throw createError('IDX_UNREADABLE', path, (err as NodeJS.ErrnoException).code ?? String(err));
+    throw createError('IDX_UNREADABLE', {
+      file: path,
+      reason: (err as NodeJS.ErrnoException).code ?? String(err),
+    });
   }
   return parseIdx(bytes, rank, path);
 }
@@ -85,6 +100,11 @@ export async function readIdxPair(imagesPath: string, labelsPath: string): Promi
   const [count = 0, rows = 0, cols = 0] = images.dims;
   const labelCount = labels.dims[0] ?? 0;
   if (count !== labelCount)
-    throw createError('IDX_COUNT_MISMATCH', imagesPath, count, labelsPath, labelCount);
+    throw createError('IDX_COUNT_MISMATCH', {
+      images: imagesPath,
+      imageCount: count,
+      labels: labelsPath,
+      labelCount,
+    });
   return { count, rows, cols, pixels: images.data, labels: Int32Array.from(labels.data) };
 }

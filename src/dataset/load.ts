@@ -19,5 +19,5 @@ export interface DatasetOptions extends FolderReadEvents {
 export async function loadDataset(options: DatasetOptions): Promise<Dataset> {
   if (options.data in NAMED_DATASETS) return loadIdxDataset(options.data, options.searchPath, options.limit);
   if (existsSync(options.data)) return loadFolderDataset(options.data, options.limit, options);
-  throw createError('DATASET_NOT_FOUND', options.data, options.data);
+  throw createError('DATASET_NOT_FOUND', { name: options.data, looked: options.data });
 }

@@ -57,7 +57,8 @@ export function reportedKs(ks: readonly number[]): number[] {
 }
 
 function labelsOf(dataset: Dataset, queries: ImageSet): EvalLabels {
-  if (!dataset.database.labels || !queries.labels) throw createError('EVAL_NEEDS_LABELS', dataset.name);
+  if (!dataset.database.labels || !queries.labels)
+    throw createError('EVAL_NEEDS_LABELS', { name: dataset.name });
   return { queries: queries.labels, database: dataset.database.labels };
 }
 
@@ -125,7 +126,11 @@ export async function runEval(options: EvalOptions): Promise<EvalReport> {
   const ks = reportedKs(options.ks);
   const depth = searchDepth(ks);
   if (dataset.database.count < depth)
-    throw createError('BAD_OPTION', '--k', `at most the database size (${dataset.database.count})`, depth);
+    throw createError('BAD_OPTION', {
+      name: '--k',
+      expected: `at most the database size (${dataset.database.count})`,
+      got: depth,
+    });
   const queries = head(dataset.queries, options.queries, dataset.side);
   const labels = labelsOf(dataset, queries);
   const read = options.readCache !== false;

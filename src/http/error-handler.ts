@@ -21,7 +21,7 @@ export function toAesearchError(err: unknown, log: LogLine): AesearchError {
   const status = clientStatus(err);
   if (status !== undefined) {
     const reason = err instanceof Error ? err.message : String(err);
-    const bad = createError('BAD_REQUEST', reason);
+    const bad = createError('BAD_REQUEST', { reason });
     return new AesearchError(bad.code, bad.message, status, { cause: err });
   }
   log(`internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
@@ -50,13 +50,19 @@ export function errorHandler(log: LogLine): ErrorRequestHandler {
 
 /** The last route: ROUTE_NOT_FOUND for anything no route or static file answered. */
 export const notFound: RequestHandler = (req, _res, next) => {
-  next(createError('ROUTE_NOT_FOUND', req.method, req.path));
+  next(createError('ROUTE_NOT_FOUND', { method: req.method, path: req.path }));
 };
 
 /** Answers METHOD_NOT_ALLOWED (with an Allow header) on a path that only takes `allowed`. */
 export function methodNotAllowed(...allowed: string[]): RequestHandler {
   return (req, res, next) => {
     res.setHeader('Allow', allowed.join(', '));
-    next(createError('METHOD_NOT_ALLOWED', req.method, req.path, allowed.join(' or ')));
+    next(
+      createError('METHOD_NOT_ALLOWED', {
+        method: req.method,
+        path: req.path,
+        allowed: allowed.join(' or '),
+      }),
+    );
   };
 }

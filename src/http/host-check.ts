@@ -64,7 +64,11 @@ export function checkHost(list: HostAllowList): RequestHandler {
   const allowed = [...list.names].join(', ') + (list.allowIpLiterals ? ' and its IP addresses' : '');
   return (req, _res, next) => {
     const header = req.headers.host;
-    next(hostAllowed(list, header) ? undefined : createError('BAD_HOST', describeValue(header), allowed));
+    next(
+      hostAllowed(list, header)
+        ? undefined
+        : createError('BAD_HOST', { got: describeValue(header), allowed }),
+    );
   };
 }
 

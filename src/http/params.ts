@@ -74,7 +74,11 @@ export function optionalParam<T>(
   if (raw === undefined) return undefined;
   const parsed = param.schema.safeParse(raw);
   if (!parsed.success) {
-    throw createError('BAD_PARAMETER', `${where} parameter "${name}"`, param.expected, describeValue(raw));
+    throw createError('BAD_PARAMETER', {
+      name: `${where} parameter "${name}"`,
+      expected: param.expected,
+      got: describeValue(raw),
+    });
   }
   return parsed.data;
 }

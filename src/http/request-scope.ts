@@ -26,7 +26,7 @@ export class RequestScope {
    * without running `work` when the request is already over (its client left and its lease is gone).
    */
   async hold<T>(work: () => Promise<T>): Promise<T> {
-    if (this.holds === 0) throw createError('BAD_REQUEST', 'the client closed the connection');
+    if (this.holds === 0) throw createError('BAD_REQUEST', { reason: 'the client closed the connection' });
     this.holds++;
     try {
       return await work();

@@ -41,16 +41,17 @@ export const rejectPathTricks: RequestHandler = (req, _res, next) => {
   try {
     decoded = decodeURIComponent(raw);
   } catch {
-    next(createError('BAD_REQUEST', `the path ${JSON.stringify(raw)} is not valid percent-encoding`));
+    next(
+      createError('BAD_REQUEST', { reason: `the path ${JSON.stringify(raw)} is not valid percent-encoding` }),
+    );
     return;
   }
   const dotted = decoded.split('/').some((segment) => segment === '..' || segment === '.');
   if (PATH_TRICK.test(raw) || dotted)
     next(
-      createError(
-        'BAD_REQUEST',
-        `the path ${JSON.stringify(raw)} holds a "." or ".." segment, an encoded slash, a backslash or NUL; ask for the page's files by their plain names`,
-      ),
+      createError('BAD_REQUEST', {
+        reason: `the path ${JSON.stringify(raw)} holds a "." or ".." segment, an encoded slash, a backslash or NUL; ask for the page's files by their plain names`,
+      }),
     );
   else next();
 };

@@ -25,28 +25,32 @@ function contentLength(req: Request): number | undefined {
 function rawError(err: { type?: string; length?: number; message: string }, limit: number): AesearchError {
   if (err.type === 'entity.too.large') {
     const got = err.length === undefined ? 'more than that' : formatBytes(err.length);
-    return createError('FILE_TOO_LARGE', formatBytes(limit), 'the request body', got);
+    return createError('FILE_TOO_LARGE', { limit: formatBytes(limit), what: 'the request body', got });
   }
-  return createError('BAD_REQUEST', err.message);
+  return createError('BAD_REQUEST', { reason: err.message });
 }
 
 function formError(err: unknown, req: Request, limit: number): AesearchError {
   if (!(err instanceof multer.MulterError)) {
-    return createError('BAD_MULTIPART', err instanceof Error ? err.message : String(err));
+    return createError('BAD_MULTIPART', { reason: err instanceof Error ? err.message : String(err) });
   }
   const field = err.field ?? IMAGE_FIELD;
   switch (err.code) {
     case 'LIMIT_FILE_SIZE': {
       const size = contentLength(req);
       const got = size === undefined ? 'more than that' : `a request of ${formatBytes(size)}`;
-      return createError('FILE_TOO_LARGE', formatBytes(limit), `field "${field}"`, got);
+      return createError('FILE_TOO_LARGE', { limit: formatBytes(limit), what: `field "${field}"`, got });
     }
     case 'LIMIT_FILE_COUNT':
       return createError('TOO_MANY_FILES');
     case 'LIMIT_UNEXPECTED_FILE':
-      return field === IMAGE_FIELD ? createError('TOO_MANY_FILES') : createError('WRONG_FIELD', field);
+      return field === IMAGE_FIELD
+        ? createError('TOO_MANY_FILES')
+        : createError('WRONG_FIELD', { got: field });
     default:
-      return createError('BAD_MULTIPART', err.field ? `${err.message}: "${err.field}"` : err.message);
+      return createError('BAD_MULTIPART', {
+        reason: err.field ? `${err.message}: "${err.field}"` : err.message,
+      });
   }
 }
 
@@ -68,24 +72,24 @@ export function readUpload(maxUploadBytes: number): RequestHandler[] {
 /** The image `readUpload` found; throws NO_FILE or UNSUPPORTED_MEDIA_TYPE when there is none. */
 export function uploadedImage(req: Request): Upload {
   if (req.file) {
-    if (req.file.size === 0) throw createError('NO_FILE', `an empty file in field "${IMAGE_FIELD}"`);
+    if (req.file.size === 0) throw createError('NO_FILE', { got: `an empty file in field "${IMAGE_FIELD}"` });
     return { bytes: req.file.buffer, what: `field "${IMAGE_FIELD}"` };
   }
   if (Buffer.isBuffer(req.body)) {
-    if (req.body.length === 0) throw createError('NO_FILE', 'an empty body');
+    if (req.body.length === 0) throw createError('NO_FILE', { got: 'an empty body' });
     return { bytes: req.body, what: 'the request body' };
   }
   if (req.is('multipart/form-data')) {
     const fields = (req.body ?? {}) as Record<string, unknown>;
     if (typeof fields[IMAGE_FIELD] === 'string') {
-      throw createError(
-        'NO_FILE',
-        `a text field "${IMAGE_FIELD}" instead of a file (with curl: -F ${IMAGE_FIELD}=@photo.png)`,
-      );
+      throw createError('NO_FILE', {
+        got: `a text field "${IMAGE_FIELD}" instead of a file (with curl: -F ${IMAGE_FIELD}=@photo.png)`,
+      });
     }
-    throw createError('NO_FILE', 'a multipart form without a file');
+    throw createError('NO_FILE', { got: 'a multipart form without a file' });
   }
   const type = req.headers['content-type'];
-  if (type === undefined || contentLength(req) === undefined) throw createError('NO_FILE', 'no body');
-  throw createError('UNSUPPORTED_MEDIA_TYPE', type);
+  if (type === undefined || contentLength(req) === undefined)
+    throw createError('NO_FILE', { got: 'no body' });
+  throw createError('UNSUPPORTED_MEDIA_TYPE', { got: type });
 }

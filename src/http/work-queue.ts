@@ -29,7 +29,8 @@ export class WorkQueue {
 
   /** Admits a request, or throws OVERLOADED when `limit` are in flight; call the returned function once when done. */
   admit(): () => void {
-    if (this.admitted >= this.limit) throw createError('OVERLOADED', this.limit, RETRY_AFTER_S);
+    if (this.admitted >= this.limit)
+      throw createError('OVERLOADED', { limit: this.limit, seconds: RETRY_AFTER_S });
     this.admitted++;
     let done = false;
     return () => {

@@ -211,19 +211,22 @@ export function planDecode(header: ImageHeader, budget: DecodeBudget, what: stri
   const pixels = header.width * header.height;
   const size = `${header.width.toLocaleString('en')} x ${header.height.toLocaleString('en')} pixels`;
   if (pixels > budget.maxPixels)
-    throw createError('IMAGE_TOO_LARGE', what, budget.maxPixels.toLocaleString('en'), size);
+    throw createError('IMAGE_TOO_LARGE', {
+      what,
+      limit: budget.maxPixels.toLocaleString('en'),
+      declared: size,
+    });
   const cost = decodeCost(header);
   if (fits(cost, budget)) return cost;
   const [need, limit] =
     cost.memoryBytes > budget.maxMemoryBytes
       ? [`needs ~${megabytes(cost.memoryBytes)} of decoder memory`, megabytes(budget.maxMemoryBytes)]
       : [`means decoding ~${megabytes(cost.workBytes)} of pixel data`, megabytes(budget.maxWorkBytes)];
-  throw createError(
-    'IMAGE_TOO_COSTLY',
+  throw createError('IMAGE_TOO_COSTLY', {
     what,
-    describeHeader(header),
+    image: describeHeader(header),
     need,
     limit,
-    advice(header, cost, budget),
-  );
+    advice: advice(header, cost, budget),
+  });
 }

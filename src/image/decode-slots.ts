@@ -54,12 +54,11 @@ export class DecodeSlots {
       costly &&
       this.costlyRunning + this.costlyWaiters() >= this.sizes.costlySlots + this.sizes.costlyWaiting
     )
-      throw createError(
-        'DECODE_BUSY',
+      throw createError('DECODE_BUSY', {
         image,
-        this.sizes.costlySlots + this.sizes.costlyWaiting,
-        DECODE_RETRY_AFTER_S,
-      );
+        count: this.sizes.costlySlots + this.sizes.costlyWaiting,
+        seconds: DECODE_RETRY_AFTER_S,
+      });
     await new Promise<void>((start) => {
       this.waiters.push({ costly, start });
       this.pump();

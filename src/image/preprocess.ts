@@ -92,7 +92,7 @@ export async function decodeToGray(bytes: Uint8Array, options: DecodeOptions = {
     return await (options.slots ? options.slots.run(cost.costly, image, decode) : decode());
   } catch (err) {
     if (err instanceof Error && /^timeout:/.test(err.message))
-      throw createError('DECODE_TIMEOUT', what, image, budget.timeoutS);
+      throw createError('DECODE_TIMEOUT', { what, image, seconds: budget.timeoutS });
     if (isAesearchError(err)) throw err;
     throw decodeError(err, what);
   }
@@ -124,13 +124,12 @@ async function toGray(
 
 function acceptedFormat(bytes: Uint8Array, what: string): AcceptedFormat {
   const sniffed = sniffImage(bytes);
-  if (sniffed.kind === 'refused') throw createError('UNSUPPORTED_IMAGE_TYPE', what, sniffed.name);
+  if (sniffed.kind === 'refused') throw createError('UNSUPPORTED_IMAGE_TYPE', { what, got: sniffed.name });
   if (sniffed.kind === 'unknown')
-    throw createError(
-      'NOT_AN_IMAGE',
+    throw createError('NOT_AN_IMAGE', {
       what,
-      `it starts like ${sniffed.looksLike}, not like any of these formats`,
-    );
+      reason: `it starts like ${sniffed.looksLike}, not like any of these formats`,
+    });
   return sniffed.format;
 }
 
@@ -147,7 +146,7 @@ function decodeError(err: unknown, what: string): AesearchError {
   const reason = /premature end|truncat|read error|end of (stream|file|data)|unexpected end/i.test(first)
     ? `it is truncated or damaged (${first})`
     : first;
-  return createError('NOT_AN_IMAGE', what, reason);
+  return createError('NOT_AN_IMAGE', { what, reason });
 }
 
 /** Scales 0-255 grayscale pixels to [0, 1] floats, the models' input. */

@@ -91,8 +91,8 @@ export interface LoadedModel {
 export function readModelManifest(indexDir: string): Promise<ModelManifest> {
   const file = join(indexDir, MODEL_MANIFEST);
   return readJsonFile(file, modelManifestSchema, {
-    missing: () => createError('NO_MODEL', file),
-    corrupt: (reason) => createError('MODEL_CORRUPT', file, reason),
+    missing: () => createError('NO_MODEL', { where: file }),
+    corrupt: (reason) => createError('MODEL_CORRUPT', { file, reason }),
   });
 }
 
@@ -137,17 +137,16 @@ export async function loadModel(indexDir: string): Promise<LoadedModel> {
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     const reason = e.code === 'ENOENT' ? `${e.path ?? 'a file'} is missing` : e.message.split('\n')[0];
-    throw createError('MODEL_CORRUPT', dir, reason ?? 'unreadable');
+    throw createError('MODEL_CORRUPT', { file: dir, reason: reason ?? 'unreadable' });
   }
   const hash = hashWeights(encoder, decoder);
   if (hash !== manifest.weightsHash) {
     encoder.dispose();
     decoder.dispose();
-    throw createError(
-      'MODEL_CORRUPT',
-      dir,
-      `weights hash ${hash} differs from the manifest's ${manifest.weightsHash}`,
-    );
+    throw createError('MODEL_CORRUPT', {
+      file: dir,
+      reason: `weights hash ${hash} differs from the manifest's ${manifest.weightsHash}`,
+    });
   }
   return { manifest, encoder, decoder };
 }

@@ -111,7 +111,7 @@ export class SearchService {
 
   private assertItem(id: number): void {
     if (!Number.isInteger(id) || id < 0 || id >= this.count)
-      throw createError('ITEM_NOT_FOUND', id, this.count - 1);
+      throw createError('ITEM_NOT_FOUND', { id, count: this.count - 1 });
   }
 
   /** An item's pixels, side x side grayscale; throws ITEM_NOT_FOUND. */
@@ -165,7 +165,7 @@ export class SearchService {
     const raw: Partial<Record<QuerySpace, { hits: Hit[]; ms: number }>> = {};
     for (const space of options.spaces) {
       const index = this.state.indexes[space];
-      if (!index) throw createError('SPACE_UNAVAILABLE', space);
+      if (!index) throw createError('SPACE_UNAVAILABLE', { space });
       const started = performance.now();
       const vector = space === 'code' ? query.code : toUnitFloat(query.gray);
       const hits = this.neighbours(index, vector, options, query.id);

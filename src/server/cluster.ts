@@ -126,7 +126,7 @@ function started(worker: Worker): Promise<string> {
       reject(
         message
           ? new AesearchError('WORKER_FAILED', message, 500)
-          : createError('WORKER_FAILED', worker.process.pid ?? 0, code ?? 'a signal'),
+          : createError('WORKER_FAILED', { pid: worker.process.pid ?? 0, code: code ?? 'a signal' }),
       );
     };
     worker.process.once('close', onExit);

@@ -28,7 +28,7 @@ export function listen(app: Express, port: number, host: string): Promise<Server
     const server = app.listen(port, host);
     server.once('listening', () => resolve(server));
     server.once('error', (err: NodeJS.ErrnoException) => {
-      reject(err.code === 'EADDRINUSE' ? createError('PORT_IN_USE', host, port) : err);
+      reject(err.code === 'EADDRINUSE' ? createError('PORT_IN_USE', { host, port }) : err);
     });
   });
 }

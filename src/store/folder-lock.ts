@@ -217,7 +217,7 @@ export async function acquireFolderLock(dir: string, options: LockOptions): Prom
       else if (outcome !== 'not-stale') options.onTakeOver?.(outcome.removed);
       continue;
     }
-    if (!options.wait) throw createError('INDEX_LOCKED', dir, describeHolder(current));
+    if (!options.wait) throw createError('INDEX_LOCKED', { dir, holder: describeHolder(current) });
     if (JSON.stringify(current) !== reported) {
       reported = JSON.stringify(current);
       options.onWait?.(holderOf(current));

@@ -76,8 +76,8 @@ export type IndexManifest = z.infer<typeof indexManifestSchema>;
 export function readIndexManifest(indexDir: string): Promise<IndexManifest> {
   const file = join(indexDir, INDEX_MANIFEST);
   return readJsonFile(file, indexManifestSchema, {
-    missing: () => createError('NO_INDEX', file),
-    corrupt: (reason) => createError('INDEX_CORRUPT', file, reason),
+    missing: () => createError('NO_INDEX', { where: file }),
+    corrupt: (reason) => createError('INDEX_CORRUPT', { file, reason }),
   });
 }
 
@@ -92,18 +92,27 @@ export function assertIndexMatches(
   file: string,
 ): void {
   if (index.model.weightsHash !== model.weightsHash) {
-    throw createError('INDEX_MISMATCH', file, 'model', index.model.weightsHash, model.weightsHash);
+    throw createError('INDEX_MISMATCH', {
+      file,
+      what: 'model',
+      index: index.model.weightsHash,
+      current: model.weightsHash,
+    });
   }
   if (index.code.dims !== model.codeSize || index.model.codeSize !== model.codeSize) {
-    throw createError('INDEX_MISMATCH', file, 'code size', index.code.dims, model.codeSize);
+    throw createError('INDEX_MISMATCH', {
+      file,
+      what: 'code size',
+      index: index.code.dims,
+      current: model.codeSize,
+    });
   }
   if (index.dataset.fingerprint !== dataset.fingerprint) {
-    throw createError(
-      'INDEX_MISMATCH',
+    throw createError('INDEX_MISMATCH', {
       file,
-      'dataset',
-      `${index.dataset.name} (${index.dataset.count} images, ${index.dataset.fingerprint})`,
-      `${dataset.name} (${dataset.database.count} images, ${dataset.fingerprint})`,
-    );
+      what: 'dataset',
+      index: `${index.dataset.name} (${index.dataset.count} images, ${index.dataset.fingerprint})`,
+      current: `${dataset.name} (${dataset.database.count} images, ${dataset.fingerprint})`,
+    });
   }
 }

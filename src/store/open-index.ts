@@ -57,18 +57,16 @@ async function verify(file: string, expected: string): Promise<void> {
     actual = await sha256File(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw createError(
-      'INDEX_CORRUPT',
+    throw createError('INDEX_CORRUPT', {
       file,
-      code === 'ENOENT' ? 'the file is missing' : (code ?? 'unreadable'),
-    );
+      reason: code === 'ENOENT' ? 'the file is missing' : (code ?? 'unreadable'),
+    });
   }
   if (actual !== expected)
-    throw createError(
-      'INDEX_CORRUPT',
+    throw createError('INDEX_CORRUPT', {
       file,
-      `its sha256 ${actual.slice(0, 12)}... differs from the manifest's ${expected.slice(0, 12)}...`,
-    );
+      reason: `its sha256 ${actual.slice(0, 12)}... differs from the manifest's ${expected.slice(0, 12)}...`,
+    });
 }
 
 /** Loads one space's HNSW file from the index's ann folder; throws INDEX_CORRUPT. */
@@ -89,7 +87,10 @@ async function loadCodes(indexDir: string, manifest: IndexManifest): Promise<Flo
   const buf = await readFile(file);
   const expected = manifest.code.count * manifest.code.dims * 4;
   if (buf.byteLength !== expected)
-    throw createError('INDEX_CORRUPT', file, `it holds ${buf.byteLength} bytes, expected ${expected}`);
+    throw createError('INDEX_CORRUPT', {
+      file,
+      reason: `it holds ${buf.byteLength} bytes, expected ${expected}`,
+    });
   return new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
 }
 

@@ -110,13 +110,19 @@ export class VectorIndex {
     try {
       await hnsw.readIndex(file);
     } catch (err) {
-      throw createError('INDEX_CORRUPT', file, (err as Error).message);
+      throw createError('INDEX_CORRUPT', { file, reason: (err as Error).message });
     }
     const count = hnsw.getCurrentCount();
     if (count !== expectedCount)
-      throw createError('INDEX_CORRUPT', file, `it holds ${count} items, the manifest says ${expectedCount}`);
+      throw createError('INDEX_CORRUPT', {
+        file,
+        reason: `it holds ${count} items, the manifest says ${expectedCount}`,
+      });
     if (hnsw.getNumDimensions() !== dims)
-      throw createError('INDEX_CORRUPT', file, `it has ${hnsw.getNumDimensions()} dims, expected ${dims}`);
+      throw createError('INDEX_CORRUPT', {
+        file,
+        reason: `it has ${hnsw.getNumDimensions()} dims, expected ${dims}`,
+      });
     hnsw.setEf(efSearch);
     return new VectorIndex(hnsw, dims, metric, count, efSearch);
   }

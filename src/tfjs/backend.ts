@@ -53,11 +53,10 @@ async function select(requested: BackendChoice): Promise<BackendInfo> {
     const pkg = await tryTensorflow();
     if (pkg) return { name: 'tensorflow', requested, description: `tensorflow (${pkg})`, customKernels: [] };
     if (requested === 'tensorflow')
-      throw createError(
-        'BACKEND_UNAVAILABLE',
-        'tensorflow',
-        'install @tensorflow/tfjs-node-gpu (CUDA) or @tensorflow/tfjs-node',
-      );
+      throw createError('BACKEND_UNAVAILABLE', {
+        name: 'tensorflow',
+        fix: 'install @tensorflow/tfjs-node-gpu (CUDA) or @tensorflow/tfjs-node',
+      });
     skipped.push('tfjs-node-gpu not loadable');
   }
   if (requested === 'auto' || requested === 'wasm') {
@@ -67,7 +66,10 @@ async function select(requested: BackendChoice): Promise<BackendInfo> {
       return { name: 'wasm', requested, description: `wasm (${note})`, customKernels: kernels };
     }
     if (requested === 'wasm')
-      throw createError('BACKEND_UNAVAILABLE', 'wasm', 'reinstall @tensorflow/tfjs-backend-wasm');
+      throw createError('BACKEND_UNAVAILABLE', {
+        name: 'wasm',
+        fix: 'reinstall @tensorflow/tfjs-backend-wasm',
+      });
     skipped.push('wasm failed to load');
   }
   await tf.setBackend('cpu');

@@ -101,8 +101,8 @@ export async function saveCheckpoint(
 export async function readCheckpointState(dir: string): Promise<CheckpointState> {
   const file = join(dir, STATE_FILE);
   return readJsonFile(file, checkpointSchema, {
-    missing: () => createError('NO_CHECKPOINT', file),
-    corrupt: (reason) => createError('CHECKPOINT_CORRUPT', file, reason),
+    missing: () => createError('NO_CHECKPOINT', { where: file }),
+    corrupt: (reason) => createError('CHECKPOINT_CORRUPT', { file, reason }),
   });
 }
 
@@ -118,17 +118,20 @@ export async function restoreCheckpoint(
   const specs = [...state.variableSpecs, ...state.optimizerSpecs];
   const named = tf.io.decodeWeights(data, specs);
   if (state.variableSpecs.length !== model.variables.length) {
-    throw createError(
-      'CHECKPOINT_MISMATCH',
-      'variable count',
-      state.variableSpecs.length,
-      model.variables.length,
-    );
+    throw createError('CHECKPOINT_MISMATCH', {
+      what: 'variable count',
+      saved: state.variableSpecs.length,
+      asked: model.variables.length,
+    });
   }
   model.variables.forEach((v, i) => {
     const t = named[`v${i}`];
     if (!t || !tf.util.arraysEqual(t.shape, v.shape)) {
-      throw createError('CHECKPOINT_MISMATCH', `variable ${v.name} shape`, String(t?.shape), String(v.shape));
+      throw createError('CHECKPOINT_MISMATCH', {
+        what: `variable ${v.name} shape`,
+        saved: String(t?.shape),
+        asked: String(v.shape),
+      });
     }
     v.assign(t);
   });

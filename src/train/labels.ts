@@ -28,12 +28,11 @@ export interface LabelPick {
 export function pickLabelled(set: ImageSet, perClass: number, seed: number, holdout: number): LabelPick {
   const labels = set.labels;
   if (!labels)
-    throw createError(
-      'BAD_OPTION',
-      '--labels-per-class',
-      'used with a labelled dataset',
-      'images without labels',
-    );
+    throw createError('BAD_OPTION', {
+      name: '--labels-per-class',
+      expected: 'used with a labelled dataset',
+      got: 'images without labels',
+    });
   const order = shuffleInPlace(
     Int32Array.from({ length: set.count }, (_, i) => i),
     createRng(seed * 48271 + 7),

@@ -119,7 +119,11 @@ function labelsOf(s: TrainSettings, batchSize: number): LabelPlan | null {
   if (!s.labelsPerClass) return null;
   const perBatch = s.labelsPerBatch ?? TRAIN_DEFAULTS.labelsPerBatch;
   if (perBatch >= batchSize)
-    throw createError('BAD_OPTION', '--labels-per-batch', `below --batch-size (${batchSize})`, perBatch);
+    throw createError('BAD_OPTION', {
+      name: '--labels-per-batch',
+      expected: `below --batch-size (${batchSize})`,
+      got: perBatch,
+    });
   return {
     perClass: s.labelsPerClass,
     perBatch,
@@ -140,12 +144,11 @@ export function resolveTrainConfig(settings: Readonly<TrainSettings>, side: numb
   const arch = archOf(s, side, seed);
   const epochs = s.epochs ?? TRAIN_DEFAULTS.epochs;
   if (arch.arch === 'stacked' && epochs <= arch.pretrainEpochs * (arch.hidden.length + 1))
-    throw createError(
-      'BAD_OPTION',
-      '--epochs',
-      `above ${arch.pretrainEpochs * (arch.hidden.length + 1)} (pre-training epochs per layer x layers) so the stack is fine-tuned`,
-      epochs,
-    );
+    throw createError('BAD_OPTION', {
+      name: '--epochs',
+      expected: `above ${arch.pretrainEpochs * (arch.hidden.length + 1)} (pre-training epochs per layer x layers) so the stack is fine-tuned`,
+      got: epochs,
+    });
   return Object.freeze({
     preset,
     arch,

@@ -88,14 +88,17 @@ async function resumeFrom(
   const state = await readCheckpointState(checkpointDir);
   const differs = sameArch(state.arch, config.arch);
   if (differs)
-    throw createError(
-      'CHECKPOINT_MISMATCH',
-      differs,
-      JSON.stringify(state.arch[differs as keyof ArchConfig]),
-      JSON.stringify(config.arch[differs as keyof ArchConfig]),
-    );
+    throw createError('CHECKPOINT_MISMATCH', {
+      what: differs,
+      saved: JSON.stringify(state.arch[differs as keyof ArchConfig]),
+      asked: JSON.stringify(config.arch[differs as keyof ArchConfig]),
+    });
   if (state.dataset.fingerprint !== dataset.fingerprint)
-    throw createError('CHECKPOINT_MISMATCH', 'dataset', state.dataset.name, dataset.name);
+    throw createError('CHECKPOINT_MISMATCH', {
+      what: 'dataset',
+      saved: state.dataset.name,
+      asked: dataset.name,
+    });
   await restoreCheckpoint(checkpointDir, state, model, optimizer);
   return { history: [...state.history], startEpoch: state.epoch };
 }

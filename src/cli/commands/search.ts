@@ -31,7 +31,7 @@ export function registerSearch(program: Command): void {
   cmd.action(async (file: string, flags: SearchFlags) => {
     const { config } = await prepare(flags);
     const bytes = await readFile(file).catch(() => {
-      throw createError('FILE_NOT_FOUND', file);
+      throw createError('FILE_NOT_FOUND', { file });
     });
     // The pixel index (the bigger one by far) is opened only when it is searched.
     const service = await SearchService.open(config.indexDir, { ...config, pixel: flags.space === 'pixel' });

@@ -19,8 +19,11 @@ function checkToken(req: Request, token: string): void {
   const header = req.headers.authorization;
   const given = /^Bearer (.+)$/i.exec(header ?? '')?.[1];
   if (given === undefined)
-    throw createError('UNAUTHORIZED', header === undefined ? 'no Authorization header' : 'another scheme');
-  if (!timingSafeEqual(digest(given), digest(token))) throw createError('UNAUTHORIZED', 'a wrong token');
+    throw createError('UNAUTHORIZED', {
+      got: header === undefined ? 'no Authorization header' : 'another scheme',
+    });
+  if (!timingSafeEqual(digest(given), digest(token)))
+    throw createError('UNAUTHORIZED', { got: 'a wrong token' });
 }
 
 /** The admin routes; `token` is the configured admin token ('' disables them). */
@@ -32,7 +35,10 @@ export function adminRoutes(provider: ServiceProvider, token: string): Router {
     const status = await provider.reload('POST /api/admin/reload');
     const last = status.lastReload;
     if (last && !last.ok)
-      throw createError('RELOAD_FAILED', last.error ?? 'unknown', describeIndex(status.index));
+      throw createError('RELOAD_FAILED', {
+        reason: last.error ?? 'unknown',
+        served: describeIndex(status.index),
+      });
     res.json({ reloaded: true, ...status });
   });
   router.all('/api/admin/reload', methodNotAllowed('POST'));

@@ -122,12 +122,11 @@ function argmaxForward(
 export function buildConv(config: ArchConfig): Autoencoder {
   const blocks = config.conv.filters.length;
   if (blocks === 0 || config.side % 2 ** blocks !== 0)
-    throw createError(
-      'BAD_OPTION',
-      'the image side',
-      `a multiple of ${2 ** blocks} for ${blocks} conv blocks`,
-      config.side,
-    );
+    throw createError('BAD_OPTION', {
+      name: 'the image side',
+      expected: `a multiple of ${2 ** blocks} for ${blocks} conv blocks`,
+      got: config.side,
+    });
   const layers = convLayers(config);
   const { encoder, decoder } = convModels(config, layers);
   const forward =

@@ -74,7 +74,12 @@ export function chooseThreads(model: Autoencoder, options: RunnerOptions): 1 | 2
   if (options.threads === 1) return 1;
   const blocker = parallelBlocker(model);
   if (options.threads === 2) {
-    if (blocker) throw createError('BAD_OPTION', '--threads', `1 (or auto) because ${blocker}`, '2');
+    if (blocker)
+      throw createError('BAD_OPTION', {
+        name: '--threads',
+        expected: `1 (or auto) because ${blocker}`,
+        got: '2',
+      });
     return 2;
   }
   if (blocker || availableParallelism() < 2) return 1;
