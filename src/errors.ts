@@ -106,8 +106,8 @@ const ERRORS = {
   },
   CHECKPOINT_MISMATCH: {
     status: 500,
-    message: ({ what, saved, asked }: { what: Arg; saved: Arg; asked: Arg }) =>
-      `The checkpoint was saved with ${what} ${saved} but this run asks for ${asked}; drop --resume or use the same settings`,
+    message: ({ dir, saved, asked }: { dir: Arg; saved: Arg; asked: Arg }) =>
+      `The checkpoint in ${dir} was made with ${saved}; this run asks for ${asked}; run with the checkpoint's settings or drop --resume`,
   },
   NO_CHECKPOINT: {
     status: 500,

@@ -3,7 +3,7 @@
  * exactly. The weights file is written first under a new name, then the JSON that points to it is
  * renamed into place: a crash leaves the previous checkpoint whole.
  */
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
@@ -12,6 +12,8 @@ import { archConfigSchema } from '../model/architectures/schema.js';
 import type { Autoencoder } from '../model/architectures/types.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-fs.js';
 import { readJsonFile } from '../util/read-json.js';
+import { LR_DECAYS } from './lr-schedule.js';
+import type { LabelPlan } from './train-config.js';
 
 const STATE_FILE = 'checkpoint.json';
 
@@ -37,6 +39,16 @@ const epochLog = z.object({
   heldOutPrecision: z.number().optional(),
 });
 
+/** How few-label training used its labels (a LabelPlan). */
+const labelPlan = z
+  .object({
+    perClass: z.number().int().positive(),
+    perBatch: z.number().int().nonnegative(),
+    holdout: z.number(),
+    patience: z.number().int().nonnegative(),
+  })
+  .readonly() satisfies z.ZodType<LabelPlan>;
+
 /** checkpoint.json: what a checkpoint records besides tensors. */
 const checkpointSchema = z.object({
   version: z.literal(1),
@@ -45,6 +57,12 @@ const checkpointSchema = z.object({
     batchSize: z.number().int().positive(),
     learningRate: z.number(),
     seed: z.number().int(),
+    // recorded since a resume compares every setting: a checkpoint written before lacks them, and a
+    // resume from it cannot compare them
+    lrDecay: z.enum(LR_DECAYS).optional(),
+    epochs: z.number().int().positive().optional(),
+    stepsPerEpoch: z.number().int().positive().nullable().optional(),
+    labels: labelPlan.nullable().optional(),
   }),
   epoch: z.number().int().nonnegative(),
   history: z.array(epochLog),
@@ -106,41 +124,119 @@ export async function readCheckpointState(dir: string): Promise<CheckpointState>
   });
 }
 
-/** Loads a checkpoint's variables into `model` and its state into `optimizer`. */
+/** Bytes per element of each dtype a weights file may hold (tf.io.encodeWeights writes strings otherwise). */
+const ELEMENT_BYTES: Readonly<Record<string, number>> = { float32: 4, int32: 4, bool: 1, complex64: 8 };
+
+const shapeText = (shape: readonly number[]) => `[${shape.join(',')}]`;
+
+/** Why the variables listed by `state` cannot be assigned to `variables`, or null when they can. */
+function variablesProblem(state: CheckpointState, variables: readonly tf.Variable[]): string | null {
+  const specs = state.variableSpecs;
+  if (specs.length !== variables.length)
+    return `it lists ${specs.length} variables but the model has ${variables.length}`;
+  for (const [i, v] of variables.entries()) {
+    const spec = specs[i];
+    if (spec?.name !== `v${i}`)
+      return `its tensor ${i} is named ${JSON.stringify(spec?.name)} instead of "v${i}"`;
+    if (!tf.util.arraysEqual(spec.shape, v.shape))
+      return `its tensor v${i} has shape ${shapeText(spec.shape)} but the model's variable ${i} has shape ${shapeText(v.shape)}`;
+    if (spec.dtype !== v.dtype)
+      return `its tensor v${i} holds ${spec.dtype} but the model's variable ${i} holds ${v.dtype}`;
+  }
+  return null;
+}
+
+/**
+ * Why the optimiser state listed by `state` is not Adam's for at most `variables` variables, or null: its
+ * step count, then the first moments, then as many second moments of the same shapes.
+ */
+function optimizerProblem(state: CheckpointState, variables: number): string | null {
+  const specs = state.optimizerSpecs;
+  const moments = (specs.length - 1) / 2;
+  if (!Number.isInteger(moments) || moments < 0 || moments > variables)
+    return `it lists ${specs.length} optimiser tensors; Adam keeps its step count and two per variable, at most ${2 * variables + 1}`;
+  for (const [i, spec] of specs.entries()) {
+    if (!spec.name.startsWith(`o${i}:`))
+      return `its optimiser tensor ${i} is named ${JSON.stringify(spec.name)} instead of "o${i}:..."`;
+  }
+  if (specs[0]?.shape.length !== 0)
+    return "its optimiser's first tensor (the step count) is not a single number";
+  for (let i = 1; i <= moments; i++) {
+    const first = specs[i];
+    const second = specs[i + moments];
+    if (first && second && !tf.util.arraysEqual(first.shape, second.shape))
+      return `its optimiser tensors ${first.name} and ${second.name} (two moments of one variable) differ in shape`;
+  }
+  return null;
+}
+
+/** Why a tensor of `specs` cannot be in a checkpoint's weights file, or null. */
+function dtypeProblem(specs: CheckpointState['variableSpecs']): string | null {
+  const odd = specs.find((s) => ELEMENT_BYTES[s.dtype] === undefined);
+  return odd ? `its tensor ${odd.name} holds ${odd.dtype}, which a checkpoint never does` : null;
+}
+
+/** The bytes the weights file of `specs` holds. */
+function weightsBytes(specs: CheckpointState['variableSpecs']): number {
+  return specs.reduce((sum, s) => sum + (ELEMENT_BYTES[s.dtype] ?? 0) * tf.util.sizeFromShape(s.shape), 0);
+}
+
+/** Reads the weights file `file`, after checking that it holds exactly `bytes` bytes. */
+async function readWeights(file: string, bytes: number): Promise<ArrayBuffer> {
+  const wrongSize = (size: number) =>
+    createError('CHECKPOINT_CORRUPT', {
+      file,
+      reason: `it holds ${size} bytes but ${STATE_FILE} lists ${bytes} bytes of tensors`,
+    });
+  let size: number;
+  try {
+    size = (await stat(file)).size;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw createError('CHECKPOINT_CORRUPT', {
+      file,
+      reason: code === 'ENOENT' ? 'the file is missing' : `it cannot be read: ${code}`,
+    });
+  }
+  if (size !== bytes) throw wrongSize(size);
+  const buf = await readFile(file);
+  if (buf.byteLength !== bytes) throw wrongSize(buf.byteLength);
+  return buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength);
+}
+
+/**
+ * Loads a checkpoint's variables into `model` and its state into `optimizer`, all or nothing: checkpoint.json's
+ * tensor list is checked against the model and the weights file's size against the list before anything is
+ * read or assigned. Throws CHECKPOINT_CORRUPT naming the file at fault; leaves no tensor behind.
+ */
 export async function restoreCheckpoint(
   dir: string,
   state: CheckpointState,
   model: Autoencoder,
   optimizer: tf.Optimizer,
 ): Promise<void> {
-  const buf = await readFile(join(dir, state.weightsFile));
-  const data = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength);
   const specs = [...state.variableSpecs, ...state.optimizerSpecs];
-  const named = tf.io.decodeWeights(data, specs);
-  if (state.variableSpecs.length !== model.variables.length) {
-    throw createError('CHECKPOINT_MISMATCH', {
-      what: 'variable count',
-      saved: state.variableSpecs.length,
-      asked: model.variables.length,
+  const problem =
+    variablesProblem(state, model.variables) ??
+    optimizerProblem(state, model.variables.length) ??
+    dtypeProblem(specs);
+  if (problem !== null)
+    throw createError('CHECKPOINT_CORRUPT', { file: join(dir, STATE_FILE), reason: problem });
+  const data = await readWeights(join(dir, state.weightsFile), weightsBytes(specs));
+  // tidy frees what decodeWeights made if it fails halfway
+  const named = tf.tidy(() => tf.io.decodeWeights(data, specs));
+  try {
+    model.variables.forEach((v, i) => {
+      v.assign(named[`v${i}`] as tf.Tensor);
     });
+    await optimizer.setWeights(
+      state.optimizerSpecs.map((s) => ({
+        name: s.name.replace(/^o\d+:/, ''),
+        tensor: named[s.name] as tf.Tensor,
+      })),
+    );
+  } finally {
+    // setWeights and assign copy the values into variables: the decoded tensors are ours to free
+    for (const t of Object.values(named)) t.dispose();
   }
-  model.variables.forEach((v, i) => {
-    const t = named[`v${i}`];
-    if (!t || !tf.util.arraysEqual(t.shape, v.shape)) {
-      throw createError('CHECKPOINT_MISMATCH', {
-        what: `variable ${v.name} shape`,
-        saved: String(t?.shape),
-        asked: String(v.shape),
-      });
-    }
-    v.assign(t);
-  });
-  await optimizer.setWeights(
-    state.optimizerSpecs.map((s) => ({
-      name: s.name.replace(/^o\d+:/, ''),
-      tensor: named[s.name] as tf.Tensor,
-    })),
-  );
-  // setWeights and assign copy the values into variables: the decoded tensors are ours to free
-  for (const t of Object.values(named)) t.dispose();
 }

@@ -7,13 +7,13 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { gatherBatch } from '../dataset/float-images.js';
 import type { Dataset } from '../dataset/types.js';
-import { createError } from '../errors.js';
 import { encodeGridPng } from '../image/png.js';
-import { type ArchConfig, type Autoencoder, buildAutoencoder } from '../model/architectures/index.js';
+import { type Autoencoder, buildAutoencoder } from '../model/architectures/index.js';
 import { withSearchNorm } from '../model/code-norm.js';
 import { type LabelsSummary, type ModelManifest, saveModel } from '../model/store.js';
-import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-fs.js';
+import { removeOrphanTemps, writeFileAtomic, writeJsonAtomic } from '../util/atomic-fs.js';
 import { readCheckpointState, restoreCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { assertSameSettings, runSettingsOf } from './checkpoint-settings.js';
 import { BestWeights, heldOutPrecision, type LabelPick, pickLabelled } from './labels.js';
 import { learningRateAt, setLearningRate } from './lr-schedule.js';
 import { type ChosenRunner, createRunner } from './parallel/index.js';
@@ -48,13 +48,6 @@ export interface TrainRunResult {
   readonly stepsOn: { readonly 1: number; readonly 2: number };
 }
 
-function sameArch(a: ArchConfig, b: ArchConfig): string | null {
-  for (const key of Object.keys(a) as (keyof ArchConfig)[]) {
-    if (JSON.stringify(a[key]) !== JSON.stringify(b[key])) return key;
-  }
-  return null;
-}
-
 async function writeReconGrid(model: Autoencoder, dataset: Dataset, file: string): Promise<void> {
   const side = dataset.side;
   const area = side * side;
@@ -77,6 +70,10 @@ async function writeReconGrid(model: Autoencoder, dataset: Dataset, file: string
   await writeFileAtomic(file, await encodeGridPng([tiles(x), tiles(recon)], side, 3));
 }
 
+/**
+ * Continues from the checkpoint when `config` says so: its settings must be this run's, and its tensors
+ * fill `model` and `optimizer` all or nothing; returns the history so far and the epochs done.
+ */
 async function resumeFrom(
   checkpointDir: string,
   config: TrainConfig,
@@ -86,19 +83,7 @@ async function resumeFrom(
 ): Promise<{ history: EpochLog[]; startEpoch: number }> {
   if (!config.resume) return { history: [], startEpoch: 0 };
   const state = await readCheckpointState(checkpointDir);
-  const differs = sameArch(state.arch, config.arch);
-  if (differs)
-    throw createError('CHECKPOINT_MISMATCH', {
-      what: differs,
-      saved: JSON.stringify(state.arch[differs as keyof ArchConfig]),
-      asked: JSON.stringify(config.arch[differs as keyof ArchConfig]),
-    });
-  if (state.dataset.fingerprint !== dataset.fingerprint)
-    throw createError('CHECKPOINT_MISMATCH', {
-      what: 'dataset',
-      saved: state.dataset.name,
-      asked: dataset.name,
-    });
+  assertSameSettings(checkpointDir, state, runSettingsOf(config, dataset));
   await restoreCheckpoint(checkpointDir, state, model, optimizer);
   return { history: [...state.history], startEpoch: state.epoch };
 }
@@ -159,11 +144,9 @@ function epochCallbacks(run: RunState, callbacks: TrainCallbacks): TrainCallback
       const log = await tracker.score(raw);
       history.push(log);
       await saveCheckpoint(join(trainDir, CHECKPOINT_DIR), model, optimizer, {
-        arch: config.arch,
-        options: { batchSize: config.batchSize, learningRate: config.learningRate, seed: config.seed },
+        ...runSettingsOf(config, dataset),
         epoch: log.epoch,
         history,
-        dataset: { name: dataset.name, fingerprint: dataset.fingerprint },
       });
       const picture = `recon-epoch-${String(log.epoch).padStart(3, '0')}.png`;
       await writeReconGrid(model, dataset, join(trainDir, picture));
@@ -209,6 +192,9 @@ export async function runTraining(
   const started = performance.now();
   try {
     const checkpointDir = join(trainDir, CHECKPOINT_DIR);
+    // temp files of a killed run's writes: nothing else removes them
+    await removeOrphanTemps(trainDir);
+    await removeOrphanTemps(checkpointDir);
     const { history, startEpoch } = await resumeFrom(checkpointDir, config, dataset, model, optimizer);
     const labelled =
       plan && pick ? { labelOf: pick.labelOf, indices: pick.train, perBatch: plan.perBatch } : undefined;

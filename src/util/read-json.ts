@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import type { z } from 'zod';
 
-/** The errors a reader throws: the file cannot be read, or it is not what the schema says (`reason`). */
+/** The errors a reader throws: the file is not there, or it cannot be read or is not what the schema says (`reason`). */
 export interface JsonFileErrors {
   readonly missing: () => Error;
   readonly corrupt: (reason: string) => Error;
@@ -21,8 +21,10 @@ export async function readJsonFile<S extends z.ZodType>(
   let text: string;
   try {
     text = await readFile(file, 'utf8');
-  } catch {
-    throw errors.missing();
+  } catch (err) {
+    // only an absent file is missing; one that is there but unreadable (a folder, no permission) is damaged
+    const code = (err as NodeJS.ErrnoException).code;
+    throw code === 'ENOENT' ? errors.missing() : errors.corrupt(`it cannot be read: ${code ?? String(err)}`);
   }
   let parsed: unknown;
   try {

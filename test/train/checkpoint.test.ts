@@ -62,6 +62,15 @@ describe('checkpoints', () => {
     assert.equal(state.arch.codeSize, 4);
     assert.deepEqual(state.arch.hidden, [16]);
     assert.equal(state.dataset.fingerprint, dataset.fingerprint);
+    assert.deepEqual(state.options, {
+      batchSize: 32,
+      learningRate: 0.001,
+      lrDecay: 'none',
+      seed: 1,
+      epochs: 1,
+      stepsPerEpoch: 3,
+      labels: null,
+    });
   });
 
   it('says there is none when checkpoint.json is missing', async () => {
