@@ -43,6 +43,11 @@ function isLockedBy(dir: string, holder: string): (err: unknown) => boolean {
   };
 }
 
+/** The lock of an `aesearch index` started at 12:01:02 today by a process that is gone. */
+function staleIndexHolder() {
+  return { pid: deadPid(), host: hostname(), command: 'aesearch index', startedAt: todayAt120102() };
+}
+
 describe('acquireFolderLock', () => {
   it('writes pid, host, command and start time, refuses a second taker naming the holder, and releases', async () => {
     const { dir, cleanup } = await tempDir();
@@ -103,12 +108,7 @@ describe('acquireFolderLock', () => {
   it('takes over the lock of a process that is gone, and reports it', async () => {
     const { dir, cleanup } = await tempDir();
     try {
-      const stale = {
-        pid: deadPid(),
-        host: hostname(),
-        command: 'aesearch index',
-        startedAt: todayAt120102(),
-      };
+      const stale = staleIndexHolder();
       await writeLock(dir, stale);
       const reports: (LockHolder | null)[] = [];
       const lock = await acquireFolderLock(dir, {
@@ -127,12 +127,7 @@ describe('acquireFolderLock', () => {
   it('gives a stale lock to exactly one of eight takers at once', async () => {
     const { dir, cleanup } = await tempDir();
     try {
-      await writeLock(dir, {
-        pid: deadPid(),
-        host: hostname(),
-        command: 'aesearch index',
-        startedAt: todayAt120102(),
-      });
+      await writeLock(dir, staleIndexHolder());
       const tries = await Promise.allSettled(
         Array.from({ length: 8 }, (_, i) => acquireFolderLock(dir, { command: `taker ${i}` })),
       );
@@ -157,12 +152,7 @@ describe('acquireFolderLock', () => {
   it('leaves a stale lock alone while a live process holds the takeover guard', async () => {
     const { dir, cleanup } = await tempDir();
     try {
-      const stale = {
-        pid: deadPid(),
-        host: hostname(),
-        command: 'aesearch index',
-        startedAt: todayAt120102(),
-      };
+      const stale = staleIndexHolder();
       await writeLock(dir, stale);
       const guard = join(dir, '.lock.takeover');
       await writeFile(guard, JSON.stringify({ ...stale, pid: process.pid, command: 'another taker' }));
