@@ -8,21 +8,21 @@ import type { Autoencoder } from '../../model/architectures/types.js';
 import type { StepRunner } from '../step-runner.js';
 import { applyHalves, type Gradients, gradientTensors, halvesLoss, splitHalves } from './halves.js';
 
-async function lossValue(g: Gradients | null): Promise<number> {
-  return g ? ((await g.loss.data())[0] ?? Number.NaN) : Number.NaN;
+async function lossValue(g: Gradients): Promise<number> {
+  return (await g.loss.data())[0] ?? Number.NaN;
 }
 
 /** Creates the half-batch runner for `model` and `optimizer` on this thread. */
 export function createHalvesRunner(model: Autoencoder, optimizer: tf.Optimizer): StepRunner {
   return {
     step: async (batch) => {
-      const { first, second, secondWeight } = splitHalves(batch);
-      const a = gradientTensors(model, first);
+      const { first, second, firstWeight, secondWeight } = splitHalves(batch);
+      const a = gradientTensors(model, first, firstWeight);
       let b: Gradients | null = null;
       try {
-        b = second.n > 0 ? gradientTensors(model, second) : null;
-        applyHalves(model, optimizer, a.grads, b?.grads ?? null, secondWeight);
-        return halvesLoss(await lossValue(a), await lossValue(b), secondWeight);
+        b = second.n > 0 ? gradientTensors(model, second, secondWeight) : null;
+        applyHalves(model, optimizer, a.grads, b?.grads ?? null);
+        return halvesLoss(await lossValue(a), b ? await lossValue(b) : null);
       } finally {
         tf.dispose([a.loss, ...a.grads, ...(b ? [b.loss, ...b.grads] : [])]);
       }

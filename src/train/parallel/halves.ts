@@ -22,12 +22,14 @@ function splitBatch(batch: TrainBatch, at: number): [TrainBatch, TrainBatch] {
   return [part(0, at), part(at, batch.n)];
 }
 
-/** A batch split in two: `first` then `second`, and the share of the rows in `second`. */
+/** A batch split in two: `first` then `second`, each with its share of the batch's rows. */
 export interface Halves {
+  /** The first ceil(n / 2) rows. */
   readonly first: TrainBatch;
-  /** floor(n / 2) rows; none for a batch of one. */
+  /** The other floor(n / 2) rows; none for a batch of one. */
   readonly second: TrainBatch;
-  /** second.n / n: the second half's weight in the batch mean. */
+  /** first.n / n and second.n / n: each half's weight in the batch mean. */
+  readonly firstWeight: number;
   readonly secondWeight: number;
 }
 
@@ -35,7 +37,7 @@ export interface Halves {
 export function splitHalves(batch: TrainBatch): Halves {
   const rows = Math.floor(batch.n / 2);
   const [first, second] = splitBatch(batch, batch.n - rows);
-  return { first, second, secondWeight: rows / batch.n };
+  return { first, second, firstWeight: first.n / batch.n, secondWeight: rows / batch.n };
 }
 
 /** A loss value and its gradient per variable, in `model.variables` order; the caller disposes them. */
@@ -45,11 +47,13 @@ export interface Gradients {
 }
 
 /**
- * The loss of `batch` and its gradients for every variable of `model`. Throws when a variable gets no
- * gradient: the halves' combination would then update it where a whole-batch step would not.
+ * The loss of `batch` times `weight` (its share of the whole batch) and that product's gradients for
+ * every variable of `model`: weighted inside the gradient, so combining two halves is one add per
+ * variable (the step's kernel calls are what a half-batch step pays extra). Throws when a variable gets
+ * no gradient: the halves' sum would then update it where a whole-batch step would not.
  */
-export function gradientTensors(model: Autoencoder, batch: TrainBatch): Gradients {
-  const { value, grads } = tf.variableGrads(() => batchLoss(model, batch), model.variables);
+export function gradientTensors(model: Autoencoder, batch: TrainBatch, weight: number): Gradients {
+  const { value, grads } = tf.variableGrads(() => batchLoss(model, batch).mul(weight), model.variables);
   const ordered = model.variables.map((v) => grads[v.name]);
   const missing = model.variables.find((_, i) => !ordered[i]);
   if (missing) {
@@ -60,29 +64,28 @@ export function gradientTensors(model: Autoencoder, batch: TrainBatch): Gradient
 }
 
 /**
- * Applies (1 - w)·first + w·second per variable with `optimizer` (w = `secondWeight`; `second` null when
- * the second half is empty): the whole batch's mean gradient, computed by the same float32 kernels in the
- * same order whichever thread computed each half.
+ * Applies first + second per variable with `optimizer` (both weighted by `gradientTensors`; `second`
+ * null when the second half is empty): the whole batch's mean gradient, computed by the same float32
+ * kernels in the same order whichever thread computed each half.
  */
 export function applyHalves(
   model: Autoencoder,
   optimizer: tf.Optimizer,
   first: readonly tf.Tensor[],
   second: readonly tf.Tensor[] | null,
-  secondWeight: number,
 ): void {
   tf.tidy(() => {
     const named: tf.NamedTensorMap = {};
     model.variables.forEach((v, i) => {
       const a = first[i] as tf.Tensor;
       const b = second?.[i];
-      named[v.name] = b ? tf.add(tf.mul(a, 1 - secondWeight), tf.mul(b, secondWeight)) : a;
+      named[v.name] = b ? tf.add(a, b) : a;
     });
     optimizer.applyGradients(named);
   });
 }
 
-/** The batch's loss from its halves' losses (a row mean, like the gradients). */
-export function halvesLoss(first: number, second: number, secondWeight: number): number {
-  return secondWeight > 0 ? first * (1 - secondWeight) + second * secondWeight : first;
+/** The batch's loss from its halves' weighted losses (`second` null when that half is empty). */
+export function halvesLoss(first: number, second: number | null): number {
+  return second === null ? first : first + second;
 }

@@ -185,8 +185,8 @@ class TwoThreadRunner implements ParallelRunner {
     return this.model.variables.some((v, i) => v.dataId !== this.published[i]);
   }
 
-  /** Posts the worker's rows of `batch` as step `seq`. */
-  private dispatch(seq: number, theirs: TrainBatch): Promise<Reply<'grads'>> {
+  /** Posts the worker's rows of a batch, of weight `weight` in it, as step `seq`. */
+  private dispatch(seq: number, theirs: TrainBatch, weight: number): Promise<Reply<'grads'>> {
     const input = theirs.input.slice();
     const target = theirs.target === theirs.input ? null : theirs.target.slice();
     const labels = theirs.labels ? theirs.labels.slice() : null;
@@ -196,6 +196,7 @@ class TwoThreadRunner implements ParallelRunner {
       seq,
       weightsVersion: this.version,
       rows: theirs.n,
+      weight,
       input,
       target,
       labels,
@@ -206,23 +207,23 @@ class TwoThreadRunner implements ParallelRunner {
   private async runStep(batch: TrainBatch): Promise<number> {
     if (this.changedOutside()) this.publishWeights();
     const seq = ++this.seq;
-    const { first, second, secondWeight } = splitHalves(batch);
-    const reply = this.dispatch(seq, second);
+    const { first, second, firstWeight, secondWeight } = splitHalves(batch);
+    const reply = this.dispatch(seq, second, secondWeight);
     let mine: Gradients | undefined;
     try {
-      mine = gradientTensors(this.model, first);
+      mine = gradientTensors(this.model, first, firstWeight);
       const lossA = (await mine.loss.data())[0] ?? Number.NaN;
       const { loss: lossB } = await reply;
       if (Atomics.load(this.control, CONTROL.gradsSeq) !== seq)
         throw new Error(`Expected the worker's gradients of step ${seq} but found those of another step`);
       const theirs = second.n > 0 ? flatTensors(this.layout, this.workerGrads) : null;
       try {
-        applyHalves(this.model, this.optimizer, mine.grads, theirs, secondWeight);
+        applyHalves(this.model, this.optimizer, mine.grads, theirs);
       } finally {
         tf.dispose(theirs ?? []);
       }
       this.publishWeights();
-      return halvesLoss(lossA, lossB, secondWeight);
+      return halvesLoss(lossA, second.n > 0 ? lossB : null);
     } catch (err) {
       // the worker must stop waiting for this step's weights; the runner is done either way
       Atomics.store(this.control, CONTROL.abortSeq, seq);

@@ -28,16 +28,17 @@ export function flatLayout(shapes: readonly number[][]): FlatLayout {
 }
 
 /**
- * Computes the gradients of `batch`'s loss for every variable of `model` into `out` (laid out by
- * `layout`) and returns the loss. Throws when a variable gets no gradient (see `gradientTensors`).
+ * Computes the gradients of `batch`'s loss times `weight` for every variable of `model` into `out` (laid
+ * out by `layout`) and returns that loss. Throws when a variable gets no gradient (see `gradientTensors`).
  */
 export function gradientsInto(
   model: Autoencoder,
   batch: TrainBatch,
+  weight: number,
   layout: FlatLayout,
   out: Float32Array,
 ): number {
-  const { loss, grads } = gradientTensors(model, batch);
+  const { loss, grads } = gradientTensors(model, batch, weight);
   try {
     grads.forEach((g, i) => {
       out.set(g.dataSync() as Float32Array, layout.offsets[i]);
