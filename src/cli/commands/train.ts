@@ -135,7 +135,7 @@ function runOptions(): Option[] {
     ).argParser(intIn(0, 2 ** 31 - 1)),
     new Option(
       '--threads <n>',
-      'threads computing gradients: 1, 2 (data-parallel, averaged gradients) or auto (measures both, keeps the faster)',
+      'threads computing gradients: 1, 2 (data-parallel, half a batch each) or auto (measures both, keeps the faster); a seeded run saves the same weights with each',
     )
       .choices(THREAD_CHOICES)
       .default('auto'),

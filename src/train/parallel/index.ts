@@ -96,8 +96,8 @@ export function chooseThreads(model: Autoencoder, options: RunnerOptions): 1 | 2
 /**
  * Creates the step runner for `model` and `optimizer`: one thread, two (data-parallel), or `auto`
  * (one, or the adaptive runner where two can pay). On one thread, a model whose steps two threads could
- * compute runs them as half-batches (bit-identical to two threads); any other takes whole batches. Throws BAD_OPTION when two threads are asked for a
- * model or backend that cannot use them.
+ * compute runs them as half-batches (bit-identical to two threads); any other takes whole batches.
+ * Throws BAD_OPTION when two threads are asked for a model or backend that cannot use them.
  */
 export function createRunner(
   model: Autoencoder,

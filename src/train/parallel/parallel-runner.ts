@@ -2,8 +2,8 @@
  * Data-parallel training on two threads: the main thread computes the gradients of the first half of
  * every batch and one worker those of the second; the main thread combines them as a one-thread step
  * does (halves.ts), applies its optimiser, and publishes the new weights to the worker through shared
- * memory. The main thread's model and optimiser
- * are the only state, always current: checkpoints, validation and saving read them as with the local runner.
+ * memory. The main thread's model and optimiser are the only state, always current: checkpoints,
+ * validation and saving read them as with one thread.
  */
 import type { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
