@@ -24,6 +24,7 @@ import { DEFAULT_HNSW, VectorIndex } from '../store/vector-index.js';
 import type { ThreadsChoice } from '../train/parallel/index.js';
 import { resolveTrainConfig } from '../train/train-config.js';
 import { runTraining } from '../train/train-run.js';
+import { machineSpeedLine, measureMachineSpeed } from './machine-speed.js';
 import { type CurveRow, recallCurve } from './recall-curve.js';
 import { exactTopK, measureSearch, type SearchFigures } from './search-speed.js';
 import { measureTraining, type TrainFigures } from './train-speed.js';
@@ -36,6 +37,8 @@ export interface BenchReport {
     readonly cores: number;
     readonly memGb: number;
     readonly node: string;
+    /** The machine-speed figure (machine-speed.ts): images/s of the seed dense AE, batch 64, 1 thread, wasm. */
+    readonly referenceImgPerS: number;
   };
   readonly train: { readonly denseB64: number; readonly denseB256: number; readonly convB64: number | null };
   /** Per figure: `<name>` (the default, --threads auto), `<name>_1t` and `<name>_2t` (one and two threads). */
@@ -219,6 +222,9 @@ export async function runBench(
   workDir: string,
   log: BenchLog,
 ): Promise<BenchReport> {
+  log('machine speed: the seed dense AE, batch 64, on one thread (wasm)');
+  const reference = await measureMachineSpeed();
+  log(`  ${machineSpeedLine(reference)}`);
   const trainDetails = await benchTraining(dataset, log);
   const { model, manifest, count } = await benchIndex(dataset, workDir, backend, log);
   try {
@@ -231,6 +237,7 @@ export async function runBench(
         cores: cpu.length,
         memGb: Math.round(totalmem() / 2 ** 30),
         node: process.version,
+        referenceImgPerS: reference.imgPerS,
       },
       train: {
         denseB64: trainDetails.denseB64?.imagesPerSecond ?? 0,

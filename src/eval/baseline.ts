@@ -17,7 +17,7 @@ import { type EvalLabels, evaluateExactSpace, type QuerySets, type StageReporter
 import { pixelVectors } from './vectors.js';
 
 /** Bump when a change alters baseline figures, so old cache files are ignored. */
-const CACHE_VERSION = 1;
+const CACHE_VERSION = 2;
 
 /** The pixel and PCA reports. */
 export interface Baselines {
@@ -35,13 +35,15 @@ export interface BaselineInput {
   readonly pcaDims: number;
   readonly backend: BackendName;
   readonly threads?: number;
+  /** Clean queries (a seeded sample) for mAP over the whole database. */
+  readonly mapAllQueries: number;
 }
 
 /** Evaluates the pixel and PCA spaces. */
 export async function evaluateBaselines(input: BaselineInput, stage: StageReporter): Promise<Baselines> {
-  const { dataset, queries, labels, ks, metric, backend, threads } = input;
+  const { dataset, queries, labels, ks, metric, backend, threads, mapAllQueries } = input;
   const pixelDb = pixelVectors(dataset.database);
-  const common = { metric, backend, ...(threads ? { threads } : {}) };
+  const common = { metric, backend, mapAllQueries, ...(threads ? { threads } : {}) };
   const pixel = await evaluateExactSpace(
     { name: 'pixel', database: pixelDb, embed: async (set) => pixelVectors(set), ...common },
     queries,
@@ -83,6 +85,7 @@ export function baselineKey(input: Omit<BaselineInput, 'backend' | 'threads'>): 
       ks: input.ks,
       metric: input.metric,
       pcaDims: input.pcaDims,
+      mapAllQueries: input.mapAllQueries,
       perturbations: PERTURBATION_PROTOCOL,
     }),
   );

@@ -22,6 +22,8 @@ const MIN_PARALLEL_WORK = 2e10;
 export interface ExactSearcher {
   /** Threads it searches on (1 or 2). */
   readonly threads: number;
+  /** This thread's engine over the database, for passes that need every score (e.g. mAP over it all). */
+  readonly engine: KnnEngine;
   search(queries: VectorSet, k: number, onProgress?: KnnProgress): Promise<KnnResult>;
   dispose(): Promise<void>;
 }
@@ -48,7 +50,12 @@ export async function openExactSearcher(
 ): Promise<ExactSearcher> {
   const engine = KnnEngine.create(database, metric);
   if (threads < 2) {
-    return { threads: 1, search: (q, k, p) => engine.search(q, k, p), dispose: async () => engine.dispose() };
+    return {
+      threads: 1,
+      engine,
+      search: (q, k, p) => engine.search(q, k, p),
+      dispose: async () => engine.dispose(),
+    };
   }
   const data: KnnWorkerData = {
     backend,
@@ -73,6 +80,7 @@ export async function openExactSearcher(
   }
   return {
     threads: 2,
+    engine,
     search: (queries, k, onProgress) => searchSplit(engine, worker, queries, k, onProgress),
     dispose,
   };

@@ -42,6 +42,9 @@ export interface KnnResult {
 /** Progress callback: queries done so far. */
 export type KnnProgress = (done: number) => void;
 
+/** Receives query `row`'s scores against the whole database, at `scores[offset ..]` (see `scoreRows`). */
+export type ScoreVisitor = (row: number, scores: Float32Array, offset: number, queries: VectorSet) => void;
+
 /** A database held as a transposed tensor for block products; dispose it when done. */
 export class KnnEngine {
   private constructor(
@@ -80,19 +83,34 @@ export class KnnEngine {
 
   /** The k nearest neighbours of every query. */
   async search(queries: VectorSet, k: number, onProgress?: KnnProgress): Promise<KnnResult> {
+    const kk = Math.min(k, this.database.count);
+    const ids = new Int32Array(queries.count * kk);
+    const distances = new Float32Array(queries.count * kk);
+    await this.scoreRows(
+      queries,
+      (row, scores, offset, q) => this.finishRow(scores, offset, q, row, kk, ids, distances),
+      onProgress,
+    );
+    return { k: kk, count: queries.count, ids, distances };
+  }
+
+  /**
+   * Scores every query against every database row, a block of queries at a time (memory stays at one
+   * block's product), and calls `visit` per query with its row of scores ||x||² - 2 q·x, at
+   * `scores[offset .. offset + database count)`: they rank the database as the metric's distance does.
+   * `q` is the queries as scored (unit rows for cosine). Throws RangeError on a dims mismatch.
+   */
+  async scoreRows(queries: VectorSet, visit: ScoreVisitor, onProgress?: KnnProgress): Promise<void> {
     if (queries.dims !== this.database.dims)
       throw new RangeError(`Expected ${this.database.dims}-d queries but got ${queries.dims}-d`);
     const q = this.metric === 'cosine' ? normaliseRows(queries) : queries;
-    const kk = Math.min(k, this.database.count);
-    const ids = new Int32Array(q.count * kk);
-    const distances = new Float32Array(q.count * kk);
+    const n = this.database.count;
     for (let start = 0; start < q.count; start += this.blockRows) {
       const end = Math.min(q.count, start + this.blockRows);
       const scores = await this.blockScores(rowsOf(q, start, end));
-      for (let r = start; r < end; r++) this.finishRow(scores, r - start, q, r, kk, ids, distances);
+      for (let r = start; r < end; r++) visit(r, scores, (r - start) * n, q);
       onProgress?.(end);
     }
-    return { k: kk, count: q.count, ids, distances };
   }
 
   /** (end - start) x count scores ||x||² - 2 q·x, row-major. */
@@ -110,13 +128,14 @@ export class KnnEngine {
   }
 
   /**
-   * Picks row `row`'s k nearest: the k + RERANK_EXTRA best approximate scores, re-scored exactly. When
-   * the worst of those could still tie with the exact k-th (near-ties, within the float32 error bound
-   * of the product), every row under that bound is re-scored too, so the result is exact.
+   * Picks row `row`'s k nearest from its scores at `offset`: the k + RERANK_EXTRA best approximate
+   * scores, re-scored exactly. When the worst of those could still tie with the exact k-th (near-ties,
+   * within the float32 error bound of the product), every row under that bound is re-scored too, so the
+   * result is exact.
    */
   private finishRow(
     scores: Float32Array,
-    blockRow: number,
+    offset: number,
     queries: VectorSet,
     row: number,
     k: number,
@@ -125,7 +144,6 @@ export class KnnEngine {
   ): void {
     const n = this.database.count;
     if (k === 0) return;
-    const offset = blockRow * n;
     const candidates = selectSmallest(scores, k + RERANK_EXTRA, offset, n);
     let best = this.rescore(queries, row, candidates.ids);
     const worst = candidates.values[candidates.values.length - 1] ?? Number.POSITIVE_INFINITY;

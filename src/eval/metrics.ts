@@ -82,6 +82,112 @@ export function meanAveragePrecisionAtK(
 }
 
 /**
+ * kNN classification accuracy: the share of queries whose label wins the vote of their k nearest
+ * neighbours, one vote each. A tie goes to the tied label whose first vote came first (the nearest
+ * neighbour among the tied labels). Throws RangeError when k exceeds the neighbours searched.
+ */
+export function knnAccuracy(
+  ranking: Ranking,
+  queryLabels: ArrayLike<number>,
+  dbLabels: ArrayLike<number>,
+  k: number,
+): number {
+  checkDepth(ranking, k);
+  if (ranking.count === 0) return 0;
+  let correct = 0;
+  const votes = new Map<number, number>();
+  for (let q = 0; q < ranking.count; q++) {
+    votes.clear();
+    let winner = Number.NaN;
+    let most = 0;
+    for (let i = 0; i < k; i++) {
+      const label = dbLabels[ranking.ids[q * ranking.k + i] ?? -1] ?? Number.NaN;
+      const count = (votes.get(label) ?? 0) + 1;
+      votes.set(label, count);
+      // strictly more: a label that only draws level came later, so the earlier one keeps the lead
+      if (count > most) {
+        most = count;
+        winner = label;
+      } else if (count === most && label !== winner && firstVote(ranking, q, k, dbLabels, label, winner)) {
+        winner = label;
+      }
+    }
+    if (winner === queryLabels[q]) correct++;
+  }
+  return correct / ranking.count;
+}
+
+/** Whether `a`'s first vote among query q's top k comes before `b`'s. */
+function firstVote(
+  ranking: Ranking,
+  q: number,
+  k: number,
+  dbLabels: ArrayLike<number>,
+  a: number,
+  b: number,
+): boolean {
+  for (let i = 0; i < k; i++) {
+    const label = dbLabels[ranking.ids[q * ranking.k + i] ?? -1];
+    if (label === a) return true;
+    if (label === b) return false;
+  }
+  return false;
+}
+
+/** First index in sorted `values` whose value is ≥ `x` (values.length when none is). */
+function lowerBound(values: Float32Array, x: number): number {
+  let lo = 0;
+  let hi = values.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((values[mid] ?? 0) < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * Average precision of one query over the whole database, from its score for every database item
+ * (`scores[offset + i]` for item i, lower = nearer):
+ *
+ *     AP = (1 / R) · Σ_{i=1..N} P@i · rel_i
+ *
+ * where rel_i is 1 when the item at rank i has `label`, P@i is the precision of the first i, and R is
+ * the number of database items with `label` (AP 0 when there are none). An item without the label that
+ * ties with one with it ranks first. Needs only the ranks of the R relevant items: their scores sorted,
+ * and for every other item a binary search, not a sort of all N.
+ */
+export function averagePrecisionAll(
+  scores: Float32Array,
+  label: number,
+  dbLabels: ArrayLike<number>,
+  offset = 0,
+): number {
+  const n = dbLabels.length;
+  let relevant = 0;
+  for (let i = 0; i < n; i++) if (dbLabels[i] === label) relevant++;
+  if (relevant === 0) return 0;
+  const rel = new Float32Array(relevant);
+  for (let i = 0, j = 0; i < n; i++) if (dbLabels[i] === label) rel[j++] = scores[offset + i] ?? 0;
+  rel.sort();
+  // others[j]: items without the label ranked between relevant j - 1 and relevant j
+  const others = new Int32Array(relevant + 1);
+  for (let i = 0; i < n; i++) {
+    if (dbLabels[i] !== label) {
+      const at = lowerBound(rel, scores[offset + i] ?? 0);
+      others[at] = (others[at] ?? 0) + 1;
+    }
+  }
+  let above = 0;
+  let sum = 0;
+  for (let j = 0; j < relevant; j++) {
+    above += others[j] ?? 0;
+    sum += (j + 1) / (j + 1 + above);
+  }
+  return sum / relevant;
+}
+
+/**
  * Recall@k of an approximate ranking against the exact one: the mean over queries of the share of
  * the exact top k that the approximate top k contains.
  */

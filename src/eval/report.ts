@@ -7,6 +7,9 @@ import type { Metric } from '../store/vector-index.js';
 import { type BarChart, renderBarChart } from './charts.js';
 import { PERTURBATIONS, type PerturbationName } from './perturb.js';
 
+/** Neighbours that vote in `knnAccuracy`, as in the kNN benchmarks on Fashion-MNIST. */
+export const KNN_VOTERS = 10;
+
 /** The spaces compared, in report order. */
 export const EVAL_SPACES = ['pixel', 'pca', 'code'] as const;
 export type EvalSpace = (typeof EVAL_SPACES)[number];
@@ -21,6 +24,12 @@ export interface SpaceReport {
   readonly precision: PrecisionByK;
   /** mAP@10 of exact search (see metrics.ts for the definition). */
   readonly map10: number;
+  /** kNN classification accuracy: the 10 nearest vote, a tie goes to the nearest (metrics.ts). */
+  readonly knnAccuracy: number;
+  /** mAP over the whole ranked database (metrics.ts), over `mapAllQueries` clean queries. */
+  readonly mapAll: number;
+  /** Queries `mapAll` averages over: all of them, or a seeded sample (map-all.ts). */
+  readonly mapAllQueries: number;
   /** Queries per second: exact search for pixel and pca; HNSW for code (query embedding included). */
   readonly qps: number;
   /** Bytes to store one database vector (float32). */
@@ -39,6 +48,7 @@ export interface SpaceReport {
 export interface HnswReport {
   readonly precision: PrecisionByK;
   readonly map10: number;
+  readonly knnAccuracy: number;
   readonly qps: number;
   readonly recall10: number;
   /** `index` (loaded from aesearch index) or `memory` (built for this eval). */
@@ -72,6 +82,8 @@ export interface EvalProtocol {
   readonly k: number[];
   readonly relevance: string;
   readonly perturbations: Readonly<Record<PerturbationName, string>>;
+  /** Clean queries that rank the whole database for `mapAll`: all, or a sample drawn with `seed`. */
+  readonly mapAll: { readonly queries: number; readonly seed: number };
 }
 
 /** The whole report. */
@@ -92,18 +104,35 @@ export interface EvalReport {
   readonly createdAt: string;
 }
 
-/** One line stating the protocol (dataset, split, database, queries, relevance, distance). */
+/** How many queries `mapAll` averages over, in words. */
+function mapAllQueries(p: EvalProtocol): string {
+  return p.mapAll.queries < p.queries
+    ? `${p.mapAll.queries} of the queries (seeded sample, seed ${p.mapAll.seed})`
+    : 'every query';
+}
+
+/** One line stating the protocol (dataset, split, database, queries, relevance, distance, mAP sample). */
 export function describeProtocol(p: EvalProtocol): string {
   const some =
     p.queries < p.queriesAvailable ? `the first ${p.queries} of ${p.queriesAvailable}` : `all ${p.queries}`;
   return (
     `protocol: ${p.dataset} from ${p.origin}; split: ${p.split}; evaluating ${p.database} database images ` +
-    `with ${some} queries; relevance = same label; exact ${p.metric} kNN (code also through HNSW)`
+    `with ${some} queries; relevance = same label; exact ${p.metric} kNN (code also through HNSW); ` +
+    `mAP over the whole database on ${mapAllQueries(p)}`
   );
 }
 
 function cell(v: number, width = 7): string {
   return v.toFixed(3).padStart(width);
+}
+
+/** A row's figures: exact search, or HNSW (which ranks only the top k, so has no mAP over all). */
+interface RowFigures {
+  readonly precision: PrecisionByK;
+  readonly map10: number;
+  readonly knnAccuracy: number;
+  readonly mapAll: number | null;
+  readonly qps: number;
 }
 
 /** The report as an aligned text table (one row per space, plus code through HNSW). */
@@ -114,33 +143,39 @@ export function formatTable(report: EvalReport): string {
     'dims'.padStart(5),
     ...ks.map((k) => `p@${k}`.padStart(7)),
     'mAP@10'.padStart(7),
+    'kNN acc'.padStart(7),
+    'mAP all'.padStart(7),
     ...PERTURBATIONS.map((p) => p.padStart(8)),
     'qps'.padStart(9),
     'bytes'.padStart(6),
   ].join(' ');
-  const row = (name: string, s: SpaceReport, precision: PrecisionByK, map10: number, qps: number) =>
+  const row = (name: string, s: SpaceReport, f: RowFigures) =>
     [
       `${name}${s.cached ? '*' : ''}`.padEnd(12),
       String(s.dims).padStart(5),
-      ...ks.map((k) => cell(precision[String(k)] ?? Number.NaN)),
-      cell(map10),
+      ...ks.map((k) => cell(f.precision[String(k)] ?? Number.NaN)),
+      cell(f.map10),
+      cell(f.knnAccuracy),
+      f.mapAll === null ? ''.padStart(7) : cell(f.mapAll),
       ...PERTURBATIONS.map((p) => cell(s.robustness[p], 8)),
-      qps.toFixed(0).padStart(9),
+      f.qps.toFixed(0).padStart(9),
       String(s.bytesPerItem).padStart(6),
     ].join(' ');
   const { pixel, pca, code } = report.spaces;
   const lines = [
     head,
-    row('pixel', pixel, pixel.precision, pixel.map10, pixel.qps),
-    row('pca', pca, pca.precision, pca.map10, pca.qps),
-    row('code', code, code.precision, code.map10, code.exactQps),
-    row('code (HNSW)', code, code.hnsw.precision, code.hnsw.map10, code.hnsw.qps),
+    row('pixel', pixel, pixel),
+    row('pca', pca, pca),
+    row('code', code, { ...code, qps: code.exactQps }),
+    row('code (HNSW)', code, { ...code.hnsw, mapAll: null }),
   ];
   if (pixel.cached || pca.cached)
     lines.push('* from the cache of an earlier run with the same data and protocol');
   lines.push(
     `robustness = p@10 of exact search with perturbed queries; code HNSW recall@10 vs exact ${code.hnswRecall10.toFixed(4)} ` +
       `(ef ${code.hnsw.efSearch}, ${code.hnsw.source === 'index' ? 'the built index' : 'built in memory'})`,
+    `kNN acc = label of the majority of the ${KNN_VOTERS} nearest (ties to the nearest); ` +
+      `mAP all = mAP over the whole ranked database, on ${mapAllQueries(report.protocol)}`,
   );
   return `${lines.join('\n')}\n`;
 }

@@ -17,6 +17,7 @@ import {
   writeCachedBaselines,
 } from './baseline.js';
 import { embedVectors, evaluateHnsw, openCodeDatabase, warmUpEncoder } from './code-space.js';
+import { DEFAULT_MAP_ALL_QUERIES, MAP_ALL_SEED } from './map-all.js';
 import { PERTURBATION_PROTOCOL } from './perturb.js';
 import { perturbedQuerySets } from './query-cache.js';
 import type { CodeSpaceReport, EvalProtocol, EvalReport } from './report.js';
@@ -43,6 +44,8 @@ export interface EvalOptions {
   readonly backend: BackendName;
   /** Threads for exact search (default: 2 where it pays). */
   readonly threads?: number;
+  /** Clean queries, a seeded sample of them, for mAP over the whole database (default DEFAULT_MAP_ALL_QUERIES). */
+  readonly mapAllQueries?: number;
   /** Folder of cached perturbed queries and pixel/PCA results; null disables the cache. */
   readonly cacheDir: string | null;
   /** Reuse cached results (default true); false recomputes them and refreshes the cache. */
@@ -82,10 +85,13 @@ async function baselines(
   return fresh;
 }
 
-/** Distance, backend and (when set) threads of every exact search. */
-function searchSettings(options: EvalOptions): Pick<ExactSpace, 'metric' | 'backend' | 'threads'> {
+/** Distance, backend, mAP sample and (when set) threads of every exact search. */
+function searchSettings(
+  options: EvalOptions,
+): Pick<ExactSpace, 'metric' | 'backend' | 'threads' | 'mapAllQueries'> {
   const { metric, backend, threads } = options;
-  return { metric, backend, ...(threads ? { threads } : {}) };
+  const mapAllQueries = options.mapAllQueries ?? DEFAULT_MAP_ALL_QUERIES;
+  return { metric, backend, mapAllQueries, ...(threads ? { threads } : {}) };
 }
 
 /** Evaluates the code space: exact search over the database codes, then HNSW. */
@@ -143,7 +149,7 @@ export async function runEval(options: EvalOptions): Promise<EvalReport> {
   const { code, note, databaseSeconds } = await evaluateCode(options, sets, labels, ks, stage);
   const seconds = (performance.now() - started) / 1000;
   return {
-    protocol: protocolOf(dataset, queries.count, ks, metric),
+    protocol: protocolOf(dataset, queries.count, ks, metric, searchSettings(options).mapAllQueries),
     spaces: { pixel: base.pixel, pca: base.pca, code },
     model: modelSummary(model),
     notes: note ? [note] : [],
@@ -154,8 +160,17 @@ export async function runEval(options: EvalOptions): Promise<EvalReport> {
   };
 }
 
-/** The protocol of an eval of the first `queries` queries of `dataset`. */
-export function protocolOf(dataset: Dataset, queries: number, ks: number[], metric: Metric): EvalProtocol {
+/**
+ * The protocol of an eval of the first `queries` queries of `dataset`, with mAP over the whole database
+ * on `mapAllQueries` of them (all when more).
+ */
+export function protocolOf(
+  dataset: Dataset,
+  queries: number,
+  ks: number[],
+  metric: Metric,
+  mapAllQueries = DEFAULT_MAP_ALL_QUERIES,
+): EvalProtocol {
   return {
     dataset: dataset.name,
     database: dataset.database.count,
@@ -167,6 +182,7 @@ export function protocolOf(dataset: Dataset, queries: number, ks: number[], metr
     k: ks,
     relevance: 'same label',
     perturbations: PERTURBATION_PROTOCOL,
+    mapAll: { queries: Math.min(mapAllQueries, queries), seed: MAP_ALL_SEED },
   };
 }
 

@@ -1,15 +1,17 @@
 /**
- * Evaluates one search space by exact kNN: the clean queries give precision@k, mAP@10 and queries/s,
- * the perturbed ones give robustness (precision@10).
+ * Evaluates one search space by exact kNN: the clean queries give precision@k, mAP@10, kNN accuracy and
+ * queries/s, a seeded sample of them mAP over the whole database, and the perturbed ones robustness
+ * (precision@10).
  */
 import type { ImageSet } from '../dataset/types.js';
 import type { Metric } from '../store/vector-index.js';
 import type { BackendName } from '../tfjs/backend.js';
 import type { KnnResult } from './knn.js';
-import { defaultThreads, openExactSearcher } from './knn-parallel.js';
-import { meanAveragePrecisionAtK, precisionAtK, type Ranking } from './metrics.js';
+import { defaultThreads, type ExactSearcher, openExactSearcher } from './knn-parallel.js';
+import { meanAveragePrecisionAll, pickRows, sampleQueries } from './map-all.js';
+import { knnAccuracy, meanAveragePrecisionAtK, precisionAtK, type Ranking } from './metrics.js';
 import { PERTURBATIONS, type PerturbationName } from './perturb.js';
-import type { PrecisionByK, SpaceReport } from './report.js';
+import { KNN_VOTERS, type PrecisionByK, type SpaceReport } from './report.js';
 import type { VectorSet } from './vectors.js';
 
 /** Clean queries and each perturbation of them. */
@@ -34,6 +36,8 @@ export interface ExactSpace {
   readonly metric: Metric;
   readonly backend: BackendName;
   readonly threads?: number;
+  /** Clean queries (a seeded sample of them) ranking the whole database for `mapAll`. */
+  readonly mapAllQueries: number;
 }
 
 /** A space's report and what later stages need. */
@@ -52,15 +56,40 @@ export function searchDepth(ks: readonly number[]): number {
   return Math.max(10, ...ks);
 }
 
-/** precision@k for each k and mAP@10 of a ranking. */
+/** precision@k for each k, mAP@10 and kNN accuracy (10 voters) of a ranking. */
 export function scoreRanking(
   ranking: Ranking,
   labels: EvalLabels,
   ks: readonly number[],
-): { precision: PrecisionByK; map10: number } {
+): { precision: PrecisionByK; map10: number; knnAccuracy: number } {
   const precision: PrecisionByK = {};
   for (const k of ks) precision[String(k)] = precisionAtK(ranking, labels.queries, labels.database, k);
-  return { precision, map10: meanAveragePrecisionAtK(ranking, labels.queries, labels.database, 10) };
+  return {
+    precision,
+    map10: meanAveragePrecisionAtK(ranking, labels.queries, labels.database, 10),
+    knnAccuracy: knnAccuracy(ranking, labels.queries, labels.database, KNN_VOTERS),
+  };
+}
+
+/** mAP over the whole database of a seeded sample of `count` of the clean queries `vectors`. */
+async function mapOverAll(
+  searcher: ExactSearcher,
+  vectors: VectorSet,
+  labels: EvalLabels,
+  count: number,
+  progress: (done: number) => void,
+): Promise<{ mapAll: number; mapAllQueries: number }> {
+  const sample = sampleQueries(vectors.count, count);
+  const sampleLabels = Int32Array.from(sample, (q) => labels.queries[q] ?? -1);
+  const queries = pickRows(vectors, sample);
+  const mapAll = await meanAveragePrecisionAll(
+    searcher.engine,
+    queries,
+    sampleLabels,
+    labels.database,
+    progress,
+  );
+  return { mapAll, mapAllQueries: sample.length };
 }
 
 /** Runs the clean and perturbed queries through exact search in `space`. */
@@ -86,6 +115,11 @@ export async function evaluateExactSpace(
       return { knn, vectors, embedSeconds, seconds: (performance.now() - t0) / 1000 };
     };
     const clean = await run('clean');
+    const mapProgress = stage(
+      `${space.name} mAP (all ranks)`,
+      Math.min(space.mapAllQueries, clean.vectors.count),
+    );
+    const mapAll = await mapOverAll(searcher, clean.vectors, labels, space.mapAllQueries, mapProgress);
     const robustness = {} as Record<PerturbationName, number>;
     for (const p of PERTURBATIONS) {
       robustness[p] = precisionAtK((await run(p)).knn, labels.queries, labels.database, 10);
@@ -93,6 +127,7 @@ export async function evaluateExactSpace(
     const report: SpaceReport = {
       dims: space.database.dims,
       ...scoreRanking(clean.knn, labels, ks),
+      ...mapAll,
       qps: clean.knn.count / Math.max(clean.seconds, 1e-9),
       bytesPerItem: space.database.dims * Float32Array.BYTES_PER_ELEMENT,
       robustness,

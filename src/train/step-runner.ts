@@ -33,7 +33,10 @@ export function batchLoss(model: Autoencoder, batch: TrainBatch): tf.Scalar {
   return model.loss(input, target, labels);
 }
 
-/** Computes gradients and applies them in this thread. */
+/**
+ * Computes a whole batch's gradients and applies them in this thread: for models that never train on
+ * two threads (theirs take half-batches, parallel/halves-runner.ts) and for the machine-speed reference.
+ */
 export function createLocalRunner(model: Autoencoder, optimizer: tf.Optimizer): StepRunner {
   return {
     step: async (batch) => {

@@ -17,7 +17,7 @@ const search = (qps: number) => ({ qps, p50Ms: 0.125, p99Ms: 0.5, recall10: 0.99
 
 const report: BenchReport = {
   backend: 'wasm',
-  machine: { cpu: 'Test CPU', cores: 2, memGb: 24, node: 'v20.0.0' },
+  machine: { cpu: 'Test CPU', cores: 2, memGb: 24, node: 'v20.0.0', referenceImgPerS: 6321.4 },
   train: { denseB64: 5100, denseB256: 9800, convB64: null },
   trainDetails: {
     denseB64: figures(5100, 1),
@@ -66,6 +66,7 @@ describe('bench tables', () => {
       /\| train, seed dense AE, batch 256 \| 9,800 img\/s \(1 thread 7,000, 2 threads n\/a\) \|/,
     );
     assert.match(table, /\| train, conv AE, batch 64 \| n\/a \|/);
+    assert.match(table, /\| machine speed \(seed dense AE, batch 64, 1 thread, wasm\) \| 6,321 img\/s \|/);
   });
 
   it('gives search, index and memory figures', () => {

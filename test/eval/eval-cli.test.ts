@@ -29,6 +29,11 @@ function checkSpace(s: SpaceReport, name: string, dims: number): void {
   assert.deepEqual(Object.keys(s.precision).sort(), ['1', '10', '50'], `${name}.precision keys`);
   for (const k of ['1', '10', '50']) inUnit(s.precision[k], `${name}.precision.${k}`);
   inUnit(s.map10, `${name}.map10`);
+  inUnit(s.knnAccuracy, `${name}.knnAccuracy`);
+  inUnit(s.mapAll, `${name}.mapAll`);
+  assert.ok(s.knnAccuracy > 0.3, `${name} kNN accuracy = ${s.knnAccuracy}`);
+  // chance is about 0.1 (each class a tenth of the database)
+  assert.ok(s.mapAll > 0.15, `${name} mapAll = ${s.mapAll}`);
   assert.ok(s.qps > 0 && Number.isFinite(s.qps), `${name}.qps = ${s.qps}`);
   assert.equal(s.bytesPerItem, dims * 4, `${name}.bytesPerItem`);
   assert.deepEqual(
@@ -68,8 +73,10 @@ describe('aesearch eval', () => {
         k: [1, 10, 50],
         relevance: 'same label',
         perturbations: undefined,
+        mapAll: { queries: 50, seed: 1 },
       },
     );
+    for (const space of Object.values(report.spaces) as SpaceReport[]) assert.equal(space.mapAllQueries, 50);
     assert.deepEqual(Object.keys(report.spaces), ['pixel', 'pca', 'code']);
     checkSpace(report.spaces.pixel, 'pixel', 784);
     checkSpace(report.spaces.pca, 'pca', 8);
@@ -91,7 +98,19 @@ describe('aesearch eval', () => {
 
   it('builds HNSW in memory when the saved index uses another distance, says so, and reuses cached queries and baselines', async () => {
     const out = join(tiny.indexDir, 'eval-cosine');
-    const args = ['eval', '--queries', '30', '--k', '5', '--metric', 'cosine', '--out', out];
+    const args = [
+      'eval',
+      '--queries',
+      '30',
+      '--k',
+      '5',
+      '--metric',
+      'cosine',
+      '--map-queries',
+      '10',
+      '--out',
+      out,
+    ];
     const first = await runCli(args, env());
     assert.equal(first.code, 0, first.stderr);
     assert.match(
@@ -103,6 +122,9 @@ describe('aesearch eval', () => {
     assert.match(first.stdout, /^code \(HNSW\) +8 /m);
     const report = JSON.parse(await readFile(join(out, 'report.json'), 'utf8'));
     assert.deepEqual(report.protocol.k, [5, 10]);
+    assert.deepEqual(report.protocol.mapAll, { queries: 10, seed: 1 });
+    assert.equal(report.spaces.pca.mapAllQueries, 10);
+    assert.match(first.stdout, /mAP over the whole database on 10 of the queries \(seeded sample, seed 1\)/);
     assert.equal(report.spaces.code.hnsw.source, 'memory');
     assert.equal(report.spaces.pixel.metric, 'cosine');
     const second = await runCli(args, env());

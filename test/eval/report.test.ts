@@ -17,6 +17,9 @@ function space(dims: number, p10: number, cached = false): SpaceReport {
     dims,
     precision: { '1': p10 + 0.05, '10': p10, '50': p10 - 0.05 },
     map10: p10 - 0.06,
+    knnAccuracy: p10 + 0.04,
+    mapAll: p10 - 0.4,
+    mapAllQueries: 1000,
     qps: 1234.4,
     bytesPerItem: dims * 4,
     robustness: { shift2: 0.5, noise: p10 - 0.01, jpeg224: p10 - 0.02 },
@@ -34,6 +37,7 @@ const code: CodeSpaceReport = {
   hnsw: {
     precision: { '1': 0.85, '10': 0.799, '50': 0.75 },
     map10: 0.74,
+    knnAccuracy: 0.838,
     qps: 9000,
     recall10: 0.9987,
     source: 'index',
@@ -56,6 +60,7 @@ const report: EvalReport = {
     k: [1, 10, 50],
     relevance: 'same label',
     perturbations: { shift2: 'a', noise: 'b', jpeg224: 'c' },
+    mapAll: { queries: 1000, seed: 1 },
   },
   spaces: { pixel: space(784, 0.805, true), pca: space(32, 0.801, true), code },
   model: {},
@@ -71,16 +76,25 @@ describe('eval report', () => {
     const lines = formatTable(report).trimEnd().split('\n');
     assert.match(
       lines[0] ?? '',
-      /^space +dims +p@1 +p@10 +p@50 +mAP@10 +shift2 +noise +jpeg224 +qps +bytes$/,
+      /^space +dims +p@1 +p@10 +p@50 +mAP@10 +kNN acc +mAP all +shift2 +noise +jpeg224 +qps +bytes$/,
     );
     assert.match(
       lines[1] ?? '',
-      /^pixel\* +784 +0\.855 +0\.805 +0\.755 +0\.745 +0\.500 +0\.795 +0\.785 +1234 +3136$/,
+      /^pixel\* +784 +0\.855 +0\.805 +0\.755 +0\.745 +0\.845 +0\.405 +0\.500 +0\.795 +0\.785 +1234 +3136$/,
     );
-    assert.match(lines[3] ?? '', /^code +32 +0\.850 +0\.800 .* 5000 +128$/);
-    assert.match(lines[4] ?? '', /^code \(HNSW\) +32 +0\.850 +0\.799 .* 9000 +128$/);
+    assert.match(lines[3] ?? '', /^code +32 +0\.850 +0\.800 +0\.750 +0\.740 +0\.840 +0\.400 .* 5000 +128$/);
+    // HNSW ranks only the top k: kNN accuracy, but no mAP over the whole database
+    assert.match(
+      lines[4] ?? '',
+      /^code \(HNSW\) +32 +0\.850 +0\.799 +0\.750 +0\.740 +0\.838 {12}0\.500 .* 9000 +128$/,
+    );
     assert.ok(lines.includes('* from the cache of an earlier run with the same data and protocol'));
-    assert.match(lines.at(-1) ?? '', /recall@10 vs exact 0\.9987 \(ef 64, the built index\)/);
+    assert.match(lines.at(-2) ?? '', /recall@10 vs exact 0\.9987 \(ef 64, the built index\)/);
+    assert.equal(
+      lines.at(-1),
+      'kNN acc = label of the majority of the 10 nearest (ties to the nearest); ' +
+        'mAP all = mAP over the whole ranked database, on 1000 of the queries (seeded sample, seed 1)',
+    );
   });
 
   it('draws a bar with its value for every space and group, a legend and the title', () => {

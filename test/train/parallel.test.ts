@@ -1,5 +1,6 @@
 /**
- * The data-parallel step runner on tiny shapes: the same losses and weights as the local runner, the
+ * The data-parallel step runner on tiny shapes: the same losses and weights, bit for bit, as one thread
+ * computing the same half-batches (and as whole batches up to round-off), the
  * worker's copy equal to the main thread's, no tensor leaks, clean dispose, and a worker failure that
  * rejects `step` with the worker's message.
  */
@@ -16,6 +17,7 @@ import {
   buildAutoencoder,
   defaultArchConfig,
 } from '../../src/model/architectures/index.js';
+import { createHalvesRunner } from '../../src/train/parallel/halves-runner.js';
 import {
   type AdaptiveRunner,
   chooseThreads,
@@ -86,60 +88,75 @@ function disposeAll(...sides: Trained[]): void {
   }
 }
 
-/** Trains two fresh copies of `arch` on `batches`, one per runner; returns both and the worker's weights. */
-async function trainBoth(
+/**
+ * Trains three fresh copies of `arch` on `batches`: whole batches on this thread, half-batches on this
+ * thread, and half-batches on two threads; returns them and the worker's weights.
+ */
+async function trainAll(
   arch: ArchConfig,
   batches: readonly TrainBatch[],
   makeOptimizer?: () => tf.Optimizer,
 ) {
-  const local = freshPair(arch, makeOptimizer);
+  const whole = freshPair(arch, makeOptimizer);
+  const halves = freshPair(arch, makeOptimizer);
   const parallel = freshPair(arch, makeOptimizer);
-  const localRunner = createLocalRunner(local.model, local.optimizer);
+  const wholeRunner = createLocalRunner(whole.model, whole.optimizer);
+  const halvesRunner = createHalvesRunner(halves.model, halves.optimizer);
   const parallelRunner = createParallelRunner(parallel.model, parallel.optimizer);
   try {
     for (const batch of batches) {
-      local.losses.push(await localRunner.step(batch));
+      whole.losses.push(await wholeRunner.step(batch));
+      halves.losses.push(await halvesRunner.step(batch));
       parallel.losses.push(await parallelRunner.step(batch));
     }
-    return { local, parallel, replica: await parallelRunner.readReplica() };
+    return { whole, halves, parallel, replica: await parallelRunner.readReplica() };
   } finally {
     await parallelRunner.dispose();
   }
 }
 
+/**
+ * Two threads give the one-thread half-batch run's losses and weights bit for bit, and a whole-batch
+ * run's up to float32 round-off.
+ */
 async function assertEquivalent(arch: ArchConfig, batches: readonly TrainBatch[]): Promise<void> {
-  const { local, parallel, replica } = await trainBoth(arch, batches);
+  const { whole, halves, parallel, replica } = await trainAll(arch, batches);
   const untrained = freshPair(arch);
   try {
-    local.losses.forEach((loss, i) => {
+    assert.deepEqual(parallel.losses, halves.losses, 'losses on one and two threads');
+    whole.losses.forEach((loss, i) => {
       const got = parallel.losses[i] ?? Number.NaN;
-      assert.ok(
-        Math.abs(got - loss) <= 1e-5 * Math.max(1, loss),
-        `step ${i}: local ${loss}, parallel ${got}`,
-      );
+      assert.ok(Math.abs(got - loss) <= 1e-5 * Math.max(1, loss), `step ${i}: whole ${loss}, halves ${got}`);
     });
-    const localWeights = await weightsOf(local.model);
     const parallelWeights = await weightsOf(parallel.model);
-    assert.ok(maxAbsDiff(localWeights, parallelWeights) < 1e-5, 'weights drifted from the local run');
+    assert.equal(
+      maxAbsDiff(await weightsOf(halves.model), parallelWeights),
+      0,
+      'weights on one and two threads',
+    );
+    assert.ok(maxAbsDiff(await weightsOf(whole.model), parallelWeights) < 1e-5, 'drifted from whole batches');
     assert.equal(maxAbsDiff(parallelWeights, replica), 0, "the worker's copy must equal the main thread's");
-    assert.ok(maxAbsDiff(localWeights, await weightsOf(untrained.model)) > 1e-3, 'training changed nothing');
+    assert.ok(
+      maxAbsDiff(parallelWeights, await weightsOf(untrained.model)) > 1e-3,
+      'training changed nothing',
+    );
   } finally {
-    disposeAll(local, parallel, untrained);
+    disposeAll(whole, halves, parallel, untrained);
   }
 }
 
 before(useTestBackend);
 
 describe('parallel step runner', () => {
-  test('dense: per-step losses and final weights match the local runner, odd batches included', async () => {
+  test('dense: two threads match one thread bit for bit, odd batches and a batch of one included', async () => {
     await assertEquivalent(tinyArch(), batchesFor());
   });
 
-  test('denoising inputs (input differs from target) match the local runner', async () => {
+  test('denoising inputs (input differs from target) match one thread bit for bit', async () => {
     await assertEquivalent(tinyArch({ arch: 'denoising' }), batchesFor(true));
   });
 
-  test('conv: per-step losses and final weights match the local runner', async () => {
+  test('conv: two threads match one thread bit for bit', async () => {
     const conv = tinyArch({
       arch: 'conv',
       hidden: [],
@@ -149,13 +166,13 @@ describe('parallel step runner', () => {
   });
 
   test('vae: trains, and the worker holds the same weights though it draws its own noise', async () => {
-    const { local, parallel, replica } = await trainBoth(tinyArch({ arch: 'vae' }), batchesFor());
+    const { whole, halves, parallel, replica } = await trainAll(tinyArch({ arch: 'vae' }), batchesFor());
     // the worker's rows get other noise than in a one-thread run: equal in distribution, not in value
     try {
       assert.ok(parallel.losses.every(Number.isFinite));
       assert.equal(maxAbsDiff(await weightsOf(parallel.model), replica), 0);
     } finally {
-      disposeAll(local, parallel);
+      disposeAll(whole, halves, parallel);
     }
   });
 
@@ -178,7 +195,7 @@ describe('parallel step runner', () => {
   test('weights assigned outside step (resume, best-weights restore) reach the worker', async () => {
     const local = freshPair(tinyArch());
     const parallel = freshPair(tinyArch());
-    const localRunner = createLocalRunner(local.model, local.optimizer);
+    const localRunner = createHalvesRunner(local.model, local.optimizer);
     const runner = createParallelRunner(parallel.model, parallel.optimizer);
     try {
       for (const [side, sideRunner] of [
@@ -190,7 +207,7 @@ describe('parallel step runner', () => {
         first.assign(tf.fill(first.shape, 0.05));
         side.losses.push(await sideRunner.step(makeBatch(8, 2)));
       }
-      assert.ok(Math.abs((local.losses[1] ?? 0) - (parallel.losses[1] ?? 1)) < 1e-6);
+      assert.deepEqual(parallel.losses, local.losses);
       assert.equal(maxAbsDiff(await weightsOf(parallel.model), await runner.readReplica()), 0);
     } finally {
       await runner.dispose();
@@ -214,11 +231,11 @@ describe('parallel step runner', () => {
       }
     }
     const sgd = () => new TestOnlySgd(0.5);
-    const { local, parallel } = await trainBoth(tinyArch(), batchesFor().slice(0, 3), sgd);
+    const { whole, halves, parallel } = await trainAll(tinyArch(), batchesFor().slice(0, 3), sgd);
     try {
-      assert.ok(maxAbsDiff(await weightsOf(local.model), await weightsOf(parallel.model)) < 1e-5);
+      assert.equal(maxAbsDiff(await weightsOf(halves.model), await weightsOf(parallel.model)), 0);
     } finally {
-      disposeAll(local, parallel);
+      disposeAll(whole, halves, parallel);
     }
   });
 
@@ -257,11 +274,11 @@ describe('adaptive runner (--threads auto)', () => {
 
   const settings = { warmSteps: 1, probeSteps: 2, period: 6, maxLosses: 2 };
 
-  test('switches to two threads when they measure faster, and stays equivalent to one thread', async () => {
+  test('switches to two threads when they measure faster, and computes what one thread does, bit for bit', async () => {
     const clock = fakeClock(2);
     const local = freshPair(tinyArch());
     const adaptive = freshPair(tinyArch());
-    const localRunner = createLocalRunner(local.model, local.optimizer);
+    const localRunner = createHalvesRunner(local.model, local.optimizer);
     const runner = clock.attach(
       createAdaptiveRunner(adaptive.model, adaptive.optimizer, { ...settings, now: clock.now }),
     );
@@ -277,10 +294,8 @@ describe('adaptive runner (--threads auto)', () => {
       // one-thread steps: the first measurement, and one short re-measurement every `period` steps
       assert.ok(used[2] > used[1], `steps on 1 and 2 threads: ${used[1]}, ${used[2]}`);
       assert.equal(runner.settled, null);
-      local.losses.forEach((loss, i) => {
-        assert.ok(Math.abs((adaptive.losses[i] ?? 0) - loss) <= 1e-5 * Math.max(1, loss), `step ${i}`);
-      });
-      assert.ok(maxAbsDiff(await weightsOf(local.model), await weightsOf(adaptive.model)) < 1e-5);
+      assert.deepEqual(adaptive.losses, local.losses);
+      assert.equal(maxAbsDiff(await weightsOf(local.model), await weightsOf(adaptive.model)), 0);
     } finally {
       await runner.dispose();
       disposeAll(local, adaptive);
@@ -331,6 +346,16 @@ describe('createRunner', () => {
     }
   });
 
+  test('auto keeps the VAE on one thread (its worker draws other noise); threads 2 still runs it on two', () => {
+    const m = buildAutoencoder(tinyArch({ arch: 'vae' }));
+    try {
+      assert.equal(chooseThreads(m, { threads: 'auto', batchSize: 256 }), 1);
+      assert.equal(chooseThreads(m, { threads: 2, batchSize: 256 }), 2);
+    } finally {
+      m.dispose();
+    }
+  });
+
   test('threads 2 on a loss that couples the rows of a batch is a BAD_OPTION', () => {
     const m = buildAutoencoder(tinyArch({ labelLoss: { weight: 1 } }));
     try {
@@ -366,4 +391,20 @@ describe('runTraining --threads', () => {
       }
     });
   }
+
+  test('a seeded run saves the same weights, bit for bit, on threads 1, 2 and auto', async () => {
+    const hashes: Record<string, string> = {};
+    for (const threads of ['1', '2', 'auto'] as const) {
+      const { dir, cleanup } = await tempDir();
+      try {
+        // batch 128 and an odd last batch (200 images): auto takes the adaptive runner, the halves differ in size
+        const settings = { codeSize: 4, steps: 2, batchSize: 128, seed: 5, threads };
+        hashes[threads] = (await trainBriefly(dir, dataset, settings)).manifest.weightsHash;
+      } finally {
+        await cleanup();
+      }
+    }
+    assert.equal(hashes['2'], hashes['1']);
+    assert.equal(hashes.auto, hashes['1']);
+  });
 });

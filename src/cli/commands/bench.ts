@@ -34,6 +34,7 @@ export function benchTable(r: BenchReport): string {
   const rows: [string, string][] = [
     ['backend', r.backend],
     ['machine', `${r.machine.cores} x ${r.machine.cpu}, ${r.machine.memGb} GiB, Node ${r.machine.node}`],
+    ['machine speed (seed dense AE, batch 64, 1 thread, wasm)', `${fmt(r.machine.referenceImgPerS)} img/s`],
     ['train, seed dense AE, batch 64', trainCell(r, 'denseB64')],
     ['train, seed dense AE, batch 256', trainCell(r, 'denseB256')],
     ['train, conv AE, batch 64', trainCell(r, 'convB64')],

@@ -1,10 +1,12 @@
 /**
- * `aesearch eval`: label precision, mAP@10, robustness, queries/s and bytes per item of the pixel, PCA
- * and code spaces side by side, with HNSW recall for the code space; a table, or one JSON object.
+ * `aesearch eval`: label precision, mAP@10, kNN accuracy, mAP over the whole database, robustness,
+ * queries/s and bytes per item of the pixel, PCA and code spaces side by side, with HNSW recall for the
+ * code space; a table, or one JSON object.
  */
 import { join } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { Config } from '../../config.js';
+import { DEFAULT_MAP_ALL_QUERIES } from '../../eval/map-all.js';
 import { writeEvalOutputs } from '../../eval/outputs.js';
 import { describeProtocol, type EvalReport, formatTable } from '../../eval/report.js';
 import { protocolOf, reportedKs, runEval } from '../../eval/run-eval.js';
@@ -24,6 +26,7 @@ interface EvalFlags extends CommonFlags {
   metric?: Metric;
   limit?: number;
   threads?: number;
+  mapQueries?: number;
   cache: boolean;
 }
 
@@ -67,7 +70,7 @@ export function registerEval(program: Command): void {
   const cmd = program
     .command('eval')
     .description(
-      'compare exact search over pixels, PCA and autoencoder codes (and HNSW over codes): precision@k, mAP@10, robustness, queries/s',
+      'compare exact search over pixels, PCA and autoencoder codes (and HNSW over codes): precision@k, mAP@10, kNN accuracy, mAP, robustness, queries/s',
     )
     .option('--queries <n>', 'evaluate the first N queries only (default: all)', intIn(1, 10_000_000))
     .option(
@@ -90,6 +93,11 @@ export function registerEval(program: Command): void {
     )
     .option('--threads <n>', 'threads for exact search (default: 2 when it pays)', intIn(1, 2))
     .option(
+      '--map-queries <n>',
+      `queries (a seeded sample) that rank the whole database for mapAll (default ${DEFAULT_MAP_ALL_QUERIES}; more than --queries: all)`,
+      intIn(1, 10_000_000),
+    )
+    .option(
       '--no-cache',
       "recompute the perturbed queries and the pixel and PCA figures (and refresh the cache) instead of reusing an earlier run's",
     );
@@ -109,7 +117,8 @@ async function runEvalCommand(flags: EvalFlags): Promise<void> {
     const dataset = await openDataset(config, limit);
     const metric = flags.metric ?? saved?.metric ?? 'l2';
     const queries = Math.min(flags.queries ?? dataset.queries.count, dataset.queries.count);
-    log(describeProtocol(protocolOf(dataset, queries, reportedKs(flags.k), metric)));
+    const mapAllQueries = flags.mapQueries ?? DEFAULT_MAP_ALL_QUERIES;
+    log(describeProtocol(protocolOf(dataset, queries, reportedKs(flags.k), metric, mapAllQueries)));
     const outDir = flags.out ?? join(config.indexDir, 'eval');
     const report = await runEval({
       indexDir: config.indexDir,
@@ -117,6 +126,7 @@ async function runEvalCommand(flags: EvalFlags): Promise<void> {
       model,
       queries,
       ks: flags.k,
+      mapAllQueries,
       metric,
       backend: backend.name,
       cacheDir: join(outDir, 'cache'),

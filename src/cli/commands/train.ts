@@ -1,5 +1,6 @@
 /** `aesearch train`: train an autoencoder on the database images and save it under the index folder. */
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { machineSpeedReport } from '../../bench/machine-speed.js';
 import { loadConfig } from '../../config.js';
 import {
   ARCH_NAMES,
@@ -17,7 +18,7 @@ import {
   TRAIN_DEFAULTS,
   type TrainSettings,
 } from '../../train/train-config.js';
-import { openDataset, startBackend } from '../context.js';
+import { log, openDataset, startBackend } from '../context.js';
 import { waitOption, withIndexLock } from '../index-lock.js';
 import { type CommonFlags, commonOptions, configOverrides, intIn, numberIn } from '../options.js';
 import { trainWithProgress } from '../pipeline.js';
@@ -134,7 +135,7 @@ function runOptions(): Option[] {
     ).argParser(intIn(0, 2 ** 31 - 1)),
     new Option(
       '--threads <n>',
-      'threads computing gradients: 1, 2 (data-parallel, averaged gradients) or auto (measures both, keeps the faster)',
+      'threads computing gradients: 1, 2 (data-parallel, half a batch each) or auto (measures both, keeps the faster); a seeded run saves the same weights with each',
     )
       .choices(THREAD_CHOICES)
       .default('auto'),
@@ -165,6 +166,7 @@ export function registerTrain(program: Command): void {
     const result = await withIndexLock(config.indexDir, 'train', flags.wait ?? false, async () => {
       const backend = await startBackend(config);
       const dataset = await openDataset(config, flags.limit);
+      log(await machineSpeedReport());
       return trainWithProgress(config, backend, dataset, resolveTrainConfig(flags, dataset.side));
     });
     const m = result.manifest;

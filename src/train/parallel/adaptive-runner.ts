@@ -1,12 +1,13 @@
 /**
  * The `--threads auto` runner: trains on one thread, measures a stretch of steps on two, and keeps
  * whichever is faster on this machine now; it measures again every few hundred steps, because a shared
- * machine's spare core comes and goes. Both ways compute the same update (the parallel runner's
- * half-batch gradients average to the full batch's), so switching does not change the loss curve.
+ * machine's spare core comes and goes. Both ways compute the same two half-batches and combine them the
+ * same way (halves.ts), so switching changes neither the loss curve nor a single bit of the weights.
  */
 import type * as tf from '@tensorflow/tfjs';
 import type { Autoencoder } from '../../model/architectures/types.js';
-import { createLocalRunner, type StepRunner, type TrainBatch } from '../step-runner.js';
+import type { StepRunner, TrainBatch } from '../step-runner.js';
+import { createHalvesRunner } from './halves-runner.js';
 import { createParallelRunner, type ParallelRunner } from './parallel-runner.js';
 
 /** When and how the adaptive runner measures. */
@@ -75,7 +76,7 @@ class SwitchingRunner implements AdaptiveRunner {
     optimizer: tf.Optimizer,
     private readonly settings: AdaptiveSettings,
   ) {
-    this.local = createLocalRunner(model, optimizer);
+    this.local = createHalvesRunner(model, optimizer);
     this.parallel = createParallelRunner(model, optimizer);
   }
 

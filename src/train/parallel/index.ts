@@ -1,7 +1,8 @@
 /**
- * Chooses how many threads train: the local runner (this thread), the data-parallel runner (this thread
- * and a worker), or, for `auto`, the adaptive runner that measures both where two threads can pay and
- * keeps the faster.
+ * Chooses how many threads train: this thread alone, the data-parallel runner (this thread and a worker),
+ * or, for `auto`, the adaptive runner that measures both where two threads can pay and keeps the faster.
+ * A model that can train on two threads computes every step as the same two half-batches on one thread
+ * too, so the thread schedule never changes a seeded run's weights.
  */
 import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
@@ -9,6 +10,7 @@ import { createError } from '../../errors.js';
 import type { ArchConfig, ArchName, Autoencoder } from '../../model/architectures/types.js';
 import { createLocalRunner, type StepRunner } from '../step-runner.js';
 import { createAdaptiveRunner } from './adaptive-runner.js';
+import { createHalvesRunner } from './halves-runner.js';
 import { createParallelRunner } from './parallel-runner.js';
 
 export { type AdaptiveRunner, createAdaptiveRunner } from './adaptive-runner.js';
@@ -51,6 +53,14 @@ function parallelBlocker(model: Autoencoder): string | null {
   return null;
 }
 
+/**
+ * Whether one and two threads compute the same weights for `model`: it can train on two, and is not the
+ * VAE, whose worker draws its own sampling noise.
+ */
+function scheduleFree(model: Autoencoder): boolean {
+  return parallelBlocker(model) === null && model.config.arch !== 'vae';
+}
+
 /** Smallest batch at which two threads can beat one on the dense architectures (wasm, measured). */
 const MIN_PARALLEL_DENSE_BATCH = 128;
 
@@ -82,15 +92,17 @@ export function chooseThreads(model: Autoencoder, options: RunnerOptions): 1 | 2
       });
     return 2;
   }
-  if (blocker || availableParallelism() < 2) return 1;
+  // the VAE on two threads would give other weights than on one: only when asked for
+  if (blocker || !scheduleFree(model) || availableParallelism() < 2) return 1;
   const pays = parallelPays(model.config, options.batchSize ?? 0, tf.getBackend());
   return pays ? 'adaptive' : 1;
 }
 
 /**
  * Creates the step runner for `model` and `optimizer`: one thread, two (data-parallel), or `auto`
- * (one, or the adaptive runner where two can pay). Throws BAD_OPTION when two threads are asked for a
- * model or backend that cannot use them.
+ * (one, or the adaptive runner where two can pay). On one thread, a model whose steps two threads could
+ * compute runs them as half-batches (bit-identical to two threads); any other takes whole batches.
+ * Throws BAD_OPTION when two threads are asked for a model or backend that cannot use them.
  */
 export function createRunner(
   model: Autoencoder,
@@ -100,5 +112,8 @@ export function createRunner(
   const choice = chooseThreads(model, options);
   if (choice === 'adaptive') return createAdaptiveRunner(model, optimizer);
   if (choice === 2) return Object.assign(createParallelRunner(model, optimizer), { threads: 2 as const });
-  return { ...createLocalRunner(model, optimizer), threads: 1 };
+  const one = scheduleFree(model)
+    ? createHalvesRunner(model, optimizer)
+    : createLocalRunner(model, optimizer);
+  return { ...one, threads: 1 };
 }

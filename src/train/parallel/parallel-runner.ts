@@ -1,24 +1,18 @@
 /**
- * Data-parallel training on two threads: the main thread and one worker each compute the gradients of
- * half of every batch; the main thread averages them (weighted by rows), applies its optimiser, and
- * publishes the new weights to the worker through shared memory. The main thread's model and optimiser
- * are the only state, always current: checkpoints, validation and saving read them as with the local runner.
+ * Data-parallel training on two threads: the main thread computes the gradients of the first half of
+ * every batch and one worker those of the second; the main thread combines them as a one-thread step
+ * does (halves.ts), applies its optimiser, and publishes the new weights to the worker through shared
+ * memory. The main thread's model and optimiser are the only state, always current: checkpoints,
+ * validation and saving read them as with one thread.
  */
 import type { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import type { Autoencoder } from '../../model/architectures/types.js';
 import { siblingModule, startWorker } from '../../util/worker.js';
 import type { StepRunner, TrainBatch } from '../step-runner.js';
+import { applyHalves, type Gradients, gradientTensors, halvesLoss, splitHalves } from './halves.js';
 import { CONTROL, CONTROL_SLOTS, type FromWorker, type ToWorker, type WorkerSetup } from './protocol.js';
-import {
-  applyFlat,
-  averageInto,
-  type FlatLayout,
-  flatLayout,
-  gradientsInto,
-  splitBatch,
-  writeVariables,
-} from './replica.js';
+import { type FlatLayout, flatLayout, flatTensors, writeVariables } from './replica.js';
 
 /** A step runner that splits each batch between this thread and a worker thread. */
 export interface ParallelRunner extends StepRunner {
@@ -47,7 +41,6 @@ class TwoThreadRunner implements ParallelRunner {
   /** Two slots: the worker may still read version v while version v + 1 is written. */
   private readonly weights: Float32Array;
   private readonly workerGrads: Float32Array;
-  private readonly grads: Float32Array;
   /** The variables' data as last published; another id means someone assigned them outside `step`. */
   private published: readonly tf.DataId[] = [];
   private version = 0;
@@ -65,7 +58,6 @@ class TwoThreadRunner implements ParallelRunner {
     this.layout = flatLayout(model.variables.map((v) => [...v.shape]));
     this.weights = new Float32Array(new SharedArrayBuffer(2 * this.layout.total * 4));
     this.workerGrads = new Float32Array(new SharedArrayBuffer(this.layout.total * 4));
-    this.grads = new Float32Array(this.layout.total);
   }
 
   step(batch: TrainBatch): Promise<number> {
@@ -193,8 +185,8 @@ class TwoThreadRunner implements ParallelRunner {
     return this.model.variables.some((v, i) => v.dataId !== this.published[i]);
   }
 
-  /** Posts the worker's rows of `batch` as step `seq`. */
-  private dispatch(seq: number, theirs: TrainBatch): Promise<Reply<'grads'>> {
+  /** Posts the worker's rows of a batch, of weight `weight` in it, as step `seq`. */
+  private dispatch(seq: number, theirs: TrainBatch, weight: number): Promise<Reply<'grads'>> {
     const input = theirs.input.slice();
     const target = theirs.target === theirs.input ? null : theirs.target.slice();
     const labels = theirs.labels ? theirs.labels.slice() : null;
@@ -204,6 +196,7 @@ class TwoThreadRunner implements ParallelRunner {
       seq,
       weightsVersion: this.version,
       rows: theirs.n,
+      weight,
       input,
       target,
       labels,
@@ -214,25 +207,31 @@ class TwoThreadRunner implements ParallelRunner {
   private async runStep(batch: TrainBatch): Promise<number> {
     if (this.changedOutside()) this.publishWeights();
     const seq = ++this.seq;
-    const rows = Math.floor(batch.n / 2);
-    const [mine, theirs] = splitBatch(batch, batch.n - rows);
-    const reply = this.dispatch(seq, theirs);
+    const { first, second, firstWeight, secondWeight } = splitHalves(batch);
+    const reply = this.dispatch(seq, second, secondWeight);
+    let mine: Gradients | undefined;
     try {
-      const lossA = gradientsInto(this.model, mine, this.layout, this.grads);
+      mine = gradientTensors(this.model, first, firstWeight);
+      const lossA = (await mine.loss.data())[0] ?? Number.NaN;
       const { loss: lossB } = await reply;
       if (Atomics.load(this.control, CONTROL.gradsSeq) !== seq)
         throw new Error(`Expected the worker's gradients of step ${seq} but found those of another step`);
-      const wB = rows / batch.n;
-      if (rows > 0) averageInto(this.grads, this.grads, 1 - wB, this.workerGrads, wB);
-      applyFlat(this.model, this.optimizer, this.layout, this.grads);
+      const theirs = second.n > 0 ? flatTensors(this.layout, this.workerGrads) : null;
+      try {
+        applyHalves(this.model, this.optimizer, mine.grads, theirs);
+      } finally {
+        tf.dispose(theirs ?? []);
+      }
       this.publishWeights();
-      return rows > 0 ? lossA * (1 - wB) + lossB * wB : lossA;
+      return halvesLoss(lossA, second.n > 0 ? lossB : null);
     } catch (err) {
       // the worker must stop waiting for this step's weights; the runner is done either way
       Atomics.store(this.control, CONTROL.abortSeq, seq);
       Atomics.notify(this.control, CONTROL.weightsVersion);
       this.fail(err instanceof Error ? err : new Error(String(err)));
       throw err;
+    } finally {
+      if (mine) tf.dispose([mine.loss, ...mine.grads]);
     }
   }
 }

@@ -46,15 +46,17 @@ export interface WorkerSetup {
 /** Main thread -> worker. */
 export type ToWorker =
   /**
-   * Load weights version `weightsVersion`, compute the gradients of the mean loss over the `rows` rows
-   * sent (zero rows: publish nothing but the step), publish them as step `seq`, then wait for and load
-   * the next weights. `target` is null when it equals `input`.
+   * Load weights version `weightsVersion`, compute the gradients of `weight` times the mean loss over
+   * the `rows` rows sent (zero rows: publish nothing but the step), publish them as step `seq`, then
+   * wait for and load the next weights. `target` is null when it equals `input`.
    */
   | {
       type: 'step';
       seq: number;
       weightsVersion: number;
       rows: number;
+      /** The rows' share of the batch (see halves.ts). */
+      weight: number;
       input: Float32Array;
       target: Float32Array | null;
       labels: Int32Array | null;

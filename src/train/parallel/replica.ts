@@ -1,11 +1,12 @@
 /**
- * What the main thread and a training worker do with their copies of the model: split a batch, compute
- * one part's gradients into a flat buffer, average two parts, apply the result, and move weights through
- * flat buffers.
+ * What the main thread and a training worker do with their copies of the model: compute one half's
+ * gradients into a flat buffer, turn such a buffer back into tensors, and move weights through flat
+ * buffers.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Autoencoder } from '../../model/architectures/types.js';
-import { batchLoss, type TrainBatch } from '../step-runner.js';
+import type { TrainBatch } from '../step-runner.js';
+import { gradientTensors } from './halves.js';
 
 /** Where each variable's values sit in a flat buffer of all of them. */
 export interface FlatLayout {
@@ -26,68 +27,35 @@ export function flatLayout(shapes: readonly number[][]): FlatLayout {
   return { shapes, offsets, total };
 }
 
-/** Rows [0, at) and [at, n) of `batch`, as views (no copies); input and target stay one array if they were. */
-export function splitBatch(batch: TrainBatch, at: number): [TrainBatch, TrainBatch] {
-  const area = batch.input.length / batch.n;
-  const rows = <T extends Float32Array | Int32Array>(a: T, from: number, to: number, width: number) =>
-    a.subarray(from * width, to * width) as T;
-  const part = (from: number, to: number): TrainBatch => {
-    const input = rows(batch.input, from, to, area);
-    const target = batch.target === batch.input ? input : rows(batch.target, from, to, area);
-    const labels = batch.labels ? rows(batch.labels, from, to, 1) : null;
-    return { n: to - from, input, target, labels };
-  };
-  return [part(0, at), part(at, batch.n)];
-}
-
 /**
- * Computes the gradients of `batch`'s loss for every variable of `model` into `out` (laid out by
- * `layout`) and returns the loss. Throws when a variable gets no gradient: averaging would then update
- * it where a single-thread run would not.
+ * Computes the gradients of `batch`'s loss times `weight` for every variable of `model` into `out` (laid
+ * out by `layout`) and returns that loss. Throws when a variable gets no gradient (see `gradientTensors`).
  */
 export function gradientsInto(
   model: Autoencoder,
   batch: TrainBatch,
+  weight: number,
   layout: FlatLayout,
   out: Float32Array,
 ): number {
-  return tf.tidy(() => {
-    const { value, grads } = tf.variableGrads(() => batchLoss(model, batch), model.variables);
-    model.variables.forEach((v, i) => {
-      const g = grads[v.name];
-      if (!g)
-        throw new Error(`Variable ${v.name} gets no gradient from the loss; it cannot train in parallel`);
+  const { loss, grads } = gradientTensors(model, batch, weight);
+  try {
+    grads.forEach((g, i) => {
       out.set(g.dataSync() as Float32Array, layout.offsets[i]);
     });
-    return value.dataSync()[0] ?? Number.NaN;
-  });
+    return loss.dataSync()[0] ?? Number.NaN;
+  } finally {
+    tf.dispose([loss, ...grads]);
+  }
 }
 
-/** out = a * wA + b * wB, element by element. */
-export function averageInto(
-  out: Float32Array,
-  a: Float32Array,
-  wA: number,
-  b: Float32Array,
-  wB: number,
-): void {
-  for (let i = 0; i < out.length; i++) out[i] = (a[i] ?? 0) * wA + (b[i] ?? 0) * wB;
-}
-
-/** Applies the flat gradients `flat` to `model`'s variables with `optimizer`. */
-export function applyFlat(
-  model: Autoencoder,
-  optimizer: tf.Optimizer,
-  layout: FlatLayout,
-  flat: Float32Array,
-): void {
-  tf.tidy(() => {
-    const named: tf.NamedTensorMap = {};
-    model.variables.forEach((v, i) => {
-      const from = layout.offsets[i] ?? 0;
-      named[v.name] = tf.tensor(flat.subarray(from, from + v.size), v.shape, 'float32');
-    });
-    optimizer.applyGradients(named);
+/** Tensors of the flat gradients `flat` (laid out by `layout`), one per variable; the caller disposes them. */
+export function flatTensors(layout: FlatLayout, flat: Float32Array): tf.Tensor[] {
+  return layout.shapes.map((shape, i) => {
+    const from = layout.offsets[i] ?? 0;
+    const size = shape.reduce((a, b) => a * b, 1);
+    // a copy: `flat` may be shared memory the worker overwrites, and the cpu backend keeps what it is given
+    return tf.tensor(flat.slice(from, from + size), shape, 'float32');
   });
 }
 

@@ -67,7 +67,7 @@ function step(model: Autoencoder, msg: Extract<ToWorker, { type: 'step' }>, repl
   let loss = Number.NaN;
   if (msg.rows > 0) {
     const batch = { n: msg.rows, input: msg.input, target: msg.target ?? msg.input, labels: msg.labels };
-    loss = gradientsInto(model, batch, layout, grads);
+    loss = gradientsInto(model, batch, msg.weight, layout, grads);
   }
   Atomics.store(control, CONTROL.gradsSeq, msg.seq);
   reply({ type: 'grads', seq: msg.seq, loss });
