@@ -187,6 +187,21 @@ const ERRORS = {
     message: (limit, seconds) =>
       `The server is busy (${limit} searches in flight, its limit); retry in ${seconds} s, as the Retry-After header says`,
   },
+  REQUEST_TIMEOUT: {
+    status: 408,
+    message: (rate, grace, total, received, seconds) =>
+      `Expected the request body to arrive at ${rate}/s or faster after its first ${grace} s, and in full within ${total} s, but received ${received} in ${seconds} s; send it over a faster connection, or a smaller image`,
+  },
+  TOO_MANY_UPLOADS: {
+    status: 429,
+    message: (limit, address, seconds) =>
+      `Expected at most ${limit} uploads at a time from one client address but received another from ${address}; wait for an answer before sending the next one (retry in ${seconds} s, as the Retry-After header says)`,
+  },
+  UPLOADS_BUSY: {
+    status: 503,
+    message: (held, limit, seconds) =>
+      `The server is receiving ${held} of uploads and this one would pass its limit of ${limit}; retry in ${seconds} s, as the Retry-After header says`,
+  },
   ADMIN_DISABLED: {
     status: 403,
     message: () =>

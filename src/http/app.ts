@@ -13,6 +13,7 @@ import { infoRoutes } from './routes/info.js';
 import { itemRoutes } from './routes/items.js';
 import { searchRoutes } from './routes/search.js';
 import { rejectPathTricks, securityHeaders, servePage } from './static.js';
+import { UploadGuard, type UploadLimits, uploadLimits } from './upload-guard.js';
 import { WorkQueue } from './work-queue.js';
 
 /** Options of `createApp`. */
@@ -23,14 +24,16 @@ export interface AppOptions {
   readonly queue?: WorkQueue;
 }
 
-/** The settings createApp reads; the admin token and queue limit are optional (off, and the default). */
+/** The settings createApp reads; the admin token, queue limit and upload limits are optional (off, and the defaults). */
 export type AppConfig = Pick<Config, 'maxUploadBytes' | 'publicDir'> &
-  Partial<Pick<Config, 'adminToken' | 'queueLimit'>>;
+  Partial<Pick<Config, 'adminToken' | 'queueLimit'>> &
+  Partial<UploadLimits>;
 
 /** Builds the app; `config` gives the upload limit, the page's folder, the admin token and the queue limit. */
 export function createApp(provider: ServiceProvider, config: AppConfig, options: AppOptions = {}): Express {
   const log = options.log ?? (() => {});
   const queue = options.queue ?? new WorkQueue(config.queueLimit ?? DEFAULT_QUEUE_LIMIT);
+  const uploads = new UploadGuard(uploadLimits(config));
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
@@ -38,9 +41,9 @@ export function createApp(provider: ServiceProvider, config: AppConfig, options:
   app.use(requestLog(log));
   app.use(securityHeaders);
   app.use(requestScope);
-  app.use(searchRoutes(provider, config.maxUploadBytes, queue));
+  app.use(searchRoutes(provider, config.maxUploadBytes, queue, uploads));
   app.use(itemRoutes(provider));
-  app.use(infoRoutes(provider, queue));
+  app.use(infoRoutes(provider, queue, uploads));
   app.use(adminRoutes(provider, config.adminToken ?? ''));
   app.use(rejectPathTricks);
   app.use(servePage(config.publicDir));

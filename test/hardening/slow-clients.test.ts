@@ -153,6 +153,7 @@ describe('slow clients', () => {
     const limit = Math.round(png.length * 1.5);
     const url = await serve({ uploadBytesInFlight: limit });
     const held = slowUpload(url, png, 10);
+    await until('the upload in flight', async () => (await uploadsInFlight(url)).count === 1);
     held.more(png.length - 20);
     await until('the held bytes', async () => (await uploadsInFlight(url)).bytes >= png.length - 20);
     const refused = await search(url);
@@ -161,7 +162,7 @@ describe('slow clients', () => {
       refused,
       503,
       'UPLOADS_BUSY',
-      /^The server is receiving \d+ bytes of uploads and this one would pass its limit of \d+ bytes; retry in 1 s, as the Retry-After header says$/,
+      /^The server is receiving [\d.]+ (bytes|KB) of uploads and this one would pass its limit of [\d.]+ (bytes|KB); retry in 1 s, as the Retry-After header says$/,
     );
     assert.equal((await held.finish()).status, 200);
     await until('the uploads to be over', async () => (await uploadsInFlight(url)).count === 0);
