@@ -221,6 +221,11 @@ const ERRORS = {
     message: (pid, code) =>
       `Server process ${pid} exited with ${code} before it listened (its error is above); fix that and start again`,
   },
+  NO_WORKERS_LEFT: {
+    status: 500,
+    message: (why, pid, how, words) =>
+      `No server process is left and none is started (${why}); the last one, pid ${pid}, exited with ${how}, ${words}; fix that and start again`,
+  },
   INTERNAL: {
     status: 500,
     message: () => 'Internal server error; the server log has the details',
