@@ -35,36 +35,65 @@ export const DEFAULT_IMAGE_CACHE_BYTES = 32 * 1024 * 1024;
 /** The shortest admin token accepted: guessing 16 random characters over HTTP is out of reach. */
 export const MIN_ADMIN_TOKEN_CHARS = 16;
 
-const schema = z.object({
-  /** Folder of built artifacts: model, vector indexes, manifests. */
-  indexDir: z.string().min(1),
-  /** Dataset name (fashion-mnist, mnist) or a folder of images. */
-  data: z.string().min(1),
-  /** Folders searched for named datasets, in order. */
-  dataPath: z.array(z.string().min(1)).min(1),
-  backend: z.enum(BACKEND_CHOICES),
-  port: z.number().int().min(0).max(65535),
-  host: z.string().min(1),
-  maxUploadBytes: z.number().int().positive(),
-  /** Searches in flight at most (reading, waiting or running); past it the server answers 503 OVERLOADED. */
-  queueLimit: z.number().int().positive(),
-  /** Server processes (one per core with `auto`); each loads the index. */
-  workers: z.union([z.literal('auto'), z.number().int().min(1).max(64)]),
-  /** Most decoder memory one upload may need, estimated from its header. */
-  maxDecodeBytes: z.number().int().positive(),
-  /** sharp's timeout for one decode, in seconds. */
-  decodeTimeoutS: z.number().int().min(1).max(3600),
-  /** Bytes of encoded item images cached per process. */
-  imageCacheBytes: z.number().int().min(0),
-  /** Host header names answered besides the listening address and localhost; `*` for any. */
-  allowedHosts: z.array(z.string().min(1)),
-  /** Guards POST /api/admin/reload; reload is disabled when empty. */
-  adminToken: z.string().refine((t) => t === '' || t.length >= MIN_ADMIN_TOKEN_CHARS, {
-    message: `at least ${MIN_ADMIN_TOKEN_CHARS} characters long (for example \`openssl rand -hex 16\`), or empty to disable reloads over HTTP`,
-  }),
-  /** Folder of the web page. */
-  publicDir: z.string().min(1),
+/**
+ * Limits on receiving uploads, by default. A body must arrive at 8 KB/s or faster after its first 10 s
+ * (an allowance that grows with each byte, as Apache's mod_reqtimeout MinRate) and in full within 60 s;
+ * one client address may have 8 uploads in flight; the uploads in flight may hold 256 MB in all.
+ */
+export const DEFAULT_UPLOAD_LIMITS = Object.freeze({
+  uploadSeconds: 60,
+  uploadGraceSeconds: 10,
+  uploadMinBytesPerSecond: 8 * 1024,
+  uploadsPerClient: 8,
+  uploadBytesInFlight: 256 * 1024 * 1024,
 });
+
+const schema = z
+  .object({
+    /** Folder of built artifacts: model, vector indexes, manifests. */
+    indexDir: z.string().min(1),
+    /** Dataset name (fashion-mnist, mnist) or a folder of images. */
+    data: z.string().min(1),
+    /** Folders searched for named datasets, in order. */
+    dataPath: z.array(z.string().min(1)).min(1),
+    backend: z.enum(BACKEND_CHOICES),
+    port: z.number().int().min(0).max(65535),
+    host: z.string().min(1),
+    maxUploadBytes: z.number().int().positive(),
+    /** Searches in flight at most (waiting or running, once their body is read); past it, 503 OVERLOADED. */
+    queueLimit: z.number().int().positive(),
+    /** Seconds an upload's body may take to arrive in full; then 408 REQUEST_TIMEOUT. */
+    uploadSeconds: z.number().positive(),
+    /** Seconds an upload's body may take before the minimum rate applies. */
+    uploadGraceSeconds: z.number().positive(),
+    /** Bytes per second a body must average after the grace seconds; slower gets 408 REQUEST_TIMEOUT. */
+    uploadMinBytesPerSecond: z.number().int().positive(),
+    /** Uploads in flight (arriving, waiting or running) per client address; past it, 429 TOO_MANY_UPLOADS. */
+    uploadsPerClient: z.number().int().positive(),
+    /** Bytes of the uploads in flight, in all; an upload that would pass it gets 503 UPLOADS_BUSY. */
+    uploadBytesInFlight: z.number().int().positive(),
+    /** Server processes (one per core with `auto`); each loads the index. */
+    workers: z.union([z.literal('auto'), z.number().int().min(1).max(64)]),
+    /** Most decoder memory one upload may need, estimated from its header. */
+    maxDecodeBytes: z.number().int().positive(),
+    /** sharp's timeout for one decode, in seconds. */
+    decodeTimeoutS: z.number().int().min(1).max(3600),
+    /** Bytes of encoded item images cached per process. */
+    imageCacheBytes: z.number().int().min(0),
+    /** Host header names answered besides the listening address and localhost; `*` for any. */
+    allowedHosts: z.array(z.string().min(1)),
+    /** Guards POST /api/admin/reload; reload is disabled when empty. */
+    adminToken: z.string().refine((t) => t === '' || t.length >= MIN_ADMIN_TOKEN_CHARS, {
+      message: `at least ${MIN_ADMIN_TOKEN_CHARS} characters long (for example \`openssl rand -hex 16\`), or empty to disable reloads over HTTP`,
+    }),
+    /** Folder of the web page. */
+    publicDir: z.string().min(1),
+  })
+  .refine((c) => c.uploadBytesInFlight >= c.maxUploadBytes, {
+    // Below it, an upload of the largest allowed size would be refused forever.
+    message: 'at least the upload limit (maxUploadBytes)',
+    path: ['uploadBytesInFlight'],
+  });
 
 /** aesearch's configuration. */
 export type Config = Readonly<z.infer<typeof schema>>;
@@ -79,6 +108,11 @@ export const ENV_VARS = {
   AESEARCH_HOST: 'host',
   AESEARCH_MAX_UPLOAD_BYTES: 'maxUploadBytes',
   AESEARCH_QUEUE_LIMIT: 'queueLimit',
+  AESEARCH_UPLOAD_SECONDS: 'uploadSeconds',
+  AESEARCH_UPLOAD_GRACE_SECONDS: 'uploadGraceSeconds',
+  AESEARCH_UPLOAD_MIN_BYTES_PER_SECOND: 'uploadMinBytesPerSecond',
+  AESEARCH_UPLOADS_PER_CLIENT: 'uploadsPerClient',
+  AESEARCH_UPLOAD_BYTES_IN_FLIGHT: 'uploadBytesInFlight',
   AESEARCH_WORKERS: 'workers',
   AESEARCH_MAX_DECODE_BYTES: 'maxDecodeBytes',
   AESEARCH_DECODE_TIMEOUT_S: 'decodeTimeoutS',
@@ -97,6 +131,7 @@ function defaults(cwd: string): Config {
     host: '127.0.0.1',
     maxUploadBytes: DEFAULT_MAX_UPLOAD_BYTES,
     queueLimit: DEFAULT_QUEUE_LIMIT,
+    ...DEFAULT_UPLOAD_LIMITS,
     workers: 1,
     maxDecodeBytes: DEFAULT_DECODE_BUDGET.maxMemoryBytes,
     decodeTimeoutS: DEFAULT_DECODE_BUDGET.timeoutS,
@@ -114,6 +149,7 @@ const NUMERIC_KEYS = new Set<keyof Config>([
   'maxDecodeBytes',
   'decodeTimeoutS',
   'imageCacheBytes',
+  ...(Object.keys(DEFAULT_UPLOAD_LIMITS) as (keyof Config)[]),
 ]);
 
 /** Settings that also have a command-line flag (the others are set in the environment). */

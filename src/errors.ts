@@ -241,6 +241,33 @@ const ERRORS = {
     message: ({ got, allowed }: { got: Arg; allowed: Arg }) =>
       `This server answers for ${allowed} but the request's Host header is ${got}; open it through one of those, or start it with that name in AESEARCH_ALLOWED_HOSTS (--allowed-hosts)`,
   },
+  REQUEST_TIMEOUT: {
+    status: 408,
+    message: ({
+      rate,
+      grace,
+      total,
+      received,
+      seconds,
+    }: {
+      rate: Arg;
+      grace: Arg;
+      total: Arg;
+      received: Arg;
+      seconds: Arg;
+    }) =>
+      `Expected the request body to arrive at ${rate}/s or faster after its first ${grace} s, and in full within ${total} s, but received ${received} in ${seconds} s; send it over a faster connection, or a smaller image`,
+  },
+  TOO_MANY_UPLOADS: {
+    status: 429,
+    message: ({ limit, address, seconds }: { limit: Arg; address: Arg; seconds: Arg }) =>
+      `Expected at most ${limit} uploads at a time from one client address but received another from ${address}; wait for an answer before sending the next one (retry in ${seconds} s, as the Retry-After header says)`,
+  },
+  UPLOADS_BUSY: {
+    status: 503,
+    message: ({ held, limit, seconds }: { held: Arg; limit: Arg; seconds: Arg }) =>
+      `The server is receiving ${held} of uploads and this one would pass its limit of ${limit}; retry in ${seconds} s, as the Retry-After header says`,
+  },
   ADMIN_DISABLED: {
     status: 403,
     message: () =>
@@ -260,6 +287,11 @@ const ERRORS = {
     status: 500,
     message: ({ pid, code }: { pid: Arg; code: Arg }) =>
       `Server process ${pid} exited with ${code} before it listened (its error is above); fix that and start again`,
+  },
+  NO_WORKERS_LEFT: {
+    status: 500,
+    message: ({ why, pid, how, words }: { why: Arg; pid: Arg; how: Arg; words: Arg }) =>
+      `No server process is left and none is started (${why}); the last one, pid ${pid}, exited with ${how}, ${words}; fix that and start again`,
   },
   INTERNAL: {
     status: 500,

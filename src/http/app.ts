@@ -16,6 +16,7 @@ import { infoRoutes } from './routes/info.js';
 import { type ItemImages, itemImages, itemRoutes } from './routes/items.js';
 import { searchRoutes } from './routes/search.js';
 import { rejectPathTricks, securityHeaders, servePage } from './static.js';
+import { UploadGuard, type UploadLimits, uploadLimits } from './upload-guard.js';
 import { WorkQueue } from './work-queue.js';
 
 /** Options of `createApp`. */
@@ -30,7 +31,7 @@ export interface AppOptions {
 
 /**
  * The settings createApp reads; all but the upload limit and the page's folder are optional (the
- * defaults of loadConfig: no admin token, listening on 127.0.0.1, ...).
+ * defaults of loadConfig: no admin token, listening on 127.0.0.1, the default upload limits, ...).
  */
 export type AppConfig = Pick<Config, 'maxUploadBytes' | 'publicDir'> &
   Partial<
@@ -44,7 +45,8 @@ export type AppConfig = Pick<Config, 'maxUploadBytes' | 'publicDir'> &
       | 'decodeTimeoutS'
       | 'imageCacheBytes'
     >
-  >;
+  > &
+  Partial<UploadLimits>;
 
 function defaultQueue(config: AppConfig): WorkQueue {
   const budget = {
@@ -60,6 +62,7 @@ export function createApp(provider: ServiceProvider, config: AppConfig, options:
   const log = options.log ?? (() => {});
   const queue = options.queue ?? defaultQueue(config);
   const images = options.images ?? itemImages(config.imageCacheBytes ?? DEFAULT_IMAGE_CACHE_BYTES);
+  const uploads = new UploadGuard(uploadLimits(config));
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
@@ -68,9 +71,9 @@ export function createApp(provider: ServiceProvider, config: AppConfig, options:
   app.use(checkHost(hostAllowList(config.host ?? '127.0.0.1', config.allowedHosts ?? [])));
   app.use(securityHeaders);
   app.use(requestScope);
-  app.use(searchRoutes(provider, config.maxUploadBytes, queue));
+  app.use(searchRoutes(provider, config.maxUploadBytes, queue, uploads));
   app.use(itemRoutes(provider, images));
-  app.use(infoRoutes(provider, queue));
+  app.use(infoRoutes(provider, queue, uploads));
   app.use(adminRoutes(provider, config.adminToken ?? ''));
   app.use(rejectPathTricks);
   app.use(servePage(config.publicDir));

@@ -3,7 +3,7 @@
  * pass through; other 4xx errors from express become BAD_REQUEST; anything else is logged and answered
  * with INTERNAL, without its stack.
  */
-import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
 import { AesearchError, createError, type ErrorCode, isAesearchError } from '../errors.js';
 import { DECODE_RETRY_AFTER_S } from '../image/decode-slots.js';
 import type { LogLine } from './request-log.js';
@@ -32,18 +32,30 @@ export function toAesearchError(err: unknown, log: LogLine): AesearchError {
 const ERROR_HEADERS: Partial<Record<ErrorCode, Record<string, string>>> = {
   OVERLOADED: { 'Retry-After': String(RETRY_AFTER_S) },
   DECODE_BUSY: { 'Retry-After': String(DECODE_RETRY_AFTER_S) },
+  TOO_MANY_UPLOADS: { 'Retry-After': String(RETRY_AFTER_S) },
+  UPLOADS_BUSY: { 'Retry-After': String(RETRY_AFTER_S) },
   UNAUTHORIZED: { 'WWW-Authenticate': 'Bearer realm="aesearch admin"' },
 };
 
-/** Express error middleware that answers with the JSON error. */
+/** True while part of the request's body has not arrived (a body the answer does not wait for). */
+function bodyUnread(req: Request): boolean {
+  const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length']) > 0;
+  return hasBody && !req.complete;
+}
+
+/**
+ * Express error middleware that answers with the JSON error. An answer given before the body has arrived
+ * closes the connection: node would otherwise read the rest of the body, however slowly it comes.
+ */
 export function errorHandler(log: LogLine): ErrorRequestHandler {
-  return (err, _req, res, next) => {
+  return (err, req, res, next) => {
     if (res.headersSent) {
       next(err);
       return;
     }
     const error = toAesearchError(err, log);
     for (const [name, value] of Object.entries(ERROR_HEADERS[error.code] ?? {})) res.setHeader(name, value);
+    if (bodyUnread(req)) res.setHeader('Connection', 'close');
     res.status(error.status).json({ error: { code: error.code, message: error.message } });
   };
 }

@@ -1,12 +1,14 @@
 /**
  * Reading the query image of POST /api/search: a multipart field `image` (multer, in memory) or a raw
- * body with an image/* content type (express.raw), both capped at the configured size. Their errors
- * become AesearchErrors here, so the error handler only sees codes a person can act on.
+ * body with an image/* content type (express.raw), both capped at the configured size and read under the
+ * UploadGuard's limits (time, rate, uploads per address, bytes in flight). Their errors become
+ * AesearchErrors here, so the error handler only sees codes a person can act on.
  */
 import express, { type Request, type RequestHandler } from 'express';
 import multer from 'multer';
 import { type AesearchError, createError } from '../errors.js';
 import { formatBytes } from './format.js';
+import type { UploadGuard } from './upload-guard.js';
 
 /** The multipart field that carries the query image. */
 export const IMAGE_FIELD = 'image';
@@ -54,19 +56,32 @@ function formError(err: unknown, req: Request, limit: number): AesearchError {
   }
 }
 
-/** Middleware that reads the image into `req.file` (multipart) or `req.body` (raw image/* body). */
-export function readUpload(maxUploadBytes: number): RequestHandler[] {
+/**
+ * Middleware that reads the image into `req.file` (multipart) or `req.body` (raw image/* body), once
+ * `guard` has taken the upload in; a refusal of the guard's while the body arrives is answered at once,
+ * and whatever the parsers report afterwards is ignored.
+ */
+export function readUpload(maxUploadBytes: number, guard: UploadGuard): RequestHandler {
   const raw = express.raw({ type: 'image/*', limit: maxUploadBytes });
   const form = multer({
     storage: multer.memoryStorage(),
     limits: { fileSize: maxUploadBytes, files: 1, fields: 16, parts: 32, fieldSize: 64 * 1024 },
   }).single(IMAGE_FIELD);
-  return [
-    (req, res, next) =>
-      raw(req, res, (err?: unknown) => next(err ? rawError(err as Error, maxUploadBytes) : undefined)),
-    (req, res, next) =>
-      form(req, res, (err?: unknown) => next(err ? formError(err, req, maxUploadBytes) : undefined)),
-  ];
+  return (req, res, next) => {
+    let over = false;
+    let received = () => {};
+    const finish = (err?: unknown) => {
+      if (over) return;
+      over = true;
+      received();
+      next(err);
+    };
+    received = guard.admit(req, res, finish);
+    raw(req, res, (err?: unknown) => {
+      if (err) finish(rawError(err as Error, maxUploadBytes));
+      else form(req, res, (e?: unknown) => finish(e ? formError(e, req, maxUploadBytes) : undefined));
+    });
+  };
 }
 
 /** The image `readUpload` found; throws NO_FILE or UNSUPPORTED_MEDIA_TYPE when there is none. */

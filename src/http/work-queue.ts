@@ -1,7 +1,8 @@
 /**
- * A bounded queue for the CPU work of searches (decoding the upload, encoding it, searching). A request is
- * admitted before its body is read, so the queue bounds memory as well as CPU: past `limit` requests in
- * flight the next one is refused at once with OVERLOADED (503, Retry-After) instead of waiting in memory.
+ * A bounded queue for the CPU work of searches (decoding the upload, encoding it, searching). An upload is
+ * admitted once its body is in memory, so a slow client holds no place while it sends; past `limit`
+ * searches in flight the next one is refused with OVERLOADED (503, Retry-After) instead of waiting in
+ * memory, and an upload that arrives while the queue is full is refused before its body is read.
  * Admitted uploads decode within `decoding`: its budget, checked against each header, and its slots.
  */
 import { createError } from '../errors.js';
@@ -21,16 +22,21 @@ export interface Decoding {
 export class WorkQueue {
   private admitted = 0;
 
-  /** `limit`: requests in flight at most (admitted, reading, waiting or running). */
+  /** `limit`: searches in flight at most (admitted, waiting or running). */
   constructor(
     readonly limit: number,
     readonly decoding: Decoding = { budget: DEFAULT_DECODE_BUDGET, slots: new DecodeSlots() },
   ) {}
 
-  /** Admits a request, or throws OVERLOADED when `limit` are in flight; call the returned function once when done. */
-  admit(): () => void {
+  /** Throws OVERLOADED when `limit` searches are in flight: a cheap check before reading a body. */
+  assertRoom(): void {
     if (this.admitted >= this.limit)
       throw createError('OVERLOADED', { limit: this.limit, seconds: RETRY_AFTER_S });
+  }
+
+  /** Admits a search, or throws OVERLOADED when `limit` are in flight; call the returned function once when done. */
+  admit(): () => void {
+    this.assertRoom();
     this.admitted++;
     let done = false;
     return () => {

@@ -75,8 +75,13 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** How long a request may take to arrive in full (a slow upload holds a queue place meanwhile), in ms. */
-const REQUEST_TIMEOUT_MS = 60_000;
+/**
+ * Node's own bound on a request's arrival, headers included, beyond the upload limits (which answer
+ * a slow upload with JSON first), in ms.
+ */
+function requestTimeoutMs(config: Pick<Config, 'uploadSeconds'>): number {
+  return (Math.max(60, config.uploadSeconds) + 10) * 1000;
+}
 
 /** Options of `startServer`. */
 export interface StartOptions {
@@ -116,7 +121,9 @@ export async function startServer(
     holder.close();
     throw err;
   }
-  server.requestTimeout = REQUEST_TIMEOUT_MS;
+  server.requestTimeout = requestTimeoutMs(config);
+  // After start-up an 'error' (say, accept failing with EMFILE) is logged: unheard, it would end the process.
+  server.on('error', (err) => options.log(`server error: ${err.message}`));
   const watch = watchIndex(
     config.indexDir,
     () => holder.current.state.indexManifest.dir,

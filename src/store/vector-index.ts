@@ -113,16 +113,17 @@ export class VectorIndex {
       throw createError('INDEX_CORRUPT', { file, reason: (err as Error).message });
     }
     const count = hnsw.getCurrentCount();
-    if (count !== expectedCount)
-      throw createError('INDEX_CORRUPT', {
-        file,
-        reason: `it holds ${count} items, the manifest says ${expectedCount}`,
-      });
-    if (hnsw.getNumDimensions() !== dims)
-      throw createError('INDEX_CORRUPT', {
-        file,
-        reason: `it has ${hnsw.getNumDimensions()} dims, expected ${dims}`,
-      });
+    const refusal =
+      count !== expectedCount
+        ? `it holds ${count} items, the manifest says ${expectedCount}`
+        : hnsw.getNumDimensions() !== dims
+          ? `it has ${hnsw.getNumDimensions()} dims, expected ${dims}`
+          : undefined;
+    if (refusal !== undefined) {
+      // Freed now, as in dispose: a failed reload must not leave a whole index to the GC's good will.
+      hnsw.initIndex({ maxElements: 1 });
+      throw createError('INDEX_CORRUPT', { file, reason: refusal });
+    }
     hnsw.setEf(efSearch);
     return new VectorIndex(hnsw, dims, metric, count, efSearch);
   }

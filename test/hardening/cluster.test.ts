@@ -1,19 +1,59 @@
 /**
  * `aesearch serve --workers 2`: one process per core. The workers share the port and answer searches,
  * an admin reload sent to one reaches the other, SIGTERM closes every worker and exits 0, and a broken
- * index stops the start with exit 1 and one error line (not one per worker).
+ * index stops the start with exit 1 and one error line (not one per worker). Workers killed with SIGKILL
+ * are replaced after a back-off, and when none can start the primary exits 1 with the last one's error;
+ * a message to a worker that has left the IPC channel does not end the primary.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { cp, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { childPids } from '../../src/bench/serve-child.js';
+import { PACKAGE_ROOT } from '../../src/config.js';
+import { restartDelayMs } from '../../src/server/worker-pool.js';
 import { runCli, startCli } from '../helpers/cli.js';
 import { TEST_DATA_PATH } from '../helpers/fixtures.js';
 import { useTinyScratch } from '../helpers/suite.js';
 
 const ENV = { AESEARCH_DATA_PATH: TEST_DATA_PATH.join(':'), AESEARCH_ADMIN_TOKEN: 'open-sesame-0123456789' };
 
-describe('serving from two processes', { timeout: 180_000 }, () => {
+/** `text` as a literal part of a regular expression. */
+const literal = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** `pattern` seen `n` times, as one pattern for `waitFor`. */
+const times = (pattern: string, n: number) => new RegExp(`(?:[^]*?${pattern}){${n}}`);
+
+describe('worker restarts', () => {
+  it('waits 0.5 s after the first exit in a minute, doubling up to 8 s', () => {
+    assert.deepEqual([1, 2, 3, 4, 5, 6, 7].map(restartDelayMs), [500, 1000, 2000, 4000, 8000, 8000, 8000]);
+  });
+
+  it('survives a message to a worker that has left the IPC channel', { timeout: 120_000 }, async () => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(PACKAGE_ROOT, 'test/helpers/pool-primary.ts')],
+      {
+        cwd: PACKAGE_ROOT,
+      },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    assert.equal(code, 0, stderr);
+    assert.equal(stdout, 'primary alive\n');
+  });
+});
+
+// Each CLI run here starts two processes that load tfjs and the index: minutes on a busy machine.
+describe('serving from two processes', { timeout: 900_000 }, () => {
   const fx = useTinyScratch();
 
   it('answers from both workers, passes an admin reload on, and exits 0 on SIGTERM', async () => {
@@ -59,5 +99,58 @@ describe('serving from two processes', { timeout: 180_000 }, () => {
     assert.deepEqual(lines.slice(1), [
       `aesearch: No trained model at ${empty}/model.json; run \`aesearch train\` first`,
     ]);
+  });
+  it('replaces workers killed with SIGKILL, six in a minute; exits 1 with the error when none can start', async () => {
+    const indexDir = join(fx.scratch.dir, 'killed');
+    await cp(fx.tiny.indexDir, indexDir, { recursive: true });
+    const run = startCli(['serve', '--port', '0', '--workers', '2', '--index-dir', indexDir], ENV);
+    try {
+      await run.waitFor(/\n2 server processes share http:\/\/127\.0\.0\.1:\d+\/\n/);
+      const primary = run.child.pid ?? 0;
+      for (let round = 1; round <= 3; round++) {
+        const workers = childPids(primary);
+        assert.equal(workers.length, 2, `round ${round}: 2 workers`);
+        for (const pid of workers) process.kill(pid, 'SIGKILL');
+        await run.waitFor(times('server process \\d+ started and listens on http://\\S+\n', 2 * round));
+      }
+      const exits = run
+        .stderr()
+        .match(/server process \d+ exited with SIGKILL; .*; starting another in [\d.]+ s\n/g);
+      assert.equal(exits?.length, 6, run.stderr());
+      assert.match(
+        exits?.[0] ?? '',
+        /; (its last line: .+|it printed nothing); starting another in 0\.5 s\n$/,
+      );
+      assert.match(exits?.[1] ?? '', /; starting another in 1 s\n$/);
+      // With --port 0 the replacements of a pool that lost every worker listen on a new port.
+      const url = [...run.stderr().matchAll(/ started and listens on (\S+)\n/g)].at(-1)?.[1];
+      assert.equal((await fetch(`${url}api/health`)).status, 200, 'the port answers');
+
+      // Replacements now fail to start, each with its error line: the primary gives up.
+      await writeFile(join(indexDir, 'manifest.json'), '{ "dir": 1 }');
+      for (const pid of childPids(primary)) process.kill(pid, 'SIGKILL');
+      assert.equal(await run.exited, 1, run.stderr());
+      const lines = run.stderr().trimEnd().split('\n');
+      const error = `${indexDir}/manifest.json cannot be loaded (its field "version" should be 2 but is missing); run \`aesearch index\` to rebuild it`;
+      assert.match(
+        lines.at(-2) ?? '',
+        new RegExp(
+          `^server process \\d+ exited with code 1; its error: ${literal(error)}; starting no other: `,
+        ),
+      );
+      assert.match(
+        lines.at(-1) ?? '',
+        new RegExp(
+          `^aesearch: No server process is left and none is started \\(it failed to start while no other server process was serving\\); the last one, pid \\d+, exited with code 1, its error: ${literal(error)}; fix that and start again$`,
+        ),
+      );
+      assert.equal(
+        run.stderr().match(/^aesearch: /gm)?.length,
+        1,
+        'the error lines are printed once, by the primary',
+      );
+    } finally {
+      run.child.kill('SIGKILL');
+    }
   });
 });

@@ -1,8 +1,7 @@
 /**
- * The bounded work queue: with a queue limit of 2 (from the config), two uploads that are still arriving
- * fill it, and every further search is refused at once with OVERLOADED (503) and Retry-After, without
- * its body being waited for; once they finish, searches are served again. A burst of 30 concurrent
- * uploads gets only 200s and 503s.
+ * The bounded work queue: with a limit of 2 places, both taken, every further search is refused at once
+ * with OVERLOADED (503) and Retry-After, an upload before its body has arrived; once the places are given
+ * back, searches are served again. A burst of 30 concurrent uploads gets only 200s and 503s.
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -10,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { PACKAGE_ROOT } from '../../src/config.js';
 import { createApp } from '../../src/http/app.js';
 import { fixedProvider } from '../../src/http/provider.js';
+import { WorkQueue } from '../../src/http/work-queue.js';
 import type { SearchService } from '../../src/search/search-service.js';
 import { pngOf } from '../helpers/fixtures.js';
 import { TEST_BACKEND } from '../helpers/http.js';
@@ -23,6 +23,7 @@ describe('overload', () => {
   let service: SearchService;
   let listening: Listening;
   let png: Buffer;
+  const queue = new WorkQueue(QUEUE_LIMIT);
 
   before(async () => {
     tiny = await buildTinyIndex();
@@ -30,9 +31,8 @@ describe('overload', () => {
     const config = {
       maxUploadBytes: 1024 * 1024,
       publicDir: join(PACKAGE_ROOT, 'public'),
-      queueLimit: QUEUE_LIMIT,
     };
-    listening = await listenApp(createApp(fixedProvider(service, TEST_BACKEND), config));
+    listening = await listenApp(createApp(fixedProvider(service, TEST_BACKEND), config, { queue }));
     png = await pngOf(service.itemPixels(5));
   });
   after(async () => {
@@ -49,11 +49,16 @@ describe('overload', () => {
   };
 
   it('refuses searches past the limit with OVERLOADED and Retry-After, then serves again', async () => {
-    const slow = [slowUpload(listening.url, png), slowUpload(listening.url, png)];
-    while ((await searchesInFlight(listening.url)) < QUEUE_LIMIT) await new Promise((r) => setTimeout(r, 5));
+    const places = [queue.admit(), queue.admit()];
+    assert.equal(await searchesInFlight(listening.url), QUEUE_LIMIT);
+    const held = slowUpload(listening.url, png);
+    const early = await held.response;
+    assert.equal(early.status, 503, 'refused before its body has arrived');
+    await held.closed;
     const refused = await Promise.all(Array.from({ length: 10 }, search));
     const similar = await fetch(`${listening.url}api/items/3/similar`);
     for (const res of [
+      { status: early.status, retryAfter: early.headers['retry-after'], body: JSON.parse(early.body) },
       ...refused,
       { status: similar.status, retryAfter: similar.headers.get('retry-after'), body: await similar.json() },
     ]) {
@@ -67,8 +72,7 @@ describe('overload', () => {
         },
       });
     }
-    assert.deepEqual(await Promise.all(slow.map(async (s) => (await s.finish()).status)), [200, 200]);
-    while ((await searchesInFlight(listening.url)) > 0) await new Promise((r) => setTimeout(r, 5));
+    for (const release of places) release();
     assert.equal((await search()).status, 200, 'served again once the queue drained');
   });
 

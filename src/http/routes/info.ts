@@ -5,11 +5,12 @@ import { memoryFigures } from '../../search/memory.js';
 import type { ServiceProvider } from '../provider.js';
 import { withoutAbsolutePaths } from '../public-paths.js';
 import { serviceFor } from '../request-scope.js';
+import type { UploadGuard } from '../upload-guard.js';
 import type { WorkQueue } from '../work-queue.js';
 import { availableSpaces } from './search.js';
 
 /** The stats and health routes. */
-export function infoRoutes(provider: ServiceProvider, queue: WorkQueue): Router {
+export function infoRoutes(provider: ServiceProvider, queue: WorkQueue, uploads: UploadGuard): Router {
   const router = Router();
   const started = Date.now();
   router.get('/api/stats', (_req, res) => {
@@ -33,6 +34,7 @@ export function infoRoutes(provider: ServiceProvider, queue: WorkQueue): Router 
         index: { ...index, loadedAt },
         lastReload,
         queue: { inFlight: queue.inFlight, limit: queue.limit },
+        uploads: { ...uploads.figures(), bytesLimit: uploads.limits.uploadBytesInFlight },
         memory: memoryFigures(),
       }),
     );

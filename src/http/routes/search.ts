@@ -1,7 +1,8 @@
 /**
- * POST /api/search (an uploaded image) and GET /api/items/:id/similar (an indexed item). Both pass the
- * work queue's admission before anything else is read; uploads decode in one of its slots. The search
- * itself (and its micro-batching) is the service's.
+ * POST /api/search (an uploaded image) and GET /api/items/:id/similar (an indexed item). An upload's query
+ * string is checked and a full queue refuses it before its body is read; the body is read under the
+ * UploadGuard's limits, holding neither a place in the work queue nor the service; then it is admitted to
+ * the queue and decodes in one of its slots. The search itself (and its micro-batching) is the service's.
  */
 import { type Request, type RequestHandler, type Response, Router } from 'express';
 import {
@@ -16,6 +17,7 @@ import type { ServiceProvider } from '../provider.js';
 import { scopeOf, serviceFor } from '../request-scope.js';
 import { searchJson } from '../shape.js';
 import { readUpload, uploadedImage } from '../upload.js';
+import type { UploadGuard } from '../upload-guard.js';
 import type { WorkQueue } from '../work-queue.js';
 
 /** The spaces `service`'s index holds, code first. */
@@ -28,7 +30,25 @@ interface SearchLocals {
   options: SearchOptions & { k: number };
 }
 
-/** Validates the query string, then takes a place in the queue (or answers OVERLOADED) before the body is read. */
+/**
+ * What stays cheap before an upload's body is read: its query string, checked against the service of the
+ * moment (leased only for the check, so a slow body keeps no replaced index alive), and OVERLOADED when
+ * the queue is full already.
+ */
+function checkUpload(provider: ServiceProvider, queue: WorkQueue): RequestHandler {
+  return (req, _res, next) => {
+    const lease = provider.acquire();
+    try {
+      searchOptions(req.query, availableSpaces(lease.service));
+    } finally {
+      lease.release();
+    }
+    queue.assertRoom();
+    next();
+  };
+}
+
+/** Validates the query string, then takes a place in the queue (or answers OVERLOADED). */
 function admitSearch(provider: ServiceProvider, queue: WorkQueue): RequestHandler {
   return (req, res, next) => {
     const service = serviceFor(res, provider);
@@ -63,13 +83,22 @@ async function searchSimilar(req: Request, res: Response): Promise<void> {
   res.json(json);
 }
 
-/** The search routes; uploads are capped at `maxUploadBytes`, and both routes pass through `queue`. */
-export function searchRoutes(provider: ServiceProvider, maxUploadBytes: number, queue: WorkQueue): Router {
+/**
+ * The search routes; uploads are capped at `maxUploadBytes` and read under `uploads`' limits, and both
+ * routes pass through `queue`.
+ */
+export function searchRoutes(
+  provider: ServiceProvider,
+  maxUploadBytes: number,
+  queue: WorkQueue,
+  uploads: UploadGuard,
+): Router {
   const router = Router();
   router.post(
     '/api/search',
+    checkUpload(provider, queue),
+    readUpload(maxUploadBytes, uploads),
     admitSearch(provider, queue),
-    ...readUpload(maxUploadBytes),
     searchUpload(queue),
   );
   router.all('/api/search', methodNotAllowed('POST'));
