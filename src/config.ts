@@ -25,7 +25,7 @@ export const PACKAGE_ROOT = findPackageRoot(dirname(fileURLToPath(import.meta.ur
 /** Upload limit by default, in bytes. */
 export const DEFAULT_MAX_UPLOAD_BYTES = 10 * 1024 * 1024;
 
-/** Searches in flight by default: room for 50 busy clients, and at most 64 uploads held in memory. */
+/** Searches in flight by default (waiting or running): room for 50 busy clients. */
 export const DEFAULT_QUEUE_LIMIT = 64;
 
 /**
@@ -157,7 +157,7 @@ export function loadConfig(
     const value = (merged as Record<string, unknown>)[key];
     throw createError(
       'BAD_OPTION',
-      envName ? `${key} (--${kebab(key)} or ${envName})` : key,
+      envName ? `${key} (${WITH_FLAG.has(key) ? `--${kebab(key)} or ` : ''}${envName})` : key,
       issue?.message ?? 'valid',
       JSON.stringify(value),
     );
@@ -171,6 +171,17 @@ export function loadConfig(
     publicDir: resolve(cwd, c.publicDir),
   });
 }
+
+/** The settings a command-line flag also sets; the others come from the environment only. */
+const WITH_FLAG: ReadonlySet<string> = new Set([
+  'indexDir',
+  'data',
+  'dataPath',
+  'backend',
+  'port',
+  'host',
+  'workers',
+]);
 
 function kebab(key: string): string {
   return key.replace(/[A-Z]/g, (m) => `-${m.toLowerCase()}`);
