@@ -26,7 +26,7 @@ export const PACKAGE_ROOT = findPackageRoot(dirname(fileURLToPath(import.meta.ur
 /** Upload limit by default, in bytes. */
 export const DEFAULT_MAX_UPLOAD_BYTES = 10 * 1024 * 1024;
 
-/** Searches in flight by default: room for 50 busy clients, and at most 64 uploads held in memory. */
+/** Searches in flight by default (waiting or running): room for 50 busy clients. */
 export const DEFAULT_QUEUE_LIMIT = 64;
 
 /** Bytes of encoded item images kept in memory by default (thousands: one at the page's sizes is a few KB). */

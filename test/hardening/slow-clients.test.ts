@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type Config, DEFAULT_UPLOAD_LIMITS, PACKAGE_ROOT } from '../../src/config.js';
+import { type Config, DEFAULT_UPLOAD_LIMITS, loadConfig, PACKAGE_ROOT } from '../../src/config.js';
 import { createApp } from '../../src/http/app.js';
 import { fixedProvider } from '../../src/http/provider.js';
 import type { SearchService } from '../../src/search/search-service.js';
@@ -55,6 +55,36 @@ function expectError(
   if (typeof message === 'string') assert.equal(body.error.message, message);
   else assert.match(body.error.message, message);
 }
+
+describe('upload limits in the configuration', () => {
+  it('reads each from its AESEARCH_ variable and refuses a byte limit below the upload limit', () => {
+    const config = loadConfig(
+      {},
+      {
+        AESEARCH_UPLOAD_SECONDS: '30',
+        AESEARCH_UPLOAD_GRACE_SECONDS: '2.5',
+        AESEARCH_UPLOAD_MIN_BYTES_PER_SECOND: '1000',
+        AESEARCH_UPLOADS_PER_CLIENT: '3',
+        AESEARCH_UPLOAD_BYTES_IN_FLIGHT: '20000000',
+      },
+    );
+    assert.deepEqual(
+      [
+        config.uploadSeconds,
+        config.uploadGraceSeconds,
+        config.uploadMinBytesPerSecond,
+        config.uploadsPerClient,
+        config.uploadBytesInFlight,
+      ],
+      [30, 2.5, 1000, 3, 20_000_000],
+    );
+    assert.throws(() => loadConfig({}, { AESEARCH_UPLOAD_BYTES_IN_FLIGHT: '1000' }), {
+      code: 'BAD_OPTION',
+      message:
+        'Expected uploadBytesInFlight (AESEARCH_UPLOAD_BYTES_IN_FLIGHT) to be at least the upload limit (maxUploadBytes) but received 1000',
+    });
+  });
+});
 
 describe('slow clients', () => {
   let tiny: TinyIndex;
