@@ -143,13 +143,13 @@ describe('requests from other sites', () => {
     assert.equal(plainHttpWarning('::1', TOKEN), undefined);
     assert.equal(plainHttpWarning('0.0.0.0', ''), undefined);
 
-    // The real command: the warning, then the missing index ends it.
+    // The real command: the warning, then the empty folder (no model) ends it.
     const env = { AESEARCH_DATA_PATH: TEST_DATA_PATH.join(':'), AESEARCH_ADMIN_TOKEN: TOKEN };
     const empty = join(fx.tiny.indexDir, 'nothing-here');
     const run = await runCli(['serve', '--host', '0.0.0.0', '--port', '0', '--index-dir', empty], env);
     assert.notEqual(run.code, 0);
     assert.match(run.stderr, /^admin token over plain HTTP on 0\.0\.0\.0: put TLS in front/m);
-    assert.match(run.stderr, /aesearch: No index at /);
+    assert.match(run.stderr, /aesearch: No trained model at /);
 
     const short = await runCli(['serve', '--index-dir', empty], { ...env, AESEARCH_ADMIN_TOKEN: 'short' });
     assert.equal(short.code, 1);
