@@ -49,9 +49,10 @@ export async function serveCommand(
   run: (config: Config, backend: BackendInfo, here: ServingProcess) => Promise<void>,
 ): Promise<void> {
   const config = loadConfig({ ...configOverrides(flags), ...serverOverrides(flags) });
-  await runServing(workerCount(config), log, async (here) =>
-    run(config, await startBackend(config, here.quiet), here),
-  );
+  await runServing(workerCount(config), log, config, async (here) => {
+    const served = here.port === undefined ? config : Object.freeze({ ...config, port: here.port });
+    return run(served, await startBackend(served, here.quiet), here);
+  });
 }
 
 /** Adds the serve command to `program`. */
