@@ -9,6 +9,7 @@
  * on SIGINT or SIGTERM tells every worker to close gracefully.
  */
 import cluster from 'node:cluster';
+import { type AddressInfo, createServer } from 'node:net';
 import { availableParallelism } from 'node:os';
 import type { Config } from '../config.js';
 import { WorkerPool } from './worker-pool.js';
@@ -62,6 +63,8 @@ export interface ServingProcess {
   readonly log: LogLine;
   /** True in the workers after the first: they neither log the start-up lines nor train or index. */
   readonly quiet: boolean;
+  /** In a cluster worker told `--port 0`, the port the primary chose for every worker. */
+  readonly port?: number;
   /** The link to the primary in a cluster worker; absent in a single process. */
   readonly primary?: PrimaryLink;
 }
@@ -73,21 +76,39 @@ function thisProcess(log: LogLine): ServingProcess {
     listen: (onMessage) => process.on('message', (message: ToWorker) => onMessage(message)),
     leave: () => cluster.worker?.disconnect(),
   };
-  return { log, quiet: process.env.AESEARCH_WORKER_QUIET === '1', primary };
+  const port = Number(process.env.AESEARCH_WORKER_PORT);
+  return { log, quiet: process.env.AESEARCH_WORKER_QUIET === '1', primary, ...(port > 0 ? { port } : {}) };
+}
+
+/**
+ * A free port on `host`, for workers told `--port 0`: they must all listen on one port, and node's
+ * cluster gives a replacement started when no worker is left a new one unless the port is named.
+ */
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, host, () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
 }
 
 /**
  * Runs `serve` in this process or, when `workers` > 1 in a process that is not itself a worker, the
- * primary of that many workers (each re-runs the command, and so calls `serve` as a worker). A worker
- * leaves the cluster when `serve` ends, failed or not, so that its process ends. Resolves when serving is
- * over.
+ * primary of that many workers (each re-runs the command, and so calls `serve` as a worker), which listen
+ * on `at` (a port 0 is chosen here, once). A worker leaves the cluster when `serve` ends, failed or not,
+ * so that its process ends. Resolves when serving is over.
  */
 export async function runServing(
   workers: number,
   log: LogLine,
+  at: Pick<Config, 'host' | 'port'>,
   serve: (here: ServingProcess) => Promise<void>,
 ): Promise<void> {
-  if (!cluster.isWorker && workers > 1) return runPrimary(workers, log);
+  if (!cluster.isWorker && workers > 1)
+    return runPrimary(workers, log, at.port === 0 ? await freePort(at.host) : undefined);
   const here = thisProcess(log);
   try {
     await serve(here);
@@ -101,9 +122,9 @@ export async function runServing(
  * once every worker has closed. Throws WORKER_FAILED, with the worker's own message, when one exits
  * before it listens, and NO_WORKERS_LEFT when the last one is gone and none will be started.
  */
-async function runPrimary(count: number, log: LogLine): Promise<void> {
+async function runPrimary(count: number, log: LogLine, port: number | undefined): Promise<void> {
   const signals = watchSignals();
-  const pool = new WorkerPool(log);
+  const pool = new WorkerPool(log, port);
   cluster.setupPrimary({ silent: true });
   try {
     const startup = (async () => {

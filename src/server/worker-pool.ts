@@ -2,9 +2,9 @@
  * The workers of a cluster primary: forking them, passing their output and their reloads on, replacing
  * the ones that die, and closing them. A replacement waits 0.5 s after the first exit in a minute,
  * doubling with each further one up to 8 s, so a crash loop costs little; past MAX_RESTARTS_PER_MINUTE
- * exits, or when a replacement fails to start while no other worker serves (as a failed start-up would),
- * none is started, and once the last worker is gone the pool reports NO_WORKERS_LEFT, with that worker's
- * last line, for the primary to exit on.
+ * exits, or when a replacement exits by itself before it listens while no other worker serves (as a
+ * failed start-up would), none is started, and once the last worker is gone the pool reports
+ * NO_WORKERS_LEFT, with that worker's last line, for the primary to exit on.
  */
 import cluster, { type Worker } from 'node:cluster';
 import { AesearchError, createError } from '../errors.js';
@@ -58,8 +58,11 @@ export class WorkerPool {
   readonly lost: Promise<AesearchError>;
   /** Set once the first workers all listen: before that, an exit is a failed start, which `start` reports. */
   serving = false;
-
-  constructor(private readonly log: LogLine) {
+  /** `port`: the one every worker listens on when the command said `--port 0`. */
+  constructor(
+    private readonly log: LogLine,
+    private readonly port?: number,
+  ) {
     this.lost = new Promise((resolve) => {
       this.giveUp = resolve;
     });
@@ -74,7 +77,10 @@ export class WorkerPool {
   }
 
   private fork(quiet: boolean): { pid: number; listening: Promise<string> } {
-    const worker = cluster.fork({ AESEARCH_WORKER_QUIET: quiet ? '1' : '0' });
+    const worker = cluster.fork({
+      AESEARCH_WORKER_QUIET: quiet ? '1' : '0',
+      AESEARCH_WORKER_PORT: String(this.port ?? ''),
+    });
     const member: Member = {
       worker,
       pid: worker.process.pid ?? 0,
@@ -97,7 +103,7 @@ export class WorkerPool {
         this.members.delete(member);
         const how = exitHow(code, signal);
         if (!member.listening) reject(startFailure(member, how));
-        if (this.serving && !this.stopping) this.replace(member, how);
+        if (this.serving && !this.stopping) this.replace(member, how, signal !== null);
       });
     });
     return { pid: member.pid, listening };
@@ -115,12 +121,12 @@ export class WorkerPool {
     });
   }
 
-  private replace(dead: Member, how: string): void {
+  private replace(dead: Member, how: string, killed: boolean): void {
     const now = Date.now();
     this.exits.push(now);
     while ((this.exits[0] ?? now) <= now - 60_000) this.exits.shift();
     const exited = `server process ${dead.pid} exited with ${how}; ${lastWords(dead.output)}`;
-    const refusal = this.whyNotReplace(dead);
+    const refusal = this.whyNotReplace(dead, killed);
     if (refusal === undefined) {
       const delay = restartDelayMs(this.exits.length);
       this.log(`${exited}; starting another in ${delay / 1000} s`);
@@ -134,8 +140,9 @@ export class WorkerPool {
       );
   }
 
-  private whyNotReplace(dead: Member): string | undefined {
-    if (!dead.listening && ![...this.members].some((m) => m.listening)) {
+  /** Why `dead` gets no replacement; a worker `killed` by a signal did not fail to start by itself. */
+  private whyNotReplace(dead: Member, killed: boolean): string | undefined {
+    if (!dead.listening && !killed && ![...this.members].some((m) => m.listening)) {
       this.cancelPending();
       return 'it failed to start while no other server process was serving';
     }
@@ -150,7 +157,6 @@ export class WorkerPool {
       if (this.stopping) return;
       const { pid, listening } = this.fork(true);
       listening.then(
-        // With --port 0, a replacement that finds no worker left gets a new port: hence the URL.
         (url) => this.log(`server process ${pid} started and listens on ${url}`),
         // Its exit is reported (and handled) by the 'close' handler.
         () => {},

@@ -61,9 +61,10 @@ export async function serveCommand(
 ): Promise<void> {
   const config = loadConfig({ ...configOverrides(flags), ...serverOverrides(flags) });
   const warning = plainHttpWarning(config.host, config.adminToken);
-  await runServing(workerCount(config), log, async (here) => {
+  await runServing(workerCount(config), log, config, async (here) => {
     if (warning && !here.quiet) here.log(warning);
-    return run(config, await startBackend(config, here.quiet), here);
+    const served = here.port === undefined ? config : Object.freeze({ ...config, port: here.port });
+    return run(served, await startBackend(served, here.quiet), here);
   });
 }
 
