@@ -2,10 +2,12 @@
 /**
  * Costly images in a loop against a started server (`aesearch start`, one process unless --workers):
  * how long ordinary uploads take meanwhile (p50, p99, max) and whether the server's RSS stays flat.
- * Three phases of --duration seconds each: ordinary uploads alone; with 4 clients sending the 16-bit
+ * Four phases of --duration seconds each: ordinary uploads alone; with 4 clients sending the 16-bit
  * interlaced 6,000 x 6,000 PNG of the issue (refused from its header); with 4 clients sending costly
  * images the budget admits (a progressive 6,300 x 6,300 JPEG, an 8-bit interlaced 6,000 x 6,000 PNG, a
- * 6,000 x 6,000 GIF, in turn). Run: `npm run build && node dist/src/bench/costly-load.js`.
+ * 6,000 x 6,000 GIF, in turn); ordinary uploads alone again. The RSS is sampled every second; while
+ * the costly lane is busy it holds one decode's memory, so the lowest samples show whether it grows.
+ * Run: `npm run build && node dist/src/bench/costly-load.js`.
  */
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { Command } from 'commander';
@@ -135,6 +137,7 @@ async function main(flags: Flags): Promise<void> {
     await phase('ordinary uploads alone', url, flags, ordinary, [], rss);
     await phase('with the 16-bit interlaced PNG in a loop', url, flags, ordinary, [images.png16i], rss);
     await phase('with admitted costly images in a loop', url, flags, ordinary, images.admitted, rss);
+    await phase('ordinary uploads alone, after', url, flags, ordinary, [], rss);
     log(`load average at the end ${loadavg()[0]?.toFixed(1)} (other processes share these cores)`);
   } finally {
     await server?.stop();
