@@ -205,10 +205,13 @@ async function main(flags: LoadFlags): Promise<number> {
     const args = ['--workers', flags.workers, ...(flags.indexDir ? ['--index-dir', flags.indexDir] : [])];
     const nodeArgs = flags.profile ? ['--cpu-prof', `--cpu-prof-dir=${flags.profile}`] : [];
     // autocannon's connections all come from 127.0.0.1: one client address, as many uploads at a time.
-    const env = { AESEARCH_UPLOADS_PER_CLIENT: String(Math.max(8, flags.connections)) };
-    log(
-      `starting: AESEARCH_UPLOADS_PER_CLIENT=${env.AESEARCH_UPLOADS_PER_CLIENT} aesearch start --port 0 ${args.join(' ')}`,
-    );
+    // The checks run against the defaults, as npm start has them.
+    const checks = flags.trickle || flags.killWorkers || flags.fuzz;
+    const env: Record<string, string> = checks
+      ? {}
+      : { AESEARCH_UPLOADS_PER_CLIENT: String(Math.max(8, flags.connections)) };
+    const shown = Object.entries(env).map(([name, value]) => `${name}=${value} `);
+    log(`starting: ${shown.join('')}aesearch start --port 0 ${args.join(' ')}`);
     server = await startServerChild(args, workerCount(flags), nodeArgs, env);
   }
   const url = flags.url ?? server?.url ?? '';
