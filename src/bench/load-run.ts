@@ -34,9 +34,14 @@ export async function readHealth(url: string): Promise<HealthFigures> {
   return (await res.json()) as HealthFigures;
 }
 
+const BOUNDARY = 'aesearch-load';
+
+/** The content type of the `uploadPool` bodies. */
+export const UPLOAD_CONTENT_TYPE = `multipart/form-data; boundary=${BOUNDARY}`;
+
 /** Multipart bodies of `count` PNGs of random items, fetched from the server itself. */
 export async function uploadPool(url: string, items: number, count = 100): Promise<Buffer[]> {
-  const boundary = 'aesearch-load';
+  const boundary = BOUNDARY;
   const bodies: Buffer[] = [];
   for (let i = 0; i < count; i++) {
     const id = Math.floor(Math.random() * items);
@@ -71,7 +76,7 @@ export async function runPhase(
       ? {
           method: 'POST',
           path: '/api/search',
-          headers: { 'content-type': 'multipart/form-data; boundary=aesearch-load' },
+          headers: { 'content-type': UPLOAD_CONTENT_TYPE },
           setupRequest: (req) => ({ ...req, body: options.bodies[n++ % options.bodies.length] }),
         }
       : {

@@ -2,9 +2,11 @@
 /**
  * `npm run load`: drives the real server with autocannon (PNG uploads, then similar-item queries, 50
  * connections, 60 s each by default) and prints requests/s, p50/p99 latency, errors, server CPU per request
- * and the server's memory along the way. `npm run fuzz` (`--fuzz 10000`) sends fuzzed uploads instead.
- * The server is started here (`aesearch start --workers auto` on the configured index) unless --url
- * names one.
+ * and the server's memory along the way. In the same run it drives a ceiling server (ceiling-server.ts:
+ * express + multer + sharp's decode, with as many processes) with the same uploads and prints aesearch's
+ * uploads/s as a share of it. `npm run fuzz` (`--fuzz 10000`) sends fuzzed uploads instead; `--trickle
+ * 64` checks slow clients and `--kill-workers 6` worker crashes. The server is started here (`aesearch
+ * start --workers auto` on the configured index) unless --url names one.
  */
 import { spawn } from 'node:child_process';
 import { availableParallelism, cpus, loadavg } from 'node:os';
@@ -12,8 +14,10 @@ import { Command, Option } from 'commander';
 import { encodeJpeg224 } from '../image/perturb.js';
 import { decodeToGray } from '../image/preprocess.js';
 import { runFuzz } from './fuzz.js';
-import { type PhaseFigures, readHealth, runPhase, uploadPool } from './load-run.js';
-import { CLI_PATH, type ServerChild, startServerChild } from './serve-child.js';
+import { type PhaseFigures, readHealth, runPhase, UPLOAD_CONTENT_TYPE, uploadPool } from './load-run.js';
+import { CLI_PATH, type ServerChild, startCeilingChild, startServerChild } from './serve-child.js';
+import { runTrickle } from './trickle.js';
+import { runWorkerKills } from './worker-kills.js';
 
 interface LoadFlags {
   url?: string;
@@ -25,6 +29,9 @@ interface LoadFlags {
   fuzz?: number;
   seed?: number;
   profile?: string;
+  ceiling: boolean;
+  trickle?: number;
+  killWorkers?: number;
 }
 
 const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MB`;
@@ -71,6 +78,27 @@ async function rebuildDuringLoad(url: string, flags: LoadFlags): Promise<string>
   return `rebuild: aesearch index took ${seconds(started, built)} s; every answer named the new index ${seconds(built, served)} s later`;
 }
 
+/** The ceiling server's upload figures, started with `workers` processes (stopped afterwards). */
+async function ceilingPhase(workers: number, options: Parameters<typeof runPhase>[2]): Promise<PhaseFigures> {
+  log(`starting the ceiling server (express + multer + sharp decode) with ${workers} processes`);
+  const ceiling = await startCeilingChild(workers);
+  try {
+    const cpu = () => ceiling.figures()?.cpuSeconds ?? null;
+    await runPhase(ceiling.url, 'upload', { ...options, seconds: Math.min(5, options.seconds) });
+    return { ...(await runPhase(ceiling.url, 'upload', options, cpu)), name: 'ceiling: POST /api/search' };
+  } finally {
+    await ceiling.stop();
+  }
+}
+
+function shareLine(upload: PhaseFigures, ceiling: PhaseFigures, workers: number): string {
+  const share = upload.requestsPerSecond / ceiling.requestsPerSecond;
+  return (
+    `aesearch's uploads/s are ${share.toFixed(2)} of the ceiling's (${upload.requestsPerSecond.toFixed(0)} / ` +
+    `${ceiling.requestsPerSecond.toFixed(0)}, ${workers} process${workers === 1 ? '' : 'es'} each; goal >= 0.6 with --workers auto)`
+  );
+}
+
 async function runLoad(url: string, flags: LoadFlags, server: ServerChild | undefined): Promise<number> {
   const health = await readHealth(url);
   const bodies = await uploadPool(url, health.items);
@@ -83,16 +111,53 @@ async function runLoad(url: string, flags: LoadFlags, server: ServerChild | unde
   const upload = await runPhase(url, 'upload', options, cpu, rebuild);
   const rebuilt = await rebuild;
   rss.push(await serverRss(url, server));
+  const ceiling = flags.ceiling ? await ceilingPhase(workerCount(flags), options) : undefined;
   const similar = await runPhase(url, 'similar', options, cpu);
   rss.push(await serverRss(url, server));
   const after = await readHealth(url);
   const scope = server ? 'all server processes' : 'the process that answered /api/health';
   process.stdout.write(`${phaseLine(upload)}\n${phaseLine(similar)}\n`);
+  if (ceiling)
+    process.stdout.write(`${phaseLine(ceiling)}\n${shareLine(upload, ceiling, workerCount(flags))}\n`);
   process.stdout.write(
     `server RSS (${scope}): ${rss.map(mb).join(' -> ')} (started, after a 5 s warm-up, after uploads, at the end)\n`,
   );
   if (rebuilt) process.stdout.write(`${rebuilt}; index served: ${health.index.id} -> ${after.index.id}\n`);
   return upload.errors + similar.errors;
+}
+
+/** `--trickle n`: prints how normal uploads fare while n uploads trickle in; fails when one is not 200. */
+async function runTrickleCheck(url: string, count: number): Promise<number> {
+  const health = await readHealth(url);
+  const [body] = await uploadPool(url, health.items, 1);
+  const f = await runTrickle(url, count, body ?? Buffer.alloc(0), UPLOAD_CONTENT_TYPE);
+  process.stdout.write(
+    `slow clients: ${f.trickling} uploads trickling in at 1 byte/s, each from its own address; ` +
+      `normal uploads meanwhile, one after another: statuses ${JSON.stringify(f.normalStatuses)}, ` +
+      `p50 ${f.normalP50Ms.toFixed(0)} ms, slowest ${f.normalMaxMs.toFixed(0)} ms (goal: under 1 s); ` +
+      `${f.stillTrickling} still trickling when the last was answered\n` +
+      `the trickling uploads: statuses ${JSON.stringify(f.tricklingStatuses)}, answered ` +
+      `${f.answeredAfterS[0].toFixed(1)}-${f.answeredAfterS[1].toFixed(1)} s after they started\n`,
+  );
+  const normal = Object.values(f.normalStatuses).reduce((a, b) => a + b, 0);
+  return normal - (f.normalStatuses['200'] ?? 0) + (f.normalMaxMs < 1000 ? 0 : 1);
+}
+
+/** `--kill-workers n`: prints how the started server took n SIGKILLs of its workers in a minute. */
+async function runKillCheck(server: ServerChild | undefined, kills: number): Promise<number> {
+  if (!server) throw new Error('--kill-workers needs the server this script starts (no --url)');
+  const f = await runWorkerKills(server, kills);
+  const after = f.exit
+    ? `the primary exited with ${f.exit.code}: ${f.exit.lastLine}`
+    : f.answeredAfterS === null
+      ? 'the port did not answer within 60 s after the last kill, and the primary runs on'
+      : `the port answered ${f.answeredAfterS.toFixed(1)} s after the last kill`;
+  process.stdout.write(
+    `worker kills: ${f.kills} SIGKILLs in ${f.seconds.toFixed(0)} s; /api/health meanwhile (every 0.25 s): ` +
+      `${f.healthOk} answered, ${f.healthFailed} failed; ${after}\n`,
+  );
+  const ok = f.exit ? f.exit.code !== 0 && f.exit.code !== null : f.answeredAfterS !== null;
+  return ok ? 0 : 1;
 }
 
 async function runFuzzLoad(
@@ -126,6 +191,10 @@ async function runFuzzLoad(
   return report.failures.length + (after.memory.tensors === before.memory.tensors ? 0 : 1);
 }
 
+function workerCount(flags: Pick<LoadFlags, 'workers'>): number {
+  return flags.workers === 'auto' ? availableParallelism() : Number(flags.workers);
+}
+
 async function main(flags: LoadFlags): Promise<number> {
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   log(
@@ -135,23 +204,33 @@ async function main(flags: LoadFlags): Promise<number> {
   if (!flags.url) {
     const args = ['--workers', flags.workers, ...(flags.indexDir ? ['--index-dir', flags.indexDir] : [])];
     const nodeArgs = flags.profile ? ['--cpu-prof', `--cpu-prof-dir=${flags.profile}`] : [];
-    log(`starting: aesearch start --port 0 ${args.join(' ')}`);
-    const workers = flags.workers === 'auto' ? availableParallelism() : Number(flags.workers);
-    server = await startServerChild(args, workers, nodeArgs);
+    // autocannon's connections all come from 127.0.0.1: one client address, as many uploads at a time.
+    // The checks run against the defaults, as npm start has them.
+    const checks = flags.trickle || flags.killWorkers || flags.fuzz;
+    const env: Record<string, string> = checks
+      ? {}
+      : { AESEARCH_UPLOADS_PER_CLIENT: String(Math.max(8, flags.connections)) };
+    const shown = Object.entries(env).map(([name, value]) => `${name}=${value} `);
+    log(`starting: ${shown.join('')}aesearch start --port 0 ${args.join(' ')}`);
+    server = await startServerChild(args, workerCount(flags), nodeArgs, env);
   }
   const url = flags.url ?? server?.url ?? '';
   try {
     const seed = flags.seed ?? Date.now() % 100_000;
-    const failures = flags.fuzz
-      ? await runFuzzLoad(url, flags.fuzz, seed, server)
-      : await runLoad(url, flags, server);
-    if (server && (await Promise.race([server.exited, Promise.resolve('alive')])) !== 'alive')
-      throw new Error('the server died during the run');
+    const failures = flags.killWorkers
+      ? await runKillCheck(server, flags.killWorkers)
+      : flags.trickle
+        ? await runTrickleCheck(url, flags.trickle)
+        : flags.fuzz
+          ? await runFuzzLoad(url, flags.fuzz, seed, server)
+          : await runLoad(url, flags, server);
+    const died = server && (await Promise.race([server.exited, Promise.resolve('alive')])) !== 'alive';
+    if (died && !flags.killWorkers) throw new Error('the server died during the run');
     log(`load average at the end ${loadavg()[0]?.toFixed(1)} (other processes share these cores)`);
     return failures === 0 ? 0 : 1;
   } finally {
     const code = await server?.stop();
-    if (server && code !== 0) log(`the server exited with ${code}`);
+    if (server && code !== 0 && !flags.killWorkers) log(`the server exited with ${code}`);
   }
 }
 
@@ -171,7 +250,20 @@ const program = new Command()
   .addOption(
     new Option('--seed <n>', 'seed of the fuzzed uploads (default: from the clock)').argParser(Number),
   )
-  .option('--profile <dir>', "write the server's CPU profiles (node --cpu-prof) into this folder");
+  .option('--profile <dir>', "write the server's CPU profiles (node --cpu-prof) into this folder")
+  .option('--no-ceiling', 'skip the ceiling server (express + multer + sharp decode) and the share of it')
+  .addOption(
+    new Option(
+      '--trickle <n>',
+      'instead of the load: n uploads trickle in at 1 byte/s while normal uploads are timed',
+    ).argParser(Number),
+  )
+  .addOption(
+    new Option(
+      '--kill-workers <n>',
+      'instead of the load: SIGKILL n workers of the started server within a minute, then check the port',
+    ).argParser(Number),
+  );
 program.parse();
 const flags = program.opts<LoadFlags>();
 const url = flags.url && !flags.url.endsWith('/') ? `${flags.url}/` : flags.url;
