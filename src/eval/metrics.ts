@@ -16,6 +16,27 @@ function checkDepth(ranking: Ranking, k: number): void {
 }
 
 /**
+ * The mean over queries of `score(label, labelAt)`: `label` is the query's, `labelAt(i)` the label of its
+ * i-th nearest neighbour (i < k). Throws RangeError when k exceeds the neighbours searched.
+ */
+function meanOverQueries(
+  ranking: Ranking,
+  queryLabels: ArrayLike<number>,
+  dbLabels: ArrayLike<number>,
+  k: number,
+  score: (label: number | undefined, labelAt: (i: number) => number | undefined) => number,
+): number {
+  checkDepth(ranking, k);
+  if (ranking.count === 0) return 0;
+  let total = 0;
+  for (let q = 0; q < ranking.count; q++) {
+    const row = q * ranking.k;
+    total += score(queryLabels[q], (i) => dbLabels[ranking.ids[row + i] ?? -1]);
+  }
+  return total / ranking.count;
+}
+
+/**
  * Label precision@k: the mean over queries of the share of the top k neighbours whose label equals
  * the query's. Throws RangeError when k exceeds the neighbours searched.
  */
@@ -25,14 +46,11 @@ export function precisionAtK(
   dbLabels: ArrayLike<number>,
   k: number,
 ): number {
-  checkDepth(ranking, k);
-  if (ranking.count === 0) return 0;
-  let hits = 0;
-  for (let q = 0; q < ranking.count; q++) {
-    const label = queryLabels[q];
-    for (let i = 0; i < k; i++) if (dbLabels[ranking.ids[q * ranking.k + i] ?? -1] === label) hits++;
-  }
-  return hits / (ranking.count * k);
+  return meanOverQueries(ranking, queryLabels, dbLabels, k, (label, labelAt) => {
+    let hits = 0;
+    for (let i = 0; i < k; i++) if (labelAt(i) === label) hits++;
+    return hits / k;
+  });
 }
 
 /** How many database items carry each label (index = label). */
@@ -61,24 +79,19 @@ export function meanAveragePrecisionAtK(
   dbLabels: ArrayLike<number>,
   k: number,
 ): number {
-  checkDepth(ranking, k);
-  if (ranking.count === 0) return 0;
   const counts = labelCounts(dbLabels);
-  let total = 0;
-  for (let q = 0; q < ranking.count; q++) {
-    const label = queryLabels[q] ?? -1;
-    const norm = Math.min(k, counts[label] ?? 0);
-    if (norm === 0) continue;
+  return meanOverQueries(ranking, queryLabels, dbLabels, k, (label, labelAt) => {
+    const norm = Math.min(k, counts[label ?? -1] ?? 0);
+    if (norm === 0) return 0;
     let hits = 0;
     let sum = 0;
     for (let i = 0; i < k; i++) {
-      if (dbLabels[ranking.ids[q * ranking.k + i] ?? -1] !== label) continue;
+      if (labelAt(i) !== label) continue;
       hits++;
       sum += hits / (i + 1);
     }
-    total += sum / norm;
-  }
-  return total / ranking.count;
+    return sum / norm;
+  });
 }
 
 /**
@@ -92,46 +105,19 @@ export function knnAccuracy(
   dbLabels: ArrayLike<number>,
   k: number,
 ): number {
-  checkDepth(ranking, k);
-  if (ranking.count === 0) return 0;
-  let correct = 0;
-  const votes = new Map<number, number>();
-  for (let q = 0; q < ranking.count; q++) {
+  const votes = new Map<number | undefined, number>();
+  return meanOverQueries(ranking, queryLabels, dbLabels, k, (label, labelAt) => {
     votes.clear();
-    let winner = Number.NaN;
     let most = 0;
     for (let i = 0; i < k; i++) {
-      const label = dbLabels[ranking.ids[q * ranking.k + i] ?? -1] ?? Number.NaN;
-      const count = (votes.get(label) ?? 0) + 1;
-      votes.set(label, count);
-      // strictly more: a label that only draws level came later, so the earlier one keeps the lead
-      if (count > most) {
-        most = count;
-        winner = label;
-      } else if (count === most && label !== winner && firstVote(ranking, q, k, dbLabels, label, winner)) {
-        winner = label;
-      }
+      const count = (votes.get(labelAt(i)) ?? 0) + 1;
+      votes.set(labelAt(i), count);
+      most = Math.max(most, count);
     }
-    if (winner === queryLabels[q]) correct++;
-  }
-  return correct / ranking.count;
-}
-
-/** Whether `a`'s first vote among query q's top k comes before `b`'s. */
-function firstVote(
-  ranking: Ranking,
-  q: number,
-  k: number,
-  dbLabels: ArrayLike<number>,
-  a: number,
-  b: number,
-): boolean {
-  for (let i = 0; i < k; i++) {
-    const label = dbLabels[ranking.ids[q * ranking.k + i] ?? -1];
-    if (label === a) return true;
-    if (label === b) return false;
-  }
-  return false;
+    // the winner: among the labels with the most votes, the one whose first vote is nearest
+    for (let i = 0; i < k; i++) if (votes.get(labelAt(i)) === most) return labelAt(i) === label ? 1 : 0;
+    return 0;
+  });
 }
 
 /** First index in sorted `values` whose value is ≥ `x` (values.length when none is). */
