@@ -6,14 +6,12 @@
  * a message to a worker that has left the IPC channel does not end the primary.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { cp, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { childPids } from '../../src/bench/serve-child.js';
-import { PACKAGE_ROOT } from '../../src/config.js';
 import { restartDelayMs } from '../../src/server/worker-pool.js';
-import { runCli, startCli } from '../helpers/cli.js';
+import { runCli, runScript, startCli } from '../helpers/cli.js';
 import { TEST_DATA_PATH } from '../helpers/fixtures.js';
 import { useTinyScratch } from '../helpers/suite.js';
 
@@ -31,22 +29,7 @@ describe('worker restarts', () => {
   });
 
   it('survives a message to a worker that has left the IPC channel', { timeout: 120_000 }, async () => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', join(PACKAGE_ROOT, 'test/helpers/pool-primary.ts')],
-      {
-        cwd: PACKAGE_ROOT,
-      },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    const code = await new Promise((resolve) => child.on('close', resolve));
+    const { code, stdout, stderr } = await runScript('test/helpers/pool-primary.ts');
     assert.equal(code, 0, stderr);
     assert.equal(stdout, 'primary alive\n');
   });

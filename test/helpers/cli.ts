@@ -10,8 +10,15 @@ export interface CliRun {
   readonly stderr: string;
 }
 
-function spawnCli(args: readonly string[], env: Record<string, string>): ChildProcessWithoutNullStreams {
-  return spawn(process.execPath, ['--import', 'tsx', join(PACKAGE_ROOT, 'src/cli/main.ts'), ...args], {
+/** The CLI's entry point, relative to the package root. */
+const CLI_SCRIPT = 'src/cli/main.ts';
+
+function spawnScript(
+  script: string,
+  args: readonly string[],
+  env: Record<string, string>,
+): ChildProcessWithoutNullStreams {
+  return spawn(process.execPath, ['--import', 'tsx', join(PACKAGE_ROOT, script), ...args], {
     env: { ...process.env, ...env },
     cwd: PACKAGE_ROOT,
   });
@@ -19,8 +26,17 @@ function spawnCli(args: readonly string[], env: Record<string, string>): ChildPr
 
 /** Runs `aesearch ...args` with extra environment variables. */
 export function runCli(args: readonly string[], env: Record<string, string> = {}): Promise<CliRun> {
+  return runScript(CLI_SCRIPT, args, env);
+}
+
+/** Runs a TypeScript file of the package (path relative to its root) from source, to completion. */
+export function runScript(
+  script: string,
+  args: readonly string[] = [],
+  env: Record<string, string> = {},
+): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawnCli(args, env);
+    const child = spawnScript(script, args, env);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => {
@@ -46,7 +62,7 @@ export interface RunningCli {
 
 /** Starts `aesearch ...args` with extra environment variables and returns at once (stdout is dropped). */
 export function startCli(args: readonly string[], env: Record<string, string> = {}): RunningCli {
-  const child = spawnCli(args, env);
+  const child = spawnScript(CLI_SCRIPT, args, env);
   let stderr = '';
   const waiters: { pattern: RegExp; resolve: (m: RegExpMatchArray) => void }[] = [];
   child.stderr.on('data', (d) => {
