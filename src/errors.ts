@@ -174,7 +174,8 @@ const ERRORS = {
   },
   ITEM_NOT_FOUND: {
     status: 404,
-    message: ({ id, count }: { id: Arg; count: Arg }) => `No item with id ${id}; ids run from 0 to ${count}`,
+    message: ({ id }: { id: Arg }) =>
+      `No item with id ${id} in the collection (never added, or removed); GET /api/items lists the items`,
   },
   // http requests
   BAD_PARAMETER: {
@@ -196,6 +197,11 @@ const ERRORS = {
     status: 400,
     message: ({ got }: { got: Arg }) =>
       `Expected the image in multipart field "image" but received a file in field "${got}"; rename the field to "image"`,
+  },
+  TOO_MANY_ITEM_FILES: {
+    status: 400,
+    message: ({ max }: { max: Arg }) =>
+      `Expected at most ${max} files in multipart field "image" but received more; send them in several requests`,
   },
   TOO_MANY_FILES: {
     status: 400,
@@ -271,7 +277,7 @@ const ERRORS = {
   ADMIN_DISABLED: {
     status: 403,
     message: () =>
-      'Reloading over HTTP is disabled because no admin token is set; start the server with AESEARCH_ADMIN_TOKEN set (it also reloads by itself when index/manifest.json changes)',
+      'Changing the collection or reloading over HTTP is disabled because no admin token is set; start the server with AESEARCH_ADMIN_TOKEN set (it also reloads by itself when index/manifest.json changes)',
   },
   UNAUTHORIZED: {
     status: 401,

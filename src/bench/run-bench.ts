@@ -19,7 +19,7 @@ import {
 import { embedImages, embedOne } from '../model/encoder.js';
 import { SEED_ARCH } from '../model/presets.js';
 import { loadModel } from '../model/store.js';
-import { buildIndex } from '../store/build-index.js';
+import { buildDatasetIndex } from '../store/build-index.js';
 import { DEFAULT_HNSW, VectorIndex } from '../store/vector-index.js';
 import type { ThreadsChoice } from '../train/parallel/index.js';
 import { resolveTrainConfig } from '../train/train-config.js';
@@ -153,15 +153,17 @@ async function benchIndex(dataset: Dataset, workDir: string, backend: string, lo
   const model = await loadModel(workDir);
   const all = concatSets(dataset.database, dataset.queries);
   log(`embedding and indexing all ${all.count} images (code space)`);
-  const manifest = await buildIndex({
-    indexDir: workDir,
-    dataset: { ...dataset, database: all, fingerprint: fingerprint(all) },
-    model,
-    params: DEFAULT_HNSW,
-    codeMetric: 'l2',
-    pixel: false,
-    backend,
-  });
+  const manifest = await buildDatasetIndex(
+    { ...dataset, database: all, fingerprint: fingerprint(all) },
+    {
+      indexDir: workDir,
+      model,
+      params: DEFAULT_HNSW,
+      codeMetric: 'l2',
+      pixel: false,
+      backend,
+    },
+  );
   log(`  ${manifest.totalSeconds.toFixed(1)} s`);
   return { model, manifest, count: all.count };
 }

@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { PACKAGE_ROOT } from '../config.js';
 import { isAesearchError } from '../errors.js';
 import { registerBench } from './commands/bench.js';
+import { registerCollection } from './commands/collection.js';
 import { registerEval } from './commands/eval.js';
 import { registerIndex } from './commands/index-cmd.js';
 import { registerSearch } from './commands/search.js';
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerTrain(program);
   registerIndex(program);
+  registerCollection(program);
   registerSearch(program);
   registerEval(program);
   registerServe(program);

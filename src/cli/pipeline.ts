@@ -3,12 +3,16 @@
  * and `aesearch start` (which trains and indexes with the default settings when index/ is empty).
  */
 
+import { join } from 'node:path';
+import { Catalogue } from '../collection/catalogue.js';
+import { catalogueFor, type SeededCatalogue, type SeedSource } from '../collection/seed.js';
 import type { Config } from '../config.js';
 import type { Dataset } from '../dataset/types.js';
+import { createError } from '../errors.js';
 import { loadModel } from '../model/store.js';
 import { type BuildStage, buildIndex } from '../store/build-index.js';
-import { removeUnnamedDirs } from '../store/folder-cleanup.js';
-import type { IndexManifest } from '../store/manifest.js';
+import { removeUnnamed } from '../store/folder-cleanup.js';
+import { INDEX_MANIFEST, type IndexManifest, readIndexManifest } from '../store/manifest.js';
 import { DEFAULT_HNSW, type Metric } from '../store/vector-index.js';
 import type { BackendInfo } from '../tfjs/backend.js';
 import type { TrainConfig } from '../train/train-config.js';
@@ -77,7 +81,7 @@ export async function trainWithProgress(
       onBatchEnd: progress.onBatchEnd,
       onEpochEnd: progress.onEpochEnd,
     });
-    await removeUnnamedDirs(config.indexDir, (name) => name.startsWith('model-'));
+    await removeUnnamed(config.indexDir, (name) => name.startsWith('model-'));
     return result;
   } finally {
     progress.stop();
@@ -90,23 +94,59 @@ const STAGE_LABELS: Record<BuildStage, string> = {
   pixel: 'pixel index',
 };
 
+/** The catalogue file the index in `indexDir` names, or null when there is no readable index. */
+async function currentCatalogue(indexDir: string): Promise<string | null> {
+  try {
+    return (await readIndexManifest(indexDir)).catalogue;
+  } catch {
+    return null;
+  }
+}
+
+/** How `indexWithProgress` finds the collection: seeded from data, or as it is (`--compact`). */
+export type IndexSource = { readonly seed: SeedSource } | { readonly compact: true };
+
 /**
- * Loads the index folder's model (NO_MODEL before anything else), then the dataset from `openData`, and
- * builds its indexes with a progress bar per stage.
+ * Loads the index folder's model (NO_MODEL before anything else), then the collection: the catalogue
+ * the index names when it holds `source`'s collection (or always, to compact), else one seeded from it;
+ * and builds its indexes with a progress bar per stage.
  */
 export async function indexWithProgress(
   config: Config,
   backend: BackendInfo,
-  openData: () => Promise<Dataset>,
+  source: IndexSource,
   settings: Readonly<IndexSettings>,
 ): Promise<IndexManifest> {
   const model = await loadModel(config.indexDir);
-  const bars: Partial<Record<BuildStage, Bar>> = {};
+  const bars: Partial<Record<BuildStage | 'seed', Bar>> = {};
+  const progress = (stage: BuildStage | 'seed', label: string) => (done: number, total: number) => {
+    const bar = bars[stage] ?? startBar(label, total);
+    bars[stage] = bar;
+    bar.update(done);
+    if (done === total) bar.stop();
+  };
+  let opened: SeededCatalogue | undefined;
   try {
-    const dataset = await openData();
+    const current = await currentCatalogue(config.indexDir);
+    if ('compact' in source) {
+      if (current === null) throw createError('NO_INDEX', { where: join(config.indexDir, INDEX_MANIFEST) });
+      const catalogue = Catalogue.open(join(config.indexDir, current));
+      const meta = catalogue.meta();
+      if (!meta)
+        throw createError('COLLECTION_CORRUPT', { where: catalogue.file, why: 'it was never seeded' });
+      opened = { catalogue, meta, seeded: false };
+    } else {
+      opened = await catalogueFor(config.indexDir, current, source.seed, {
+        onProgress: progress('seed', 'adding images'),
+        onSkip: (file, reason) => log(`skipped ${file}: ${reason}`),
+      });
+    }
+    const { catalogue, meta } = opened;
+    log(`collection: ${meta.name} (${catalogue.count()} items${opened.seeded ? ', seeded now' : ''})`);
     const manifest = await buildIndex({
       indexDir: config.indexDir,
-      dataset,
+      catalogue,
+      meta,
       model,
       params: {
         ...DEFAULT_HNSW,
@@ -117,22 +157,18 @@ export async function indexWithProgress(
       codeMetric: settings.metric,
       pixel: settings.pixel,
       backend: backend.name,
-      onProgress: (stage, done, total) => {
-        const bar = bars[stage] ?? startBar(STAGE_LABELS[stage], total);
-        bars[stage] = bar;
-        bar.update(done);
-        if (done === total) bar.stop();
-      },
+      onProgress: (stage, done, total) => progress(stage, STAGE_LABELS[stage])(done, total),
     });
     const pixel = manifest.pixel
       ? `, pixel index ${manifest.pixel.buildSeconds.toFixed(1)} s`
       : ', no pixel index';
     log(
-      `embedded ${manifest.dataset.count} images in ${manifest.embedSeconds.toFixed(1)} s, ` +
+      `embedded ${manifest.collection.count} images in ${manifest.embedSeconds.toFixed(1)} s, ` +
         `code index ${manifest.code.buildSeconds.toFixed(1)} s${pixel}`,
     );
     return manifest;
   } finally {
+    opened?.catalogue.close();
     for (const bar of Object.values(bars)) bar.stop();
     model.encoder.dispose();
     model.decoder.dispose();

@@ -5,6 +5,7 @@
  * can always be rebuilt from here. Every change is one transaction and appends to `changes`, a log that
  * servers follow to add and remove items in place.
  */
+import { basename } from 'node:path';
 import Database from 'better-sqlite3';
 import { createError } from '../errors.js';
 
@@ -58,8 +59,6 @@ export interface NewItem {
   readonly input: Uint8Array;
   readonly thumb: Uint8Array;
   readonly thumbType: string;
-  /** Code under the collection's current model, when known. */
-  readonly code?: Float32Array | null;
 }
 
 /** One entry of the change log. */
@@ -100,12 +99,17 @@ CREATE TABLE IF NOT EXISTS items (
   added_at TEXT NOT NULL,
   input BLOB NOT NULL,
   thumb BLOB NOT NULL,
-  thumb_type TEXT NOT NULL,
-  code BLOB
+  thumb_type TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS items_sha256 ON items(sha256);
 CREATE INDEX IF NOT EXISTS items_root ON items(root, source);
 CREATE INDEX IF NOT EXISTS items_label ON items(label, id);
+CREATE TABLE IF NOT EXISTS codes (
+  model TEXT NOT NULL,
+  item_id INTEGER NOT NULL,
+  code BLOB NOT NULL,
+  PRIMARY KEY (model, item_id)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS changes (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
   item_id INTEGER NOT NULL,
@@ -146,6 +150,11 @@ export class Catalogue {
     private readonly db: Database.Database,
     readonly file: string,
   ) {}
+
+  /** The catalogue's file name (what the index manifest records). */
+  get name(): string {
+    return basename(this.file);
+  }
 
   /**
    * Opens (with `create`, creates) the catalogue at `file`. Throws NO_COLLECTION when it is absent and
@@ -193,9 +202,35 @@ export class Catalogue {
       .run(JSON.stringify(meta));
   }
 
+  /**
+   * The fingerprint of the dataset the collection was seeded from, while the collection is still exactly
+   * that dataset (no change since); null for folders or once an item was added or removed.
+   */
+  seedFingerprint(): string | null {
+    const value = this.db.prepare("SELECT value FROM meta WHERE key = 'seed'").pluck().get();
+    if (typeof value !== 'string') return null;
+    const seed = JSON.parse(value) as { fingerprint: string; seq: number };
+    return seed.seq === this.lastSeq() ? seed.fingerprint : null;
+  }
+
+  /** Records that the collection is, as of now, exactly the dataset with `fingerprint`. */
+  setSeedFingerprint(fingerprint: string): void {
+    this.db
+      .prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('seed', ?)")
+      .run(JSON.stringify({ fingerprint, seq: this.lastSeq() }));
+  }
+
   /** Label names by label number (numbers are dense from 0). */
   labelNames(): string[] {
     return this.db.prepare('SELECT name FROM labels ORDER BY id').pluck().all() as string[];
+  }
+
+  /** Gives `names` the label numbers 0, 1, ... in order (a dataset's class numbers); call on an empty catalogue. */
+  defineLabels(names: readonly string[]): void {
+    const insert = this.db.prepare('INSERT OR IGNORE INTO labels (id, name) VALUES (?, ?)');
+    this.db.transaction(() => {
+      names.forEach((name, id) => insert.run(id, name));
+    })();
   }
 
   /** The label number of `name`, made when new. */
@@ -270,28 +305,28 @@ export class Catalogue {
     return row ? { bytes: asBytes(row.thumb), type: row.thumb_type } : undefined;
   }
 
-  /** The stored code of item `id`, or undefined when it has none. */
-  code(id: number): Float32Array | undefined {
-    const blob = this.db.prepare('SELECT code FROM items WHERE id = ?').pluck().get(id);
-    return blob instanceof Buffer ? asFloats(blob) : undefined;
-  }
-
-  /** Weights hash of the model whose codes are stored, or null. */
-  codesModel(): string | null {
-    const value = this.db.prepare("SELECT value FROM meta WHERE key = 'codes_model'").pluck().get();
-    return typeof value === 'string' ? value : null;
-  }
-
-  /** Adds `items` in one transaction; returns their ids in order. */
-  add(items: readonly NewItem[]): number[] {
+  /**
+   * Adds `items` in one transaction, with their codes under model `codes.model` when given (one per item,
+   * in order). An item whose sha256 an item already has is not added: its entry names that item with
+   * `duplicate` true (checked inside the transaction, so two writers cannot add the same bytes twice).
+   */
+  add(
+    items: readonly NewItem[],
+    codes?: { model: string; codes: readonly Float32Array[] },
+    options: { unique?: boolean } = {},
+  ): { id: number; duplicate: boolean }[] {
+    const unique = options.unique ?? true;
     const insert = this.db.prepare(
-      `INSERT INTO items (id, source, root, label, bytes, sha256, mtime_ms, added_at, input, thumb, thumb_type, code)
-       VALUES (@id, @source, @root, @label, @bytes, @sha256, @mtimeMs, @addedAt, @input, @thumb, @thumbType, @code)`,
+      `INSERT INTO items (id, source, root, label, bytes, sha256, mtime_ms, added_at, input, thumb, thumb_type)
+       VALUES (@id, @source, @root, @label, @bytes, @sha256, @mtimeMs, @addedAt, @input, @thumb, @thumbType)`,
     );
     const log = this.db.prepare("INSERT INTO changes (item_id, op) VALUES (?, 'add')");
+    const putCode = this.db.prepare('INSERT OR REPLACE INTO codes (model, item_id, code) VALUES (?, ?, ?)');
     const run = this.db.transaction((batch: readonly NewItem[]) => {
       const addedAt = new Date().toISOString();
-      return batch.map((item) => {
+      return batch.map((item, i) => {
+        const existing = unique ? this.findBySha256(item.sha256) : undefined;
+        if (existing) return { id: existing.id, duplicate: true };
         const result = insert.run({
           id: item.id ?? null,
           source: item.source,
@@ -304,23 +339,26 @@ export class Catalogue {
           input: Buffer.from(item.input.buffer, item.input.byteOffset, item.input.byteLength),
           thumb: Buffer.from(item.thumb.buffer, item.thumb.byteOffset, item.thumb.byteLength),
           thumbType: item.thumbType,
-          code: item.code ? codeBlob(item.code) : null,
         });
         const id = Number(result.lastInsertRowid);
         log.run(id);
-        return id;
+        const code = codes?.codes[i];
+        if (codes && code) putCode.run(codes.model, id, codeBlob(code));
+        return { id, duplicate: false };
       });
     });
     return run(items);
   }
 
-  /** Removes the items with `ids` in one transaction; returns the ids that existed. */
+  /** Removes the items with `ids` (and their codes) in one transaction; returns the ids that existed. */
   remove(ids: readonly number[]): number[] {
     const del = this.db.prepare('DELETE FROM items WHERE id = ?');
+    const delCodes = this.db.prepare('DELETE FROM codes WHERE item_id = ?');
     const log = this.db.prepare("INSERT INTO changes (item_id, op) VALUES (?, 'remove')");
     const run = this.db.transaction((list: readonly number[]) =>
       list.filter((id) => {
         if (del.run(id).changes === 0) return false;
+        delCodes.run(id);
         log.run(id);
         return true;
       }),
@@ -328,14 +366,44 @@ export class Catalogue {
     return run(ids);
   }
 
-  /** Stores the codes of `modelHash` for the given items in one transaction and records the model. */
-  setCodes(modelHash: string, rows: Iterable<readonly [number, Float32Array]>): void {
-    const update = this.db.prepare('UPDATE items SET code = ? WHERE id = ?');
-    const run = this.db.transaction(() => {
-      for (const [id, code] of rows) update.run(codeBlob(code), id);
-      this.db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('codes_model', ?)").run(modelHash);
-    });
-    run();
+  /** The code of item `id` under model `model` (its weights hash), or undefined when none is stored. */
+  code(model: string, id: number): Float32Array | undefined {
+    const blob = this.db
+      .prepare('SELECT code FROM codes WHERE model = ? AND item_id = ?')
+      .pluck()
+      .get(model, id);
+    return blob instanceof Buffer ? asFloats(blob) : undefined;
+  }
+
+  /**
+   * Stores codes under model `model` (its weights hash) in one transaction. Codes are kept per model, so a
+   * build that fails half-way leaves the codes of the model in use untouched.
+   */
+  setCodes(model: string, rows: Iterable<readonly [number, Float32Array]>): void {
+    const put = this.db.prepare('INSERT OR REPLACE INTO codes (model, item_id, code) VALUES (?, ?, ?)');
+    this.db.transaction(() => {
+      for (const [id, code] of rows) put.run(model, id, codeBlob(code));
+    })();
+  }
+
+  /** Drops the codes of every model but `keep` (after a build for `keep` is in place). */
+  dropCodesExcept(keep: string): void {
+    this.db.prepare('DELETE FROM codes WHERE model <> ?').run(keep);
+  }
+
+  /** The codes of model `model` for items 0..count-1, in id order; undefined when one is missing. */
+  codesInOrder(model: string, count: number): Float32Array | undefined {
+    const rows = this.db
+      .prepare('SELECT item_id, code FROM codes WHERE model = ? AND item_id < ? ORDER BY item_id')
+      .all(model, count) as { item_id: number; code: Buffer }[];
+    if (rows.length !== count || count === 0) return undefined;
+    const dims = (rows[0]?.code.byteLength ?? 0) / 4;
+    const out = new Float32Array(count * dims);
+    for (const [i, row] of rows.entries()) {
+      if (row.item_id !== i) return undefined;
+      out.set(asFloats(row.code), i * dims);
+    }
+    return out;
   }
 
   /** The last change's sequence number (0 before any). */

@@ -56,7 +56,7 @@ async function trySaved(
 ): Promise<CodeDatabase | string> {
   let saved: OpenedIndex;
   try {
-    saved = await openIndex(indexDir, { dataset, model, pixel: false });
+    saved = await openIndex(indexDir, { model, pixel: false });
   } catch (err) {
     if (isAesearchError(err, 'NO_INDEX')) return `no index at ${join(indexDir, INDEX_MANIFEST)}`;
     // A damaged, outdated or mismatched index does not stop the measurement; the note passes the message on.
@@ -64,12 +64,23 @@ async function trySaved(
     throw err;
   }
   const { code } = saved.indexManifest;
-  if (code.metric !== metric) {
+  const { catalogue } = saved;
+  const refusal =
+    code.metric !== metric
+      ? `the index uses ${code.metric} distance and this eval ${metric}`
+      : catalogue.seedFingerprint() !== dataset.fingerprint
+        ? `the collection in ${indexDir} is not exactly this dataset's database (it was seeded from other data, or items were added or removed since)`
+        : undefined;
+  const codes = refusal
+    ? undefined
+    : catalogue.codesInOrder(model.manifest.weightsHash, dataset.database.count);
+  catalogue.close();
+  if (!codes) {
     saved.indexes.code.dispose();
-    return `the index uses ${code.metric} distance and this eval ${metric}`;
+    return refusal ?? `the collection in ${indexDir} lacks some codes of this model`;
   }
   return {
-    codes: vectorSet(saved.codes, code.dims),
+    codes: vectorSet(codes, code.dims),
     index: saved.indexes.code,
     params: code.params,
     source: 'index',

@@ -12,6 +12,7 @@ import type { ServiceProvider } from './provider.js';
 import { type LogLine, requestLog } from './request-log.js';
 import { requestScope } from './request-scope.js';
 import { adminRoutes } from './routes/admin.js';
+import { collectionRoutes } from './routes/collection.js';
 import { infoRoutes } from './routes/info.js';
 import { type ItemImages, itemImages, itemRoutes } from './routes/items.js';
 import { searchRoutes } from './routes/search.js';
@@ -75,6 +76,7 @@ export function createApp(provider: ServiceProvider, config: AppConfig, options:
   app.use(itemRoutes(provider, images));
   app.use(infoRoutes(provider, queue, uploads));
   app.use(adminRoutes(provider, config.adminToken ?? ''));
+  app.use(collectionRoutes(provider, config.adminToken ?? '', config.maxUploadBytes, queue, uploads));
   app.use(rejectPathTricks);
   app.use(servePage(config.publicDir));
   app.use(notFound);

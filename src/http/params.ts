@@ -115,13 +115,11 @@ export function searchOptions(
   return maxDistance === undefined ? { k, spaces } : { k, spaces, maxDistance };
 }
 
-/** The `:id` path parameter: a whole number; an id past the end is left to the service (404). */
-export function itemId(params: Source, service: SearchService): number {
-  const id: Param<number> = {
-    schema: ID_SCHEMA,
-    expected: `a whole number (an item id from 0 to ${service.count - 1})`,
-  };
-  return paramOr(params, 'path', 'id', id, -1);
+const ID_PARAM: Param<number> = { schema: ID_SCHEMA, expected: 'a whole number (an item id)' };
+
+/** The `:id` path parameter: a whole number; an id that is no item is left to the service (404). */
+export function itemId(params: Source): number {
+  return paramOr(params, 'path', 'id', ID_PARAM, -1);
 }
 
 /** The `size` of an item image in px, rounded up to one of IMAGE_SIZE_STEPS. */
@@ -136,7 +134,7 @@ export function listOptions(query: Source, service: SearchService): ListOptions 
   const { min, max, fallback } = PAGE_LIMIT_RANGE;
   const offset = paramOr(query, 'query', 'offset', wholeNumber(0, service.count), 0);
   const limit = paramOr(query, 'query', 'limit', wholeNumber(min, max), fallback);
-  const classes = service.state.dataset.database.labels ? (service.state.dataset.classNames?.length ?? 0) : 0;
+  const classes = service.state.catalogue.labelNames().length;
   const labelParam: Param<number> =
     classes > 0
       ? wholeNumber(0, classes - 1)

@@ -32,7 +32,7 @@ function rawError(err: { type?: string; length?: number; message: string }, limi
   return createError('BAD_REQUEST', { reason: err.message });
 }
 
-function formError(err: unknown, req: Request, limit: number): AesearchError {
+function formError(err: unknown, req: Request, limit: number, files: number): AesearchError {
   if (!(err instanceof multer.MulterError)) {
     return createError('BAD_MULTIPART', { reason: err instanceof Error ? err.message : String(err) });
   }
@@ -44,11 +44,10 @@ function formError(err: unknown, req: Request, limit: number): AesearchError {
       return createError('FILE_TOO_LARGE', { limit: formatBytes(limit), what: `field "${field}"`, got });
     }
     case 'LIMIT_FILE_COUNT':
-      return createError('TOO_MANY_FILES');
+      return files === 1 ? createError('TOO_MANY_FILES') : createError('TOO_MANY_ITEM_FILES', { max: files });
     case 'LIMIT_UNEXPECTED_FILE':
-      return field === IMAGE_FIELD
-        ? createError('TOO_MANY_FILES')
-        : createError('WRONG_FIELD', { got: field });
+      if (field !== IMAGE_FIELD) return createError('WRONG_FIELD', { got: field });
+      return files === 1 ? createError('TOO_MANY_FILES') : createError('TOO_MANY_ITEM_FILES', { max: files });
     default:
       return createError('BAD_MULTIPART', {
         reason: err.field ? `${err.message}: "${err.field}"` : err.message,
@@ -57,16 +56,17 @@ function formError(err: unknown, req: Request, limit: number): AesearchError {
 }
 
 /**
- * Middleware that reads the image into `req.file` (multipart) or `req.body` (raw image/* body), once
- * `guard` has taken the upload in; a refusal of the guard's while the body arrives is answered at once,
- * and whatever the parsers report afterwards is ignored.
+ * Middleware that reads the image into `req.file` (multipart; up to `files` of them into `req.files`) or
+ * `req.body` (raw image/* body), once `guard` has taken the upload in; a refusal of the guard's while the
+ * body arrives is answered at once, and whatever the parsers report afterwards is ignored.
  */
-export function readUpload(maxUploadBytes: number, guard: UploadGuard): RequestHandler {
+export function readUpload(maxUploadBytes: number, guard: UploadGuard, files = 1): RequestHandler {
   const raw = express.raw({ type: 'image/*', limit: maxUploadBytes });
-  const form = multer({
+  const parser = multer({
     storage: multer.memoryStorage(),
-    limits: { fileSize: maxUploadBytes, files: 1, fields: 16, parts: 32, fieldSize: 64 * 1024 },
-  }).single(IMAGE_FIELD);
+    limits: { fileSize: maxUploadBytes, files, fields: 16, parts: files + 31, fieldSize: 64 * 1024 },
+  });
+  const form = files === 1 ? parser.single(IMAGE_FIELD) : parser.array(IMAGE_FIELD, files);
   return (req, res, next) => {
     let over = false;
     let received = () => {};
@@ -79,9 +79,20 @@ export function readUpload(maxUploadBytes: number, guard: UploadGuard): RequestH
     received = guard.admit(req, res, finish);
     raw(req, res, (err?: unknown) => {
       if (err) finish(rawError(err as Error, maxUploadBytes));
-      else form(req, res, (e?: unknown) => finish(e ? formError(e, req, maxUploadBytes) : undefined));
+      else form(req, res, (e?: unknown) => finish(e ? formError(e, req, maxUploadBytes, files) : undefined));
     });
   };
+}
+
+/** The images `readUpload(.., files > 1)` found in field "image", each named by its file name. */
+export function uploadedImages(req: Request): (Upload & { readonly name: string })[] {
+  const files = Array.isArray(req.files) ? req.files : [];
+  if (files.length === 0) return [{ ...uploadedImage(req), name: 'upload' }];
+  return files.map((f, i) => ({
+    bytes: f.buffer,
+    what: `file "${f.originalname}"`,
+    name: f.originalname || `upload-${i + 1}`,
+  }));
 }
 
 /** The image `readUpload` found; throws NO_FILE or UNSUPPORTED_MEDIA_TYPE when there is none. */

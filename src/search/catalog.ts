@@ -1,19 +1,12 @@
 /**
  * The collection behind a search service, for browsing and for describing it: pages of items with an
- * optional label filter, label counts, and a summary of the dataset, model and index. Pure; no HTTP types.
+ * optional label filter, label counts, and a summary of the collection, model and index. Reads the
+ * catalogue; no HTTP types.
  */
 
-import { labelName } from '../dataset/types.js';
 import type { ModelManifest } from '../model/store.js';
 import type { IndexManifest } from '../store/manifest.js';
-import type { SearchState } from './search-service.js';
-
-/** One item of the collection. */
-export interface CatalogItem {
-  readonly id: number;
-  readonly label: number | null;
-  readonly labelName: string | null;
-}
+import type { ItemInfo, SearchService } from './search-service.js';
 
 /** Which page of the collection to list. */
 export interface ListOptions {
@@ -26,54 +19,42 @@ export interface ListOptions {
 /** A page of items; `total` counts every item that passes the filter. */
 export interface ItemPage {
   readonly total: number;
-  readonly items: CatalogItem[];
+  readonly items: ItemInfo[];
 }
 
-/** Lists `limit` items from `offset` (in id order), optionally only those labelled `label`. */
-export function listItems(state: Pick<SearchState, 'dataset'>, options: ListOptions): ItemPage {
-  const { dataset } = state;
-  const labels = dataset.database.labels;
-  const item = (id: number): CatalogItem => {
-    const label = labels?.[id] ?? null;
-    return { id, label, labelName: labelName(dataset, label) };
+/** Lists `limit` live items from `offset` (in id order), optionally only those labelled `label`. */
+export function listItems(service: SearchService, options: ListOptions): ItemPage {
+  const page = service.state.catalogue.items(options);
+  return {
+    total: page.total,
+    items: page.items.map((r) => ({
+      id: r.id,
+      label: r.label,
+      labelName: service.labelName(r.label),
+      source: r.source,
+      addedAt: r.addedAt,
+    })),
   };
-  const end = options.offset + options.limit;
-  if (options.label === undefined) {
-    const total = dataset.database.count;
-    const items: CatalogItem[] = [];
-    for (let id = options.offset; id < Math.min(end, total); id++) items.push(item(id));
-    return { total, items };
-  }
-  const items: CatalogItem[] = [];
-  let total = 0;
-  for (let id = 0; id < dataset.database.count; id++) {
-    if (labels?.[id] !== options.label) continue;
-    if (total >= options.offset && total < end) items.push(item(id));
-    total++;
-  }
-  return { total, items };
 }
 
-/** Number of database items per label (index = label), or null for an unlabelled dataset. */
-export function labelCounts(state: Pick<SearchState, 'dataset'>): number[] | null {
-  const { dataset } = state;
-  const labels = dataset.database.labels;
-  if (!labels) return null;
-  const counts = new Array<number>(dataset.classNames?.length ?? 0).fill(0);
-  for (const label of labels) counts[label] = (counts[label] ?? 0) + 1;
-  return counts;
+/** Number of live items per label (index = label), or null for an unlabelled collection. */
+export function labelCounts(service: SearchService): number[] | null {
+  const names = service.state.catalogue.labelNames();
+  if (names.length === 0) return null;
+  const byLabel = service.state.catalogue.countsByLabel();
+  return names.map((_, label) => byLabel.get(label) ?? 0);
 }
 
-/** What `describeCollection` returns: the dataset, model and index at a glance, plus both manifests. */
+/** What `describeCollection` returns: the collection, model and index at a glance, plus both manifests. */
 export interface CollectionSummary {
+  /** The collection (named `dataset` as before collections could change). */
   readonly dataset: {
     readonly name: string;
+    readonly kind: 'idx' | 'folder';
     readonly origin: string;
-    readonly split: string;
-    readonly fingerprint: string;
     readonly side: number;
+    readonly channels: number;
     readonly items: number;
-    readonly queries: number;
     readonly classNames: readonly string[] | null;
     readonly labelCounts: number[] | null;
   };
@@ -81,26 +62,29 @@ export interface CollectionSummary {
   readonly codeSize: number;
   readonly arch: ModelManifest['arch'];
   readonly model: Pick<ModelManifest, 'weightsHash' | 'finalLoss' | 'training' | 'createdAt'>;
-  readonly index: Pick<IndexManifest, 'code' | 'pixel' | 'builtAt' | 'embedSeconds' | 'totalSeconds'>;
+  readonly index: Pick<IndexManifest, 'code' | 'pixel' | 'builtAt' | 'embedSeconds' | 'totalSeconds'> & {
+    /** Slots of removed items not yet reused by added ones (reclaimed by `aesearch index --compact`). */
+    readonly deletedSlots: number;
+  };
   readonly manifests: { readonly index: IndexManifest; readonly model: ModelManifest };
 }
 
-/** Summarises a loaded index for display. */
-export function describeCollection(state: Omit<SearchState, 'encoder' | 'decoder'>): CollectionSummary {
-  const { dataset, indexManifest: index, modelManifest: model } = state;
+/** Summarises an open collection for display. */
+export function describeCollection(service: SearchService): CollectionSummary {
+  const { meta, indexManifest: index, modelManifest: model, catalogue } = service.state;
+  const names = catalogue.labelNames();
   return {
     dataset: {
-      name: dataset.name,
-      origin: dataset.origin,
-      split: dataset.split,
-      fingerprint: dataset.fingerprint,
-      side: dataset.side,
-      items: dataset.database.count,
-      queries: dataset.queries.count,
-      classNames: dataset.classNames,
-      labelCounts: labelCounts(state),
+      name: meta.name,
+      kind: meta.kind,
+      origin: meta.origin,
+      side: meta.side,
+      channels: meta.channels,
+      items: service.count,
+      classNames: names.length > 0 ? names : null,
+      labelCounts: labelCounts(service),
     },
-    items: dataset.database.count,
+    items: service.count,
     codeSize: model.codeSize,
     arch: model.arch,
     model: {
@@ -115,6 +99,7 @@ export function describeCollection(state: Omit<SearchState, 'encoder' | 'decoder
       builtAt: index.builtAt,
       embedSeconds: index.embedSeconds,
       totalSeconds: index.totalSeconds,
+      deletedSlots: service.state.indexes.code.deletedSlots,
     },
     manifests: { index, model },
   };

@@ -3,7 +3,14 @@
  * query by item id takes the item's stored code and reconstructs it; both go through the service's
  * micro-batcher and then the same neighbour search in each space asked for. No HTTP types here.
  */
-import { labelName } from '../dataset/types.js';
+import {
+  type AddOptions,
+  addImages,
+  type ChangeReport,
+  type Embedder,
+  type ImageToAdd,
+} from '../collection/add-images.js';
+import { THUMB_IS_INPUT } from '../collection/seed.js';
 import { createError } from '../errors.js';
 import { encodeGrayPng } from '../image/png.js';
 import { type DecodeOptions, decodeToGray, toUnitFloat } from '../image/preprocess.js';
@@ -15,11 +22,19 @@ import { type Embedded, EncodeBatcher } from './encode-batcher.js';
 export const QUERY_SPACES = ['code', 'pixel'] as const;
 export type QuerySpace = (typeof QUERY_SPACES)[number];
 
-/** One neighbour. */
-export interface Hit {
+/** One item, as search hits and the item routes describe it. */
+export interface ItemInfo {
   readonly id: number;
   readonly label: number | null;
   readonly labelName: string | null;
+  /** The file's path relative to the folder it was added from, or the upload's file name. */
+  readonly source: string;
+  /** ISO time the item was added. */
+  readonly addedAt: string;
+}
+
+/** One neighbour. */
+export interface Hit extends ItemInfo {
   /** True L2 distance (or 1 - cosine for a cosine code space). */
   readonly distance: number;
 }
@@ -87,44 +102,145 @@ function share(hits: readonly Hit[], label: number | null): number | null {
 export class SearchService {
   private readonly batcher: EncodeBatcher;
   private closed = false;
+  /** The last change of the catalogue applied to the vector indexes. */
+  private appliedSeq: number;
+  /** The running `follow`, so calls from a timer and from a request never interleave. */
+  private following: Promise<number> | undefined;
+  private labelNames: string[];
+  /** Embeds model inputs with this service's model (through the micro-batcher). */
+  readonly embedder: Embedder;
 
   constructor(readonly state: SearchState) {
     this.batcher = new EncodeBatcher(state.encoder, state.decoder);
+    this.embedder = {
+      model: state.modelManifest.weightsHash,
+      embed: (inputs) =>
+        Promise.all(inputs.map(async (input) => (await this.batcher.embed(toUnitFloat(input))).code)),
+    };
+    this.appliedSeq = state.indexManifest.changesSeq;
+    this.labelNames = state.catalogue.labelNames();
   }
 
-  /** Opens the index in `indexDir` (see openIndex for what it checks and throws). */
-  static async open(indexDir: string, options: OpenIndexOptions): Promise<SearchService> {
-    return new SearchService(await openIndex(indexDir, options));
+  /**
+   * Opens the index in `indexDir` (see openIndex for what it checks and throws) and applies the changes
+   * made to the collection since the index was built.
+   */
+  static async open(indexDir: string, options: OpenIndexOptions = {}): Promise<SearchService> {
+    const service = new SearchService(await openIndex(indexDir, options));
+    try {
+      await service.follow();
+    } catch (err) {
+      service.close();
+      throw err;
+    }
+    return service;
   }
 
-  /** Number of items in the database. */
+  /** The model's weights hash: the codes it makes are stored under it. */
+  get model(): string {
+    return this.state.modelManifest.weightsHash;
+  }
+
+  /** Number of items searchable now. */
   get count(): number {
-    return this.state.dataset.database.count;
+    return this.state.indexes.code.count;
   }
 
-  /** An item's id, label and label name; throws ITEM_NOT_FOUND. */
-  item(id: number): Omit<Hit, 'distance'> {
-    this.assertItem(id);
-    const label = this.state.dataset.database.labels?.[id] ?? null;
-    return { id, label, labelName: labelName(this.state.dataset, label) };
+  /** A label number's name, or null. */
+  labelName(label: number | null): string | null {
+    if (label === null || label < 0) return null;
+    if (label >= this.labelNames.length) this.labelNames = this.state.catalogue.labelNames();
+    return this.labelNames[label] ?? String(label);
   }
 
-  private assertItem(id: number): void {
-    if (!Number.isInteger(id) || id < 0 || id >= this.count)
-      throw createError('ITEM_NOT_FOUND', { id, count: this.count - 1 });
+  /** An item's id, label, label name, source and time added; throws ITEM_NOT_FOUND. */
+  item(id: number): ItemInfo {
+    const record = Number.isInteger(id) ? this.state.catalogue.item(id) : undefined;
+    if (!record) throw createError('ITEM_NOT_FOUND', { id });
+    return {
+      id,
+      label: record.label,
+      labelName: this.labelName(record.label),
+      source: record.source,
+      addedAt: record.addedAt,
+    };
   }
 
-  /** An item's pixels, side x side grayscale; throws ITEM_NOT_FOUND. */
+  /** An item's model input (side x side x channels bytes); throws ITEM_NOT_FOUND. */
   itemPixels(id: number): Uint8Array {
-    this.assertItem(id);
-    const area = this.state.dataset.side ** 2;
-    return this.state.dataset.database.pixels.subarray(id * area, (id + 1) * area);
+    const input = Number.isInteger(id) ? this.state.catalogue.input(id) : undefined;
+    if (!input) throw createError('ITEM_NOT_FOUND', { id });
+    return input;
   }
 
-  /** An item's image as PNG, scaled to about `size` px with nearest-neighbour sampling. */
+  /** The thumbnail of an item's original, or undefined when its original is its model input (IDX datasets). */
+  thumbnail(id: number): { bytes: Uint8Array; type: string } | undefined {
+    const thumb = this.state.catalogue.thumbnail(id);
+    return thumb && thumb.type !== THUMB_IS_INPUT ? thumb : undefined;
+  }
+
+  /** An item's model input as PNG, scaled to about `size` px with nearest-neighbour sampling. */
   async itemPng(id: number, size: number): Promise<Buffer> {
-    const side = this.state.dataset.side;
+    const side = this.state.meta.side;
     return encodeGrayPng(this.itemPixels(id), side, side, Math.max(1, Math.round(size / side)));
+  }
+
+  /**
+   * Adds images (uploads or files) to the collection, embedded with this service's model, and applies
+   * the change at once; other servers pick it up from the catalogue's change log.
+   */
+  async addImages(
+    images: readonly ImageToAdd[],
+    options: Omit<AddOptions, 'embedder' | 'ids'> = {},
+  ): Promise<ChangeReport> {
+    const report = await addImages(this.state.catalogue, this.state.meta, images, {
+      ...options,
+      embedder: this.embedder,
+    });
+    await this.follow();
+    return report;
+  }
+
+  /** Removes items from the collection and applies the change at once; returns the ids that were there. */
+  async removeItems(ids: readonly number[]): Promise<number[]> {
+    const removed = this.state.catalogue.remove(ids);
+    await this.follow();
+    return removed;
+  }
+
+  /**
+   * Applies the catalogue's changes since the last call to the vector indexes in place (an added item's
+   * stored code, or its input embedded now when its code is of another model; a removed item marked
+   * deleted). Returns the number of changes applied. Calls never overlap.
+   */
+  follow(): Promise<number> {
+    const run = (this.following ?? Promise.resolve(0)).then(() => this.applyChanges());
+    this.following = run.catch(() => 0);
+    return run;
+  }
+
+  private async applyChanges(): Promise<number> {
+    if (this.closed) return 0;
+    const changes = this.state.catalogue.changesSince(this.appliedSeq);
+    const { code, pixel } = this.state.indexes;
+    for (const change of changes) {
+      if (this.closed) return 0;
+      if (change.op === 'remove') {
+        code.remove(change.itemId);
+        pixel?.remove(change.itemId);
+      } else {
+        const input = this.state.catalogue.input(change.itemId);
+        // Removed again since: its own 'remove' change follows, nothing to add.
+        if (input) {
+          const floats = toUnitFloat(input);
+          const stored = this.state.catalogue.code(this.model, change.itemId);
+          code.add(change.itemId, stored ?? (await this.batcher.embed(floats)).code);
+          pixel?.add(change.itemId, floats);
+        }
+      }
+      this.appliedSeq = change.seq;
+    }
+    return changes.length;
   }
 
   /**
@@ -136,7 +252,7 @@ export class SearchService {
     options: SearchOptions,
     upload: UploadOptions = {},
   ): Promise<SearchResponse> {
-    const side = this.state.dataset.side;
+    const side = this.state.meta.side;
     const gray = await decodeToGray(bytes, { side, what: upload.what ?? 'the upload', ...upload.decoding });
     return this.answer(await this.embedImage(gray), options);
   }
@@ -144,14 +260,16 @@ export class SearchService {
   /** Neighbours of stored item `id`, excluding the item itself; throws ITEM_NOT_FOUND, SPACE_UNAVAILABLE. */
   async searchById(id: number, options: SearchOptions): Promise<SearchResponse> {
     const gray = this.itemPixels(id);
-    const dims = this.state.indexManifest.code.dims;
-    const embedded = await this.batcher.reconstruct(this.state.codes.subarray(id * dims, (id + 1) * dims));
+    const stored = this.state.catalogue.code(this.model, id);
+    if (!stored) return this.answer({ ...(await this.embedImage(gray)), id, embedMs: 0 }, options);
+    const embedded = await this.batcher.reconstruct(stored);
     return this.answer({ ...embedded, gray, id, embedMs: 0 }, options);
   }
 
   /** Runs one image query through the models and the code index, so the first real one does not pay for tfjs compiling its kernels. */
   async warmUp(): Promise<void> {
-    if (this.count > 0) this.answer(await this.embedImage(this.itemPixels(0)), { k: 1, spaces: ['code'] });
+    const first = this.state.catalogue.items({ offset: 0, limit: 1 }).items[0];
+    if (first) this.answer(await this.embedImage(this.itemPixels(first.id)), { k: 1, spaces: ['code'] });
   }
 
   private async embedImage(gray: Uint8Array): Promise<EmbeddedQuery> {
@@ -189,7 +307,7 @@ export class SearchService {
       query: {
         id: query.id,
         label,
-        labelName: labelName(this.state.dataset, label),
+        labelName: this.labelName(label),
         code: Array.from(query.code),
         reconstruction: Uint8Array.from(query.reconstruction, (v) =>
           Math.round(Math.min(1, Math.max(0, v)) * 255),

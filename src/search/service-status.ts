@@ -34,7 +34,7 @@ export interface ReloadStatus {
 
 /** The identity of `manifest`'s index. */
 export function indexIdentity(manifest: IndexManifest): IndexIdentity {
-  return { id: manifest.dir, builtAt: manifest.builtAt, items: manifest.dataset.count };
+  return { id: manifest.dir, builtAt: manifest.builtAt, items: manifest.collection.count };
 }
 
 /** `ann-... (N items, built at ...)`, for log lines. */

@@ -50,12 +50,11 @@ export function closeServer(server: Server): Promise<void> {
 }
 
 /**
- * Opens the index on disk for a reload, reusing the dataset in memory when the new index was built for
- * the same one (same fingerprint), and warms the new model up before it is swapped in; closes it when
- * the warm-up fails.
+ * Opens the index on disk for a reload and warms the new model up before it is swapped in; closes it
+ * when the warm-up fails.
  */
-export async function openForReload(config: Config, current: SearchService): Promise<SearchService> {
-  const next = await SearchService.open(config.indexDir, { ...config, reuse: current.state.dataset });
+export async function openForReload(config: Config): Promise<SearchService> {
+  const next = await SearchService.open(config.indexDir);
   try {
     await next.warmUp();
   } catch (err) {
@@ -83,6 +82,30 @@ function requestTimeoutMs(config: Pick<Config, 'uploadSeconds'>): number {
   return (Math.max(60, config.uploadSeconds) + 10) * 1000;
 }
 
+/** How often a server applies the collection's changes made by others (the CLI, other workers), in ms. */
+export const FOLLOW_INTERVAL_MS = 250;
+
+/**
+ * Applies the catalogue's new changes to the current service every FOLLOW_INTERVAL_MS: an item added or
+ * removed by another process is answered (or no longer) within a second, with no reload.
+ */
+function followChanges(holder: ServiceHolder, log: LogLine): NodeJS.Timeout {
+  let failing = false;
+  const timer = setInterval(() => {
+    holder.current.follow().then(
+      () => {
+        failing = false;
+      },
+      (err: unknown) => {
+        if (!failing) log(`could not apply the collection's changes: ${(err as Error).message}`);
+        failing = true;
+      },
+    );
+  }, FOLLOW_INTERVAL_MS);
+  timer.unref();
+  return timer;
+}
+
 /** Options of `startServer`. */
 export interface StartOptions {
   /** Receives the request lines and reload reports. */
@@ -103,7 +126,7 @@ export async function startServer(
   options: StartOptions,
 ): Promise<RunningServer> {
   const holder = new ServiceHolder(service);
-  const reloader = new IndexReloader(holder, (current) => openForReload(config, current), options.log);
+  const reloader = new IndexReloader(holder, () => openForReload(config), options.log);
   const reloads = {
     status: () => reloader.status(),
     reload: async (trigger: string) => {
@@ -130,7 +153,9 @@ export async function startServer(
     () => void reloader.reload('index/manifest.json changed'),
     options.log,
   );
+  const follow = followChanges(holder, options.log);
   const close = async () => {
+    clearInterval(follow);
     watch.close();
     await closeServer(server);
     holder.close();
@@ -139,9 +164,9 @@ export async function startServer(
 }
 
 function logStart(log: LogLine, service: SearchService, backend: BackendInfo, running: RunningServer): void {
-  const { dataset, modelManifest: model } = service.state;
+  const { meta, modelManifest: model } = service.state;
   log(
-    `serving ${service.count} items of ${dataset.name} (${model.arch.arch} autoencoder, code ${model.codeSize}) ` +
+    `serving ${service.count} items of ${meta.name} (${model.arch.arch} autoencoder, code ${model.codeSize}) ` +
       `on ${backend.name}`,
   );
   log(`index ${describeIndex(running.reloader.status().index)}; reloads when it is rebuilt`);
@@ -189,5 +214,5 @@ export async function serveUntilSignal(
 
 /** Opens the index in config.indexDir and serves it until a signal (see serveUntilSignal). */
 export async function serveIndex(config: Config, backend: BackendInfo, here: ServingProcess): Promise<void> {
-  await serveUntilSignal(await SearchService.open(config.indexDir, config), config, backend, here);
+  await serveUntilSignal(await SearchService.open(config.indexDir), config, backend, here);
 }

@@ -52,10 +52,11 @@ export class BackgroundBuild {
     this.worker.postMessage(msg, transfer);
   }
 
-  /** Queues vectors with ids firstId.. for insertion (copies them; the caller keeps its array). */
-  add(firstId: number, vectors: Float32Array): void {
+  /** Queues vectors under `ids` for insertion (copies both; the caller keeps its arrays). */
+  add(ids: Int32Array, vectors: Float32Array): void {
     const copy = vectors.slice();
-    this.send({ type: 'add', firstId, vectors: copy.buffer }, [copy.buffer]);
+    const idCopy = ids.slice();
+    this.send({ type: 'add', ids: idCopy.buffer, vectors: copy.buffer }, [copy.buffer, idCopy.buffer]);
   }
 
   /** Waits for every queued insertion, writes the index to `file` (temp file, fsync, rename), stops the worker. */

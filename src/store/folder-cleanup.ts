@@ -1,5 +1,5 @@
 /**
- * Removing the index folder's superseded `ann-*` and `model-*` folders. What to keep is read from the
+ * Removing the index folder's superseded `ann-*` and `model-*` folders and `collection-*.db` catalogues. What to keep is read from the
  * manifests on disk right before deleting, never taken from the caller: another run may have renamed
  * its manifest into place since the caller wrote its own, and the folder that manifest names must stay.
  */
@@ -41,7 +41,7 @@ async function namedIn(file: string, paths: readonly string[]): Promise<string[]
  */
 async function namedFolders(indexDir: string): Promise<Set<string> | undefined> {
   try {
-    const index = await namedIn(join(indexDir, INDEX_MANIFEST), ['dir', 'model.dir']);
+    const index = await namedIn(join(indexDir, INDEX_MANIFEST), ['dir', 'model.dir', 'catalogue']);
     const model = await namedIn(join(indexDir, MODEL_MANIFEST), ['dir']);
     return new Set([...index, ...model]);
   } catch (err) {
@@ -50,12 +50,17 @@ async function namedFolders(indexDir: string): Promise<Set<string> | undefined> 
   }
 }
 
+/** SQLite's companion files (`x.db-wal`, `x.db-shm`, `x.db-journal`) belong to `x.db`. */
+function owner(name: string): string {
+  return name.replace(/-(wal|shm|journal)$/, '');
+}
+
 /**
- * Removes the folders of `indexDir` whose names `matches` ("ann-*", "model-*", one build's own folder),
+ * Removes the folders (and catalogue files, with their SQLite companions) of `indexDir` whose names `matches` ("ann-*", "model-*", one build's own folder),
  * except those index/manifest.json and index/model.json name as read now. Removes nothing when a
  * manifest is there but unreadable, or when `indexDir` does not exist.
  */
-export async function removeUnnamedDirs(indexDir: string, matches: (name: string) => boolean): Promise<void> {
+export async function removeUnnamed(indexDir: string, matches: (name: string) => boolean): Promise<void> {
   let entries: Dirent[];
   try {
     entries = await readdir(indexDir, { withFileTypes: true });
@@ -63,11 +68,11 @@ export async function removeUnnamedDirs(indexDir: string, matches: (name: string
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw err;
   }
-  const candidates = entries.filter((e) => e.isDirectory() && matches(e.name));
+  const candidates = entries.filter((e) => matches(owner(e.name)));
   if (candidates.length === 0) return;
   const named = await namedFolders(indexDir);
   if (!named) return;
   for (const entry of candidates) {
-    if (!named.has(entry.name)) await rm(join(indexDir, entry.name), { recursive: true, force: true });
+    if (!named.has(owner(entry.name))) await rm(join(indexDir, entry.name), { recursive: true, force: true });
   }
 }

@@ -4,8 +4,8 @@ import type { HnswParams, Metric } from './vector-index.js';
 /** Main thread -> worker. */
 export type HnswBuildRequest =
   | { type: 'init'; dims: number; metric: Metric; params: HnswParams; maxElements: number }
-  /** `vectors` is a transferred Float32Array buffer; ids run from firstId. */
-  | { type: 'add'; firstId: number; vectors: ArrayBuffer }
+  /** `vectors` is a transferred Float32Array buffer, `ids` an Int32Array buffer of the items' ids. */
+  | { type: 'add'; ids: ArrayBuffer; vectors: ArrayBuffer }
   /** Write the index to `file` (a temporary path; the caller renames it) and fsync it. */
   | { type: 'save'; file: string };
 

@@ -24,6 +24,7 @@ async function handle(state: BuildState, msg: HnswBuildRequest, reply: Reply<Hns
       m: msg.params.m,
       efConstruction: msg.params.efConstruction,
       randomSeed: msg.params.seed,
+      allowReplaceDeleted: true,
     });
     return;
   }
@@ -32,10 +33,11 @@ async function handle(state: BuildState, msg: HnswBuildRequest, reply: Reply<Hns
   if (msg.type === 'add') {
     const started = performance.now();
     const vectors = new Float32Array(msg.vectors);
+    const ids = new Int32Array(msg.ids);
     const { dims } = state;
     const n = vectors.length / dims;
     for (let i = 0; i < n; i++)
-      index.addPoint(Array.from(vectors.subarray(i * dims, (i + 1) * dims)), msg.firstId + i);
+      index.addPoint(Array.from(vectors.subarray(i * dims, (i + 1) * dims)), ids[i] ?? -1);
     state.added += n;
     state.busySeconds += (performance.now() - started) / 1000;
     reply({ type: 'progress', added: state.added });

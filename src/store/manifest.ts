@@ -5,7 +5,6 @@
  */
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { Dataset } from '../dataset/types.js';
 import { createError } from '../errors.js';
 import { archConfigField, type ModelManifest } from '../model/store.js';
 import { readJsonFile } from '../util/read-json.js';
@@ -44,21 +43,21 @@ export type SpaceManifest = z.infer<typeof spaceManifest>;
 /** The schema of index/manifest.json. */
 export const indexManifestSchema = z
   .object({
-    version: z.literal(2),
+    version: z.literal(3, { error: 'version 3 (an index built by an older aesearch: run `aesearch index`)' }),
     /** Folder (relative to the index folder) with the vector files. */
     dir: plainName,
+    /** The collection's catalogue (SQLite) file inside the index folder. */
+    catalogue: plainName,
+    /** The catalogue's last change when the build read it: later changes are replayed on open. */
+    changesSeq: count,
     model: z
       .object({ weightsHash: z.string(), dir: z.string(), arch: archConfigField, codeSize: positive })
       .readonly(),
-    dataset: z
-      .object({ name: z.string(), fingerprint: z.string(), count, origin: z.string(), split: z.string() })
-      .readonly(),
+    /** The collection as built: its name, where it came from, and the items indexed. */
+    collection: z.object({ name: z.string(), origin: z.string(), count }).readonly(),
     preprocessing: z.unknown(),
     code: spaceManifest,
     pixel: spaceManifest.nullable(),
-    /** Raw codes of the database, count x codeSize float32 little-endian, inside the ann folder. */
-    codesFile: plainName,
-    codesSha256: z.string(),
     backend: z.string(),
     embedSeconds: z.number(),
     totalSeconds: z.number(),
@@ -83,14 +82,9 @@ export function readIndexManifest(indexDir: string): Promise<IndexManifest> {
 
 /**
  * Throws INDEX_MISMATCH, naming `file` (the manifest's path), when the index was built by another model
- * (weights hash or code size) or for another dataset than the ones given.
+ * (weights hash or code size) than the one given.
  */
-export function assertIndexMatches(
-  index: IndexManifest,
-  model: ModelManifest,
-  dataset: Dataset,
-  file: string,
-): void {
+export function assertIndexMatches(index: IndexManifest, model: ModelManifest, file: string): void {
   if (index.model.weightsHash !== model.weightsHash) {
     throw createError('INDEX_MISMATCH', {
       file,
@@ -105,14 +99,6 @@ export function assertIndexMatches(
       what: 'code size',
       index: index.code.dims,
       current: model.codeSize,
-    });
-  }
-  if (index.dataset.fingerprint !== dataset.fingerprint) {
-    throw createError('INDEX_MISMATCH', {
-      file,
-      what: 'dataset',
-      index: `${index.dataset.name} (${index.dataset.count} images, ${index.dataset.fingerprint})`,
-      current: `${dataset.name} (${dataset.database.count} images, ${dataset.fingerprint})`,
     });
   }
 }

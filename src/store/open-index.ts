@@ -1,14 +1,12 @@
 /**
- * Opening an index folder, the one way: load the model, read the index manifest, check that model, index
- * and dataset belong together, and open the vector files, each checked against the sha256 recorded at
+ * Opening an index folder, the one way: load the model, read the index manifest, check that model and
+ * index belong together, open the collection's catalogue and the vector files, each checked against the sha256 recorded at
  * build time before hnswlib reads it (a damaged file is refused with a message naming it, never
  * half-loaded). Used by the server, its reloads, `start` and `eval`.
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
-import { loadDataset } from '../dataset/load.js';
-import type { Dataset } from '../dataset/types.js';
+import { Catalogue, type CollectionMeta } from '../collection/catalogue.js';
 import { createError } from '../errors.js';
 import { type LoadedModel, loadModel, type ModelManifest } from '../model/store.js';
 import { sha256File } from '../util/file-hash.js';
@@ -23,33 +21,25 @@ import { VectorIndex } from './vector-index.js';
 
 /** Everything a search service runs on. */
 export interface OpenedIndex {
-  readonly dataset: Dataset;
   readonly indexManifest: IndexManifest;
   readonly modelManifest: ModelManifest;
   readonly encoder: tf.LayersModel;
   readonly decoder: tf.LayersModel;
-  /** The database's codes, count x code size. */
-  readonly codes: Float32Array;
+  /** The collection's catalogue (items, inputs, thumbnails, codes, change log), open for reading and writing. */
+  readonly catalogue: Catalogue;
+  /** What the collection is and its input format. */
+  readonly meta: CollectionMeta;
   /** The code space's HNSW index, and the pixel space's when the index has one (and it was asked for). */
   readonly indexes: { readonly code: VectorIndex; readonly pixel?: VectorIndex };
 }
 
-/**
- * The data the index must have been built for: a dataset in memory, or the configured one (`data` on
- * `dataPath`), loaded with as many images as the index holds unless `reuse` is that very dataset (same
- * fingerprint, as when a server reloads an index rebuilt on the data it serves).
- */
-export type IndexData =
-  | { readonly dataset: Dataset }
-  | { readonly data: string; readonly dataPath: readonly string[]; readonly reuse?: Dataset };
-
 /** What `openIndex` opens besides the index folder. */
-export type OpenIndexOptions = IndexData & {
+export interface OpenIndexOptions {
   /** A model already loaded (its owner keeps it); by default the index folder's model is loaded. */
   readonly model?: LoadedModel;
   /** Open the pixel space too, when the index has one (default true). */
   readonly pixel?: boolean;
-};
+}
 
 async function verify(file: string, expected: string): Promise<void> {
   let actual: string;
@@ -80,32 +70,28 @@ async function loadSpace(
   return VectorIndex.open(file, space.dims, space.metric, space.params.efSearch, space.count);
 }
 
-/** Loads the database's raw codes (count x dims float32); throws INDEX_CORRUPT. */
-async function loadCodes(indexDir: string, manifest: IndexManifest): Promise<Float32Array> {
-  const file = join(indexDir, manifest.dir, manifest.codesFile);
-  await verify(file, manifest.codesSha256);
-  const buf = await readFile(file);
-  const expected = manifest.code.count * manifest.code.dims * 4;
-  if (buf.byteLength !== expected)
-    throw createError('INDEX_CORRUPT', {
-      file,
-      reason: `it holds ${buf.byteLength} bytes, expected ${expected}`,
-    });
-  return new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
-}
-
-function datasetFor(manifest: IndexManifest, data: IndexData): Promise<Dataset> | Dataset {
-  if ('dataset' in data) return data.dataset;
-  if (data.reuse?.fingerprint === manifest.dataset.fingerprint) return data.reuse;
-  return loadDataset({ data: data.data, searchPath: data.dataPath, limit: manifest.dataset.count });
+/** The catalogue the manifest names; throws NO_COLLECTION or COLLECTION_CORRUPT naming the file. */
+function openCatalogue(
+  indexDir: string,
+  manifest: IndexManifest,
+): { catalogue: Catalogue; meta: CollectionMeta } {
+  const catalogue = Catalogue.open(join(indexDir, manifest.catalogue));
+  const meta = catalogue.meta();
+  if (!meta) {
+    catalogue.close();
+    throw createError('COLLECTION_CORRUPT', { where: catalogue.file, why: 'it was never seeded' });
+  }
+  return { catalogue, meta };
 }
 
 /**
- * Opens the index in `indexDir` with its model and dataset. Throws NO_MODEL or MODEL_CORRUPT (the model
- * is checked first: without one no index can be built), then NO_INDEX, INDEX_CORRUPT (naming the file,
- * and the field of a manifest) or INDEX_MISMATCH; whatever it loaded before failing is freed.
+ * Opens the index in `indexDir` with its model and catalogue. The HNSW files are as of the manifest's
+ * `changesSeq`; the caller replays later changes (see SearchService.follow). Throws NO_MODEL or
+ * MODEL_CORRUPT (the model is checked first: without one no index can be built), then NO_INDEX,
+ * INDEX_CORRUPT (naming the file, and the field of a manifest), INDEX_MISMATCH, NO_COLLECTION or
+ * COLLECTION_CORRUPT; whatever it loaded before failing is freed.
  */
-export async function openIndex(indexDir: string, options: OpenIndexOptions): Promise<OpenedIndex> {
+export async function openIndex(indexDir: string, options: OpenIndexOptions = {}): Promise<OpenedIndex> {
   const model = options.model ?? (await loadModel(indexDir));
   const opened: VectorIndex[] = [];
   const open = async (manifest: IndexManifest, space: SpaceManifest) => {
@@ -113,27 +99,29 @@ export async function openIndex(indexDir: string, options: OpenIndexOptions): Pr
     opened.push(index);
     return index;
   };
+  let openedCatalogue: Catalogue | undefined;
   try {
     const indexManifest = await readIndexManifest(indexDir);
-    const dataset = await datasetFor(indexManifest, options);
-    assertIndexMatches(indexManifest, model.manifest, dataset, join(indexDir, INDEX_MANIFEST));
+    assertIndexMatches(indexManifest, model.manifest, join(indexDir, INDEX_MANIFEST));
+    const { catalogue, meta } = openCatalogue(indexDir, indexManifest);
+    openedCatalogue = catalogue;
     const code = await open(indexManifest, indexManifest.code);
     const pixel =
       indexManifest.pixel && options.pixel !== false
         ? await open(indexManifest, indexManifest.pixel)
         : undefined;
-    const codes = await loadCodes(indexDir, indexManifest);
     return {
-      dataset,
       indexManifest,
       modelManifest: model.manifest,
       encoder: model.encoder,
       decoder: model.decoder,
-      codes,
+      catalogue,
+      meta,
       indexes: pixel ? { code, pixel } : { code },
     };
   } catch (err) {
     for (const index of opened) index.dispose();
+    openedCatalogue?.close();
     if (!options.model) disposeModel(model);
     throw err;
   }
@@ -144,9 +132,10 @@ function disposeModel(model: Pick<OpenedIndex, 'encoder' | 'decoder'>): void {
   model.decoder.dispose();
 }
 
-/** Frees an opened index now: the model's tensors and the native memory of its HNSW indexes. */
+/** Frees an opened index now: the model's tensors, the native memory of its HNSW indexes, the catalogue. */
 export function closeIndex(index: OpenedIndex): void {
   disposeModel(index);
+  index.catalogue.close();
   index.indexes.code.dispose();
   index.indexes.pixel?.dispose();
 }

@@ -49,7 +49,14 @@ function toArray(vector: Float32Array | readonly number[]): number[] {
   return out;
 }
 
-/** An HNSW index over fixed-size float vectors; ids are the vectors' positions. */
+/** Share of slots added when an index that is full takes one more item. */
+const GROWTH = 0.25;
+
+/**
+ * An HNSW index over fixed-size float vectors, each under an id (a collection item's id, or its position
+ * when built without ids). Items can be added and removed in place: a removed item is marked deleted and
+ * its slot taken by the next item added.
+ */
 export class VectorIndex {
   private disposed = false;
 
@@ -57,9 +64,50 @@ export class VectorIndex {
     private readonly hnsw: InstanceType<typeof HierarchicalNSW>,
     readonly dims: number,
     readonly metric: Metric,
-    readonly count: number,
+    private live: number,
     private efSearch: number,
   ) {}
+
+  /** Number of items searchable (added and not removed). */
+  get count(): number {
+    return this.live;
+  }
+
+  /** Slots marked deleted and not yet reused: they cost memory and some search time until reclaimed. */
+  get deletedSlots(): number {
+    return this.hnsw.getCurrentCount() - this.live;
+  }
+
+  /** Adds (or replaces) the vector of item `id`, growing the index when it is full. */
+  add(id: number, vector: Float32Array): void {
+    if (this.disposed) throw new Error('add to a disposed vector index');
+    const known = this.has(id);
+    if (!known && this.deletedSlots === 0 && this.hnsw.getCurrentCount() >= this.hnsw.getMaxElements())
+      this.hnsw.resizeIndex(Math.ceil(this.hnsw.getMaxElements() * (1 + GROWTH)) + 1);
+    this.hnsw.addPoint(toArray(vector), id, !known);
+    if (!known) this.live++;
+  }
+
+  /** Marks item `id` deleted; false when it is not in the index. */
+  remove(id: number): boolean {
+    if (this.disposed) throw new Error('remove from a disposed vector index');
+    try {
+      this.hnsw.markDelete(id);
+    } catch {
+      return false; // unknown or already deleted: hnswlib throws "Label not found" / "already deleted"
+    }
+    this.live--;
+    return true;
+  }
+
+  private has(id: number): boolean {
+    try {
+      this.hnsw.getPoint(id);
+      return true;
+    } catch {
+      return false;
+    }
+  }
 
   /** Sets the search candidate list size (raised to k per query when smaller). */
   setEf(ef: number): void {
@@ -67,13 +115,14 @@ export class VectorIndex {
     this.hnsw.setEf(ef);
   }
 
-  /** Builds an index of `vectors` (count x dims, row-major); ids are 0..count-1. */
+  /** Builds an index of `vectors` (count x dims, row-major) under `ids` (default 0..count-1). */
   static async build(
     vectors: Float32Array,
     dims: number,
     metric: Metric,
     params: HnswParams,
     onProgress?: (done: number) => void,
+    ids?: Int32Array,
   ): Promise<VectorIndex> {
     const count = vectors.length / dims;
     const hnsw = new HierarchicalNSW(metric, dims);
@@ -82,9 +131,10 @@ export class VectorIndex {
       m: params.m,
       efConstruction: params.efConstruction,
       randomSeed: params.seed,
+      allowReplaceDeleted: true,
     });
     for (let i = 0; i < count; i++) {
-      hnsw.addPoint(Array.from(vectors.subarray(i * dims, (i + 1) * dims)), i);
+      hnsw.addPoint(toArray(vectors.subarray(i * dims, (i + 1) * dims)), ids?.[i] ?? i);
       if ((i + 1) % PROGRESS_EVERY === 0 || i + 1 === count) {
         onProgress?.(i + 1);
         await new Promise((r) => setImmediate(r));
@@ -108,7 +158,7 @@ export class VectorIndex {
   ): Promise<VectorIndex> {
     const hnsw = new HierarchicalNSW(metric, dims);
     try {
-      await hnsw.readIndex(file);
+      await hnsw.readIndex(file, true);
     } catch (err) {
       throw createError('INDEX_CORRUPT', { file, reason: (err as Error).message });
     }
@@ -131,7 +181,7 @@ export class VectorIndex {
   /** The k (clamped to the count) nearest items to `query`, nearest first; distances are true L2 or 1 - cos. */
   search(query: Float32Array | readonly number[], k: number): Neighbours {
     if (this.disposed) throw new Error('search on a disposed vector index');
-    const n = Math.min(Math.max(0, Math.floor(k)), this.count);
+    const n = Math.min(Math.max(0, Math.floor(k)), this.live);
     if (n === 0) return { ids: [], distances: [] };
     if (n > this.efSearch) this.hnsw.setEf(n);
     const result = this.hnsw.searchKnn(toArray(query), n);

@@ -39,7 +39,15 @@ describe('Catalogue (SQLite)', () => {
         invertLightBorder: false,
       });
       const ids = cat.add([item(1, 'cats'), item(2, 'dogs'), item(3, 'cats'), item(4, null)]);
-      assert.deepEqual(ids, [1, 2, 3, 4]);
+      assert.deepEqual(
+        ids.map((r) => r.id),
+        [1, 2, 3, 4],
+      );
+      assert.deepEqual(
+        cat.add([item(3, 'cats', { source: 'copy-of-3.png' })]).map((r) => [r.id, r.duplicate]),
+        [[3, true]],
+        'the same bytes (sha256) are not added twice',
+      );
       assert.deepEqual(cat.labelNames(), ['cats', 'dogs']);
       assert.equal(cat.count(), 4);
       assert.deepEqual(cat.item(2)?.label, 1);
@@ -65,7 +73,7 @@ describe('Catalogue (SQLite)', () => {
       assert.deepEqual(cat.remove([2, 99]), [2]);
       assert.equal(cat.item(2), undefined);
       const [next] = cat.add([item(5, 'dogs')]);
-      assert.equal(next, 5, 'a removed id is not given out again');
+      assert.equal(next?.id, 5, 'a removed id is not given out again');
       assert.deepEqual(
         cat.changesSince(0).map((c) => [c.itemId, c.op]),
         [
@@ -100,9 +108,12 @@ describe('Catalogue (SQLite)', () => {
         [1, Float32Array.from([0.5, 1])],
         [3, Float32Array.from([2, -1])],
       ]);
-      assert.equal(reader.codesModel(), 'hash1');
-      assert.deepEqual([...(reader.code(3) ?? [])], [2, -1]);
-      assert.equal(reader.code(2), undefined);
+      writer.setCodes('hash2', [[1, Float32Array.from([9, 9])]]);
+      assert.deepEqual([...(reader.code('hash1', 3) ?? [])], [2, -1]);
+      assert.deepEqual([...(reader.code('hash2', 1) ?? [])], [9, 9]);
+      assert.equal(reader.code('hash1', 2), undefined);
+      writer.dropCodesExcept('hash2');
+      assert.equal(reader.code('hash1', 1), undefined);
       const batches = [...reader.inputBatches(2)];
       assert.deepEqual(
         batches.map((b) => [...b.ids]),
@@ -110,6 +121,8 @@ describe('Catalogue (SQLite)', () => {
       );
       assert.deepEqual([...(batches[0]?.labels ?? [])], [0, 1]);
       assert.deepEqual([...(batches[1]?.inputs ?? [])], [3, 4, 5, 6]);
+      writer.remove([1]);
+      assert.equal(reader.code('hash2', 1), undefined);
     } finally {
       reader.close();
       writer.close();

@@ -57,7 +57,14 @@ describe('train -> index -> search', () => {
         assert.equal(out.space, space);
         assert.equal(out.k, 3);
         assert.equal(out.results.length, 3);
-        assert.deepEqual(Object.keys(out.results[0]).sort(), ['distance', 'id', 'label', 'labelName']);
+        assert.deepEqual(Object.keys(out.results[0]).sort(), [
+          'addedAt',
+          'distance',
+          'id',
+          'label',
+          'labelName',
+          'source',
+        ]);
         assert.equal(out.results[0].id, 42);
         assert.equal(out.results[0].labelName, dataset.classNames?.[dataset.database.labels?.[42] ?? -1]);
       }

@@ -46,7 +46,7 @@ async function killWhen(args: string[], dir: string, moment: (names: string[]) =
 
 /** Opens the index, checks that item 11's image finds item 11 first in every space, and names its ann folder. */
 async function assertSearchable(indexDir: string): Promise<string> {
-  const service = await SearchService.open(indexDir, { data: 'fashion-mnist', dataPath: TEST_DATA_PATH });
+  const service = await SearchService.open(indexDir);
   try {
     const png = await pngOf(service.itemPixels(11));
     const found = await service.searchByImage(png, { k: 1, spaces: ['code', 'pixel'] });

@@ -34,7 +34,7 @@ function lockedLine(dir: string, command: string, pid: number | undefined): RegE
 
 /** Opens the index and checks that item 11 is its own top hit in both spaces. */
 async function assertSearchable(indexDir: string): Promise<void> {
-  const service = await SearchService.open(indexDir, { data: 'fashion-mnist', dataPath: TEST_DATA_PATH });
+  const service = await SearchService.open(indexDir);
   try {
     const png = encodeGrayPng(service.itemPixels(11), 28, 28);
     const found = await service.searchByImage(png, { k: 1, spaces: ['code', 'pixel'] });

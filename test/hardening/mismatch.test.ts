@@ -7,7 +7,6 @@ import assert from 'node:assert/strict';
 import { cp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { loadDataset } from '../../src/dataset/load.js';
 import { isAesearchError } from '../../src/errors.js';
 import { SearchService } from '../../src/search/search-service.js';
 import { runCli } from '../helpers/cli.js';
@@ -51,9 +50,9 @@ describe('mismatched, damaged and missing files', { timeout: 120_000 }, () => {
     return { dir, manifest, annDir: join(dir, String(manifest.dir)) };
   }
 
-  async function refusal(dir: string, dataset = a.dataset): Promise<{ code: string; message: string }> {
+  async function refusal(dir: string): Promise<{ code: string; message: string }> {
     try {
-      const service = await SearchService.open(dir, { dataset });
+      const service = await SearchService.open(dir);
       service.close();
     } catch (err) {
       if (isAesearchError(err)) return { code: err.code, message: err.message };
@@ -87,20 +86,24 @@ describe('mismatched, damaged and missing files', { timeout: 120_000 }, () => {
     });
   });
 
-  it('refuses an index built for other data', async () => {
-    const { dir } = await copyOfA();
-    const fewer = await loadDataset({ data: 'fashion-mnist', searchPath: TEST_DATA_PATH, limit: 200 });
-    const { code, message } = await refusal(dir, fewer);
-    assert.equal(code, 'INDEX_MISMATCH');
-    assert.match(
-      message,
-      new RegExp(
-        `^The index \\(${dir}/manifest\\.json\\) was built with dataset fashion-mnist \\(300 images, \\w+\\) but the current one is fashion-mnist \\(200 images, \\w+\\); run \`aesearch index\` to rebuild it$`,
-      ),
-    );
+  it('refuses an index whose catalogue is missing or is no catalogue, naming the file', async () => {
+    const gone = await copyOfA();
+    const file = join(gone.dir, String(gone.manifest.catalogue));
+    await rm(file);
+    assert.deepEqual(await refusal(gone.dir), {
+      code: 'NO_COLLECTION',
+      message: `No collection at ${file}; run \`aesearch index\` to seed it from --data`,
+    });
+
+    const garbled = await copyOfA();
+    const other = join(garbled.dir, String(garbled.manifest.catalogue));
+    await writeFile(other, 'not a database, just text that is long enough to be read as one '.repeat(100));
+    const refused = await refusal(garbled.dir);
+    assert.equal(refused.code, 'COLLECTION_CORRUPT');
+    assert.match(refused.message, new RegExp(`^${other} cannot be read as a collection \\(`));
   });
 
-  it('refuses a damaged HNSW file, a truncated codes file and a missing file, naming each', async () => {
+  it('refuses a damaged HNSW file and a missing file, naming each', async () => {
     const corrupt = await copyOfA();
     await flipByte(join(corrupt.annDir, 'code.hnsw'), 200);
     const damaged = await refusal(corrupt.dir);
@@ -110,14 +113,6 @@ describe('mismatched, damaged and missing files', { timeout: 120_000 }, () => {
       new RegExp(
         `^${corrupt.annDir}/code\\.hnsw cannot be loaded \\(its sha256 [0-9a-f]{12}\\.\\.\\. differs from the manifest's [0-9a-f]{12}\\.\\.\\.\\); run \`aesearch index\` to rebuild it$`,
       ),
-    );
-
-    const truncated = await copyOfA();
-    const codes = join(truncated.annDir, 'codes.f32');
-    await writeFile(codes, (await readFile(codes)).subarray(0, 100));
-    assert.match(
-      (await refusal(truncated.dir)).message,
-      new RegExp(`^${codes} cannot be loaded \\(its sha256 `),
     );
 
     const missing = await copyOfA();

@@ -53,9 +53,10 @@ export async function expectGetErrors(
   }
 }
 
-/** The ITEM_NOT_FOUND message for `id` on a tiny index (300 items). */
-export const noItemMessage = (id: number) => `No item with id ${id}; ids run from 0 to 299`;
+/** The ITEM_NOT_FOUND message for `id`. */
+export const noItemMessage = (id: number) =>
+  `No item with id ${id} in the collection (never added, or removed); GET /api/items lists the items`;
 
-/** The BAD_PARAMETER message for a path id that is no item id on a tiny index; `got` is as it is quoted. */
+/** The BAD_PARAMETER message for a path id that is no item id; `got` is as it is quoted. */
 export const badIdMessage = (got: string) =>
-  `Expected path parameter "id" to be a whole number (an item id from 0 to 299) but received ${got}`;
+  `Expected path parameter "id" to be a whole number (an item id) but received ${got}`;

@@ -24,7 +24,7 @@ export async function startTestServer(
     {},
   );
   const lines: string[] = [];
-  const service = await SearchService.open(config.indexDir, config);
+  const service = await SearchService.open(config.indexDir);
   // Request lines are left out: thousands of them would read as a leak in the memory checks.
   const keep = (line: string) => {
     if (!/^[A-Z]+ \/\S* (\d{3}|aborted) /.test(line)) lines.push(line);

@@ -7,7 +7,7 @@ import { loadDataset } from '../../src/dataset/load.js';
 import type { Dataset } from '../../src/dataset/types.js';
 import { loadModel } from '../../src/model/store.js';
 import { SearchService } from '../../src/search/search-service.js';
-import { buildIndex } from '../../src/store/build-index.js';
+import { buildDatasetIndex } from '../../src/store/build-index.js';
 import { DEFAULT_HNSW } from '../../src/store/vector-index.js';
 import { resolveTrainConfig, type TrainSettings } from '../../src/train/train-config.js';
 import { runTraining, type TrainRunResult } from '../../src/train/train-run.js';
@@ -69,9 +69,8 @@ export async function buildTinyIndex(options: TinyIndexOptions = {}): Promise<Ti
   });
   const model = await loadModel(indexDir);
   try {
-    await buildIndex({
+    await buildDatasetIndex(dataset, {
       indexDir,
-      dataset,
       model,
       params: DEFAULT_HNSW,
       codeMetric: 'l2',
@@ -82,6 +81,6 @@ export async function buildTinyIndex(options: TinyIndexOptions = {}): Promise<Ti
     model.encoder.dispose();
     model.decoder.dispose();
   }
-  const open = () => SearchService.open(indexDir, { dataset });
+  const open = () => SearchService.open(indexDir);
   return { indexDir, dataset, open, cleanup };
 }

@@ -156,12 +156,12 @@ describe('item, stats and page routes', () => {
     });
 
     it('leaves absolute paths out: the dataset folder is named relative to the working folder', async () => {
-      const { origin } = fx.service.state.dataset;
+      const { origin } = fx.service.state.meta;
       assert.ok(origin.startsWith(`${PACKAGE_ROOT}/data/fashion-mnist`), origin);
       const res = await request(fx.app).get('/api/stats');
       assert.equal(res.body.dataset.origin, withoutAbsolutePaths(origin));
       assert.match(res.body.dataset.origin, /^(\.\.\.\/)?data\/fashion-mnist \(test split only\)$/);
-      assert.equal(res.body.manifests.index.dataset.origin, res.body.dataset.origin);
+      assert.equal(res.body.manifests.index.collection.origin, res.body.dataset.origin);
       for (const path of [PACKAGE_ROOT, tmpdir(), fx.tiny.indexDir])
         assert.ok(!res.text.includes(path), path);
       const health = await request(fx.app).get('/api/health');
@@ -199,10 +199,10 @@ describe('item, stats and page routes', () => {
         'No route GET /api/nothing; the API is listed in the README (GET /api/health checks the server)',
       );
       expectApiError(
-        await request(fx.app).delete('/api/items/3'),
+        await request(fx.app).delete('/api/stats'),
         404,
         'ROUTE_NOT_FOUND',
-        'No route DELETE /api/items/3; the API is listed in the README (GET /api/health checks the server)',
+        'No route DELETE /api/stats; the API is listed in the README (GET /api/health checks the server)',
       );
     });
 

@@ -29,11 +29,13 @@ describe('search routes', () => {
         const result = res.body.spaces[space];
         assert.equal(result.results.length, 5);
         assert.deepEqual(Object.keys(result.results[0]).sort(), [
+          'addedAt',
           'distance',
           'id',
           'imageUrl',
           'label',
           'labelName',
+          'source',
         ]);
         assert.equal(result.results[0].id, 42);
         assert.ok(result.results[0].distance < 1e-3);

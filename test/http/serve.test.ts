@@ -87,9 +87,10 @@ describe('aesearch serve and start', { timeout: 600_000 }, () => {
       const log = run.stderr();
       assert.match(log, /no model in .*: training one with the default settings\n/);
       assert.match(log, /training dense autoencoder, code 32, on 36 images, 10 epochs\n/);
+      // Training holds every 10th image out for validation; the collection holds them all.
       assert.match(log, /epoch 10: loss /);
-      assert.match(log, /indexing 36 images into /);
-      assert.match(log, /serving 36 items of .*images \(dense autoencoder, code 32\)/);
+      assert.match(log, /collection: .*images \(40 items, seeded now\)/);
+      assert.match(log, /serving 40 items of .*images \(dense autoencoder, code 32\)/);
       const form = new FormData();
       form.append(
         'image',
@@ -124,7 +125,7 @@ describe('aesearch serve and start', { timeout: 600_000 }, () => {
         repaired.stderr(),
         /\nThe trained model at .+ cannot be loaded \(.+encoder\/model\.json is missing\): training a new one with the default settings\n/,
       );
-      assert.match(repaired.stderr(), /indexing 36 images into /);
+      assert.match(repaired.stderr(), /indexing into /);
     } finally {
       repaired.child.kill('SIGTERM');
     }

@@ -8,21 +8,21 @@ import { createError } from '../../src/errors.js';
 
 describe('createError', () => {
   it('fills the template from named arguments', () => {
-    const err = createError('ITEM_NOT_FOUND', { id: 7, count: 5 });
-    assert.equal(err.code, 'ITEM_NOT_FOUND');
-    assert.equal(err.status, 404);
-    assert.equal(err.message, 'No item with id 7; ids run from 0 to 5');
+    const err = createError('INDEX_CORRUPT', { file: 'code.hnsw', reason: 'it is empty' });
+    assert.equal(err.code, 'INDEX_CORRUPT');
+    assert.equal(err.status, 503);
+    assert.equal(err.message, 'code.hnsw cannot be loaded (it is empty); run `aesearch index` to rebuild it');
     assert.equal(createError('INTERNAL').status, 500);
   });
 
   it('refuses missing, unknown and positional arguments at compile time', () => {
     const made = () => [
-      // @ts-expect-error: count is missing
-      createError('ITEM_NOT_FOUND', { id: 7 }),
+      // @ts-expect-error: reason is missing
+      createError('INDEX_CORRUPT', { file: 'code.hnsw' }),
       // @ts-expect-error: positional arguments are gone
-      createError('ITEM_NOT_FOUND', 7, 5),
+      createError('INDEX_CORRUPT', 'code.hnsw', 'it is empty'),
       // @ts-expect-error: no such argument
-      createError('ITEM_NOT_FOUND', { id: 7, count: 5, extra: 1 }),
+      createError('INDEX_CORRUPT', { file: 'code.hnsw', reason: 'it is empty', extra: 1 }),
       // @ts-expect-error: INTERNAL takes none
       createError('INTERNAL', { id: 1 }),
     ];

@@ -6,14 +6,14 @@ import assert from 'node:assert/strict';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { removeUnnamedDirs } from '../../src/store/folder-cleanup.js';
+import { removeUnnamed } from '../../src/store/folder-cleanup.js';
 import { tempDir } from '../helpers/fixtures.js';
 
 async function folders(dir: string, names: readonly string[]): Promise<void> {
   for (const name of names) await mkdir(join(dir, name));
 }
 
-describe('removeUnnamedDirs', () => {
+describe('removeUnnamed', () => {
   it('keeps the ann and model folders the manifests on disk name, removes the others', async () => {
     const { dir, cleanup } = await tempDir();
     try {
@@ -32,8 +32,8 @@ describe('removeUnnamedDirs', () => {
         JSON.stringify({ dir: 'ann-current', model: { dir: 'model-served' } }),
       );
       await writeFile(join(dir, 'model.json'), JSON.stringify({ dir: 'model-new' }));
-      await removeUnnamedDirs(dir, (name) => name.startsWith('ann-'));
-      await removeUnnamedDirs(dir, (name) => name.startsWith('model-'));
+      await removeUnnamed(dir, (name) => name.startsWith('ann-'));
+      await removeUnnamed(dir, (name) => name.startsWith('model-'));
       assert.deepEqual((await readdir(dir)).sort(), [
         'ann-current',
         'manifest.json',
@@ -55,7 +55,7 @@ describe('removeUnnamedDirs', () => {
         join(dir, 'manifest.json'),
         JSON.stringify({ dir: 'ann-mine', model: { dir: 'model-x' } }),
       );
-      await removeUnnamedDirs(dir, (name) => name === 'ann-mine');
+      await removeUnnamed(dir, (name) => name === 'ann-mine');
       assert.deepEqual((await readdir(dir)).sort(), ['ann-mine', 'ann-other', 'manifest.json']);
     } finally {
       await cleanup();
@@ -67,7 +67,7 @@ describe('removeUnnamedDirs', () => {
     try {
       await folders(dir, ['ann-a', 'ann-b']);
       await writeFile(join(dir, 'manifest.json'), '{ half a manif');
-      await removeUnnamedDirs(dir, (name) => name.startsWith('ann-'));
+      await removeUnnamed(dir, (name) => name.startsWith('ann-'));
       assert.deepEqual((await readdir(dir)).sort(), ['ann-a', 'ann-b', 'manifest.json']);
     } finally {
       await cleanup();
@@ -75,6 +75,6 @@ describe('removeUnnamedDirs', () => {
   });
 
   it('does nothing for a folder that does not exist', async () => {
-    await removeUnnamedDirs('/nowhere/aesearch-index', () => true);
+    await removeUnnamed('/nowhere/aesearch-index', () => true);
   });
 });

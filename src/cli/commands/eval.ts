@@ -43,7 +43,7 @@ export function parseKList(value: string): number[] {
 async function savedIndex(config: Config): Promise<{ metric: Metric; count: number; name: string } | null> {
   try {
     const m = await readIndexManifest(config.indexDir);
-    return { metric: m.code.metric, count: m.dataset.count, name: m.dataset.name };
+    return { metric: m.code.metric, count: m.collection.count, name: m.collection.name };
   } catch {
     return null;
   }

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { loadConfig } from '../../config.js';
 import { METRICS, type Metric } from '../../store/vector-index.js';
-import { openDataset, startBackend } from '../context.js';
+import { startBackend } from '../context.js';
 import { waitOption, withIndexLock } from '../index-lock.js';
 import { type CommonFlags, commonOptions, configOverrides, intIn } from '../options.js';
 import { DEFAULT_INDEX_SETTINGS, indexWithProgress } from '../pipeline.js';
@@ -16,6 +16,7 @@ interface IndexFlags extends CommonFlags {
   pixel: boolean;
   limit?: number;
   wait?: boolean;
+  compact?: boolean;
 }
 
 /** Adds the index command to `program`. */
@@ -23,7 +24,7 @@ export function registerIndex(program: Command): void {
   const cmd = program
     .command('index')
     .description(
-      'embed every database image with the trained encoder and build the HNSW indexes (code, and pixel unless --no-pixel)',
+      'seed the collection from --data (or keep it, with its added and removed items, when it is that one), embed every item with the trained encoder and build the HNSW indexes (code, and pixel unless --no-pixel)',
     )
     .option('--m <n>', 'HNSW links per node', intIn(2, 200), DEFAULT_INDEX_SETTINGS.m)
     .option(
@@ -44,16 +45,23 @@ export function registerIndex(program: Command): void {
         .default(DEFAULT_INDEX_SETTINGS.metric),
     )
     .option('--no-pixel', 'skip the raw-pixel index (built by default, for comparison)')
-    .option('--limit <n>', 'index the first N database images only', intIn(1, 10_000_000));
+    .option('--limit <n>', 'seed the collection with the first N images only', intIn(1, 10_000_000))
+    .option(
+      '--compact',
+      'rebuild the vector indexes from the collection as it is (stored codes, no --data), reclaiming the slots of removed items',
+    );
   for (const o of [waitOption(), ...commonOptions()]) cmd.addOption(o);
   cmd.action(async (flags: IndexFlags) => {
     const config = loadConfig(configOverrides(flags));
     const manifest = await withIndexLock(config.indexDir, 'index', flags.wait ?? false, async () => {
       const backend = await startBackend(config);
-      return indexWithProgress(config, backend, () => openDataset(config, flags.limit), flags);
+      const source = flags.compact
+        ? ({ compact: true } as const)
+        : { seed: { data: config.data, searchPath: config.dataPath, limit: flags.limit } };
+      return indexWithProgress(config, backend, source, flags);
     });
     process.stdout.write(
-      `indexed ${manifest.dataset.count} images of ${manifest.dataset.name} (model ${manifest.model.weightsHash}, ` +
+      `indexed ${manifest.collection.count} images of ${manifest.collection.name} (model ${manifest.model.weightsHash}, ` +
         `code ${manifest.code.dims}-d ${manifest.code.metric}) in ${manifest.totalSeconds.toFixed(1)} s into ${config.indexDir}\n`,
     );
   });

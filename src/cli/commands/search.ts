@@ -26,7 +26,10 @@ export function registerSearch(program: Command): void {
         .choices(QUERY_SPACES)
         .default('code'),
     )
-    .option('--json', 'print one JSON object: { space, k, results: [{ id, label, labelName, distance }] }');
+    .option(
+      '--json',
+      'print one JSON object: { space, k, results: [{ id, label, labelName, source, addedAt, distance }] }',
+    );
   for (const o of commonOptions()) cmd.addOption(o);
   cmd.action(async (file: string, flags: SearchFlags) => {
     const { config } = await prepare(flags);
@@ -41,14 +44,7 @@ export function registerSearch(program: Command): void {
         { k: flags.k, spaces: [flags.space] },
         { what: file },
       );
-      const results = (response.spaces[flags.space]?.results ?? []).map(
-        ({ id, label, labelName, distance }) => ({
-          id,
-          label,
-          labelName,
-          distance,
-        }),
-      );
+      const results = response.spaces[flags.space]?.results ?? [];
       if (flags.json) {
         process.stdout.write(`${JSON.stringify({ space: flags.space, k: flags.k, results })}\n`);
         return;
@@ -56,7 +52,7 @@ export function registerSearch(program: Command): void {
       process.stdout.write(`${results.length} nearest by ${flags.space} distance to ${file}:\n`);
       for (const [rank, r] of results.entries()) {
         process.stdout.write(
-          `${String(rank + 1).padStart(3)}. id ${String(r.id).padStart(6)}  ${(r.labelName ?? '-').padEnd(12)}  ${r.distance.toFixed(4)}\n`,
+          `${String(rank + 1).padStart(3)}. id ${String(r.id).padStart(6)}  ${(r.labelName ?? '-').padEnd(12)}  ${r.distance.toFixed(4)}  ${r.source}\n`,
         );
       }
     } finally {

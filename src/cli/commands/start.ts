@@ -49,9 +49,10 @@ async function rebuild(
   if (repair.why) log(repair.why);
   const dataset = await openDataset(config);
   if (repair.train) await trainWithProgress(config, backend, dataset, resolveTrainConfig({}, dataset.side));
-  log(`indexing ${dataset.database.count} images into ${config.indexDir}`);
-  await indexWithProgress(config, backend, async () => dataset, DEFAULT_INDEX_SETTINGS);
-  return SearchService.open(config.indexDir, { ...config, dataset });
+  log(`indexing into ${config.indexDir}`);
+  const seed = { data: config.data, searchPath: config.dataPath };
+  await indexWithProgress(config, backend, { seed }, DEFAULT_INDEX_SETTINGS);
+  return SearchService.open(config.indexDir);
 }
 
 /**
@@ -60,12 +61,12 @@ async function rebuild(
  */
 async function openRepairing(config: Config, backend: BackendInfo, wait: boolean): Promise<SearchService> {
   try {
-    return await SearchService.open(config.indexDir, config);
+    return await SearchService.open(config.indexDir);
   } catch (err) {
     if (!repairFor(err, config)) throw err;
     return withIndexLock(config.indexDir, 'start', wait, async () => {
       try {
-        return await SearchService.open(config.indexDir, config);
+        return await SearchService.open(config.indexDir);
       } catch (again) {
         const repair = repairFor(again, config);
         if (!repair) throw again;

@@ -2,29 +2,12 @@
  * POST /api/admin/reload: loads the index on disk and swaps to it, for whoever holds the admin token
  * (`Authorization: Bearer <token>`). Without a configured token the route answers ADMIN_DISABLED.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
-import { type Request, Router } from 'express';
+import { Router } from 'express';
 import { createError } from '../../errors.js';
 import { describeIndex } from '../../search/service-status.js';
+import { checkToken } from '../admin-token.js';
 import { methodNotAllowed } from '../error-handler.js';
 import type { ServiceProvider } from '../provider.js';
-
-function digest(text: string): Buffer {
-  return createHash('sha256').update(text).digest();
-}
-
-/** Throws ADMIN_DISABLED or UNAUTHORIZED unless `req` carries `token`; compares in constant time. */
-function checkToken(req: Request, token: string): void {
-  if (token === '') throw createError('ADMIN_DISABLED');
-  const header = req.headers.authorization;
-  const given = /^Bearer (.+)$/i.exec(header ?? '')?.[1];
-  if (given === undefined)
-    throw createError('UNAUTHORIZED', {
-      got: header === undefined ? 'no Authorization header' : 'another scheme',
-    });
-  if (!timingSafeEqual(digest(given), digest(token)))
-    throw createError('UNAUTHORIZED', { got: 'a wrong token' });
-}
 
 /** The admin routes; `token` is the configured admin token ('' disables them). */
 export function adminRoutes(provider: ServiceProvider, token: string): Router {

@@ -17,7 +17,7 @@ export function infoRoutes(provider: ServiceProvider, queue: WorkQueue, uploads:
     const service = serviceFor(res, provider);
     res.json(
       withoutAbsolutePaths({
-        ...describeCollection(service.state),
+        ...describeCollection(service),
         spaces: availableSpaces(service),
         backend: { name: provider.backend.name, description: provider.backend.description },
         served: provider.status(),

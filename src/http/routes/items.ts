@@ -1,5 +1,9 @@
-/** Browsing the collection: GET /api/items, /api/items/:id and /api/items/:id/image. */
+/**
+ * Browsing the collection: GET /api/items, /api/items/:id, /api/items/:id/image (a thumbnail of the
+ * original, in colour, aspect kept, fitted inside `size` px) and /api/items/:id/input (what the model sees).
+ */
 import { type Request, type Response, Router } from 'express';
+import sharp from 'sharp';
 import { listItems } from '../../search/catalog.js';
 import type { SearchService } from '../../search/search-service.js';
 import { Semaphore } from '../../util/semaphore.js';
@@ -17,14 +21,14 @@ export const IMAGE_ENCODE_SLOTS = 2;
 
 /** The item images' cache and encode slots (one per app). */
 export interface ItemImages {
-  readonly cache: LruCache<Buffer>;
+  readonly cache: LruCache<ImageAnswer>;
   readonly encodes: Semaphore;
 }
 
 /** A cache of `cacheBytes` and IMAGE_ENCODE_SLOTS encode slots. */
 export function itemImages(cacheBytes: number): ItemImages {
   return {
-    cache: new LruCache<Buffer>(cacheBytes, (png) => png.length),
+    cache: new LruCache<ImageAnswer>(cacheBytes, (image) => image.bytes.length),
     encodes: new Semaphore(IMAGE_ENCODE_SLOTS),
   };
 }
@@ -33,11 +37,17 @@ function itemJson(service: SearchService, id: number) {
   return { ...service.item(id), imageUrl: itemImageUrl(id) };
 }
 
+/** An image answer: its bytes and content type. */
+interface ImageAnswer {
+  readonly bytes: Buffer;
+  readonly type: string;
+}
+
 function list(provider: ServiceProvider) {
   return (req: Request, res: Response): void => {
     const service = serviceFor(res, provider);
     const options = listOptions(req.query, service);
-    const page = listItems(service.state, options);
+    const page = listItems(service, options);
     res.json({
       offset: options.offset,
       limit: options.limit,
@@ -48,18 +58,39 @@ function list(provider: ServiceProvider) {
   };
 }
 
-function image(provider: ServiceProvider, { cache, encodes }: ItemImages) {
+/** The item's model input as PNG, or (`original`) its thumbnail fitted inside `size` px. */
+async function render(
+  service: SearchService,
+  id: number,
+  size: number,
+  original: boolean,
+): Promise<ImageAnswer> {
+  if (original) {
+    const thumb = service.thumbnail(id);
+    if (thumb) {
+      const bytes = await sharp(thumb.bytes)
+        .resize(size, size, { fit: 'inside', withoutEnlargement: true })
+        .webp({ quality: 85 })
+        .toBuffer();
+      return { bytes, type: 'image/webp' };
+    }
+  }
+  return { bytes: await service.itemPng(id, size), type: 'image/png' };
+}
+
+function image(provider: ServiceProvider, { cache, encodes }: ItemImages, original: boolean) {
   return async (req: Request, res: Response): Promise<void> => {
     const service = serviceFor(res, provider);
-    const id = itemId(req.params, service);
+    const id = itemId(req.params);
     const size = imageSize(req.query);
     service.item(id);
-    const key = `${service.state.dataset.fingerprint}:${id}:${size}`;
-    const png = await scopeOf(res).hold(() =>
-      cache.get(key, () => encodes.run(() => service.itemPng(id, size))),
+    // Item ids are never reused, so (catalogue, id) names one picture for good.
+    const key = `${service.state.catalogue.name}:${id}:${size}:${original ? 'o' : 'i'}`;
+    const answer = await scopeOf(res).hold(() =>
+      cache.get(key, () => encodes.run(() => render(service, id, size, original))),
     );
     res.setHeader('Cache-Control', `public, max-age=${IMAGE_MAX_AGE_S}`);
-    res.type('png').send(png);
+    res.type(answer.type).send(answer.bytes);
   };
 }
 
@@ -69,8 +100,9 @@ export function itemRoutes(provider: ServiceProvider, images: ItemImages): Route
   router.get('/api/items', list(provider));
   router.get('/api/items/:id', (req, res) => {
     const service = serviceFor(res, provider);
-    res.json(itemJson(service, itemId(req.params, service)));
+    res.json(itemJson(service, itemId(req.params)));
   });
-  router.get('/api/items/:id/image', image(provider, images));
+  router.get('/api/items/:id/image', image(provider, images, true));
+  router.get('/api/items/:id/input', image(provider, images, false));
   return router;
 }
