@@ -43,7 +43,7 @@ export type SpaceManifest = z.infer<typeof spaceManifest>;
 /** The schema of index/manifest.json. */
 export const indexManifestSchema = z
   .object({
-    version: z.literal(3, { error: 'version 3 (an index built by an older aesearch: run `aesearch index`)' }),
+    version: z.literal(3),
     /** Folder (relative to the index folder) with the vector files. */
     dir: plainName,
     /** The collection's catalogue (SQLite) file inside the index folder. */

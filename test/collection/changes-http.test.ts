@@ -48,9 +48,7 @@ describe('POST /api/items and DELETE /api/items/:id', () => {
   };
 
   async function topHit(png: Buffer, space: 'code' | 'pixel') {
-    const res = await request(base())
-      .post(`/api/search?k=3&space=${space}`)
-      .attach('image', png, 'q.png');
+    const res = await request(base()).post(`/api/search?k=3&space=${space}`).attach('image', png, 'q.png');
     assert.equal(res.status, 200, res.text);
     return res.body.spaces[space].results[0] as { id: number; distance: number; source: string };
   }

@@ -70,7 +70,7 @@ describe('serving from two processes', { timeout: 900_000 }, () => {
     const run = await runCli(['serve', '--port', '0', '--workers', '2', '--index-dir', indexDir], ENV);
     assert.equal(run.code, 1);
     assert.deepEqual(run.stderr.trimEnd().split('\n').slice(1), [
-      `aesearch: ${indexDir}/manifest.json cannot be loaded (its field "version" should be 2 but is missing); run \`aesearch index\` to rebuild it`,
+      `aesearch: ${indexDir}/manifest.json cannot be loaded (its field "version" should be 3 but is missing); run \`aesearch index\` to rebuild it`,
     ]);
     // An empty folder fails at once, so the worker's backend and error lines tend to arrive together.
     const empty = join(fx.scratch.dir, 'empty');
@@ -114,7 +114,7 @@ describe('serving from two processes', { timeout: 900_000 }, () => {
       for (const pid of childPids(primary)) process.kill(pid, 'SIGKILL');
       assert.equal(await run.exited, 1, run.stderr());
       const lines = run.stderr().trimEnd().split('\n');
-      const error = `${indexDir}/manifest.json cannot be loaded (its field "version" should be 2 but is missing); run \`aesearch index\` to rebuild it`;
+      const error = `${indexDir}/manifest.json cannot be loaded (its field "version" should be 3 but is missing); run \`aesearch index\` to rebuild it`;
       assert.match(
         lines.at(-2) ?? '',
         new RegExp(
