@@ -205,9 +205,9 @@ export async function runCopies(options: CopiesOptions): Promise<CopiesReport> {
 
 /** The copy figures as an aligned text table: one row per edit, recall@1 and @10 per space. */
 export function formatCopiesTable(report: CopiesReport): string {
-  const cell = (v: number) => v.toFixed(3).padStart(9);
+  const cell = (v: number) => v.toFixed(3).padStart(10);
   const head = ['edit'.padEnd(10), 'code r@1', 'code r@10', 'pixel r@1', 'pixel r@10']
-    .map((h, i) => (i === 0 ? h : h.padStart(9)))
+    .map((h, i) => (i === 0 ? h : h.padStart(10)))
     .join(' ');
   const rows = COPY_EDITS.map((edit) => {
     const { code, pixel } = report.edits[edit];
