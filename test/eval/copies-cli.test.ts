@@ -1,18 +1,22 @@
 /**
  * End to end: `aesearch eval --copies --json` on a folder of colour shapes made here, with a tiny model
  * trained on it and no index (so the code database is embedded in memory): the JSON shape, recall values
- * in range, the unedited control found first, the table on stderr and copies.json written.
+ * in range, the unedited control found first, the table on stderr and copies.json written. And the
+ * library call on IDX data, whose originals are the items' pixels, against a saved index.
  */
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
 import { loadDataset } from '../../src/dataset/load.js';
+import { runCopies } from '../../src/eval/copies.js';
 import { COPY_EDITS } from '../../src/eval/copies-edits.js';
+import { loadModel } from '../../src/model/store.js';
 import { useTestBackend } from '../helpers/backend.js';
 import { runCli } from '../helpers/cli.js';
 import { type TempDir, tempDir } from '../helpers/fixtures.js';
-import { trainBriefly } from '../helpers/tiny-index.js';
+import { buildTinyIndex, type TinyIndex, trainBriefly } from '../helpers/tiny-index.js';
 import { makeColourFolder } from './copies-fixture.js';
 
 const IMAGES = 80;
@@ -71,5 +75,41 @@ describe('aesearch eval --copies', () => {
     assert.match(run.stderr, /\noverlay +(\d\.\d{3} +){3}\d\.\d{3}\n/);
     const written = JSON.parse(await readFile(join(indexDir, 'eval', 'copies.json'), 'utf8'));
     assert.deepEqual(written, report);
+  });
+});
+
+describe('runCopies on IDX data', () => {
+  let tiny: TinyIndex;
+
+  before(async () => {
+    tiny = await buildTinyIndex({ limit: 200, pixel: false });
+  });
+  after(() => tiny.cleanup());
+
+  it("copies the items' pixels as PNG, uses the saved index codes, finds the unedited original, and leaks no tensors", async () => {
+    const model = await loadModel(tiny.indexDir);
+    try {
+      const options = {
+        indexDir: tiny.indexDir,
+        dataset: tiny.dataset,
+        model,
+        metric: 'l2' as const,
+        items: 15,
+      };
+      const notes: string[] = [];
+      await runCopies({ ...options, items: 1 });
+      const tensors = tf.memory().numTensors;
+      const report = await runCopies({ ...options, note: (n) => notes.push(n) });
+      assert.equal(tf.memory().numTensors, tensors);
+      assert.deepEqual(notes, []);
+      assert.equal(report.originals, 'pixels');
+      assert.equal(report.items, 15);
+      assert.deepEqual(report.edits.original.pixel, { recall1: 1, recall10: 1 });
+      assert.equal(report.edits.original.code.recall10, 1);
+      assert.equal(report.protocol.jpeg, 'saved as JPEG quality 30');
+    } finally {
+      model.encoder.dispose();
+      model.decoder.dispose();
+    }
   });
 });
