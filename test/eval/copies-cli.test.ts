@@ -107,6 +107,10 @@ describe('runCopies on IDX data', () => {
       assert.deepEqual(report.edits.original.pixel, { recall1: 1, recall10: 1 });
       assert.equal(report.edits.original.code.recall10, 1);
       assert.equal(report.protocol.jpeg, 'saved as JPEG quality 30');
+      await assert.rejects(runCopies({ ...options, items: 0 }), {
+        code: 'BAD_OPTION',
+        message: 'Expected --copies-items to be a whole number of at least 1 but received 0',
+      });
     } finally {
       model.encoder.dispose();
       model.decoder.dispose();
