@@ -124,29 +124,36 @@ function editSeed(seed: number, edit: number, id: number): number {
   );
 }
 
-/** Every edit of every item, decoded as an upload: per edit, items x input floats in [0, 1]. */
+/** Floats per model input: what one database item holds, grey or colour. */
+function inputSize(dataset: Dataset): number {
+  return dataset.database.pixels.length / Math.max(1, dataset.database.count);
+}
+
+/**
+ * Every edit of every item, decoded as an upload: per edit, items x input floats in [0, 1]. Items run
+ * a few at a time, each read once, so only those few originals (whole photos, maybe) sit in memory.
+ */
 async function editedCopies(
   dataset: Dataset,
   ids: Int32Array,
   seed: number,
   stage: StageReporter,
 ): Promise<Map<CopyEdit, VectorSet>> {
-  const area = dataset.side * dataset.side;
-  const originals = await mapWithConcurrency([...ids], CONCURRENCY, (id) => originalBytes(dataset, id));
-  const out = new Map<CopyEdit, VectorSet>();
-  const progress = stage('editing copies', ids.length * COPY_EDITS.length);
+  const size = inputSize(dataset);
+  const data = new Map(COPY_EDITS.map((edit) => [edit, new Float32Array(ids.length * size)]));
+  const progress = stage('editing copies', ids.length);
   let done = 0;
-  for (const [e, edit] of COPY_EDITS.entries()) {
-    const data = new Float32Array(ids.length * area);
-    await mapWithConcurrency([...ids], CONCURRENCY, async (id, i) => {
-      const edited = await EDITS[edit](originals[i] ?? new Uint8Array(), createRng(editSeed(seed, e, id)));
+  await mapWithConcurrency([...ids], CONCURRENCY, async (id, i) => {
+    const original = await originalBytes(dataset, id);
+    for (const [e, edit] of COPY_EDITS.entries()) {
+      const edited = await EDITS[edit](original, createRng(editSeed(seed, e, id)));
       const px = await preprocessUpload(edited, dataset, `item ${id} (${edit})`);
-      for (let j = 0; j < area; j++) data[i * area + j] = (px[j] ?? 0) / 255;
-      progress(++done);
-    });
-    out.set(edit, vectorSet(data, area));
-  }
-  return out;
+      const out = data.get(edit);
+      for (let j = 0; j < size; j++) if (out) out[i * size + j] = (px[j] ?? 0) / 255;
+    }
+    progress(++done);
+  });
+  return new Map(COPY_EDITS.map((edit) => [edit, vectorSet(data.get(edit) ?? new Float32Array(size), size)]));
 }
 
 /**
@@ -171,13 +178,13 @@ export async function runCopies(options: CopiesOptions): Promise<CopiesReport> {
   const db = await openCodeDatabase(options.indexDir, model, dataset, metric, stage);
   db.index.dispose();
   if (db.note) options.note?.(db.note);
-  await warmUpEncoder(model, dataset.side * dataset.side);
+  await warmUpEncoder(model, inputSize(dataset));
   const opened = performance.now();
   const pixels = pixelVectors(dataset.database);
   const edits = {} as Record<CopyEdit, { code: CopyRecall; pixel: CopyRecall }>;
   const progress = stage('searching copies', COPY_EDITS.length);
   for (const [e, edit] of COPY_EDITS.entries()) {
-    const queries = copies.get(edit) ?? vectorSet(new Float32Array(0), dataset.side * dataset.side);
+    const queries = copies.get(edit) ?? vectorSet(new Float32Array(0), inputSize(dataset));
     const codes = await embedVectors(model, queries);
     edits[edit] = {
       code: recallOfOriginals(await exactKnn(db.codes, codes, 10, metric), ids),
