@@ -186,7 +186,8 @@ export function protocolOf(
   };
 }
 
-function modelSummary(model: LoadedModel): Record<string, unknown> {
+/** The model facts every report carries: architecture, code size, weights, training. */
+export function modelSummary(model: LoadedModel): Record<string, unknown> {
   const m = model.manifest;
   return {
     arch: m.arch.arch,

@@ -3,20 +3,26 @@
  * queries/s and bytes per item of the pixel, PCA and code spaces side by side, with HNSW recall for the
  * code space; a table, or one JSON object.
  */
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { Config } from '../../config.js';
+import { DEFAULT_COPY_ITEMS, formatCopiesTable, runCopies } from '../../eval/copies.js';
 import { DEFAULT_MAP_ALL_QUERIES } from '../../eval/map-all.js';
 import { writeEvalOutputs } from '../../eval/outputs.js';
 import { describeProtocol, type EvalReport, formatTable } from '../../eval/report.js';
-import { protocolOf, reportedKs, runEval } from '../../eval/run-eval.js';
+import { modelSummary, protocolOf, reportedKs, runEval } from '../../eval/run-eval.js';
 import type { StageReporter } from '../../eval/space-eval.js';
 import { loadModel } from '../../model/store.js';
 import { readIndexManifest } from '../../store/manifest.js';
 import { METRICS, type Metric } from '../../store/vector-index.js';
+import { writeJsonAtomic } from '../../util/atomic-fs.js';
 import { log, openDataset, prepare } from '../context.js';
 import { type CommonFlags, commonOptions, intIn } from '../options.js';
 import { type Bar, startBar } from '../progress.js';
+
+/** The copy test's report file in the output folder. */
+const COPIES_FILE = 'copies.json';
 
 interface EvalFlags extends CommonFlags {
   queries?: number;
@@ -28,6 +34,8 @@ interface EvalFlags extends CommonFlags {
   threads?: number;
   mapQueries?: number;
   cache: boolean;
+  copies?: boolean;
+  copiesItems?: number;
 }
 
 /** Parses "1,10,50" into whole numbers from 1 to 1000. */
@@ -98,6 +106,15 @@ export function registerEval(program: Command): void {
       intIn(1, 10_000_000),
     )
     .option(
+      '--copies',
+      'instead of the label figures, the copy test (needs no labels): edited copies (crop, rotate, colour, JPEG 30, downscale, caption strip) of database items, and how often code and pixel search find the original (recall@1, @10); --json prints { copies }',
+    )
+    .option(
+      '--copies-items <n>',
+      `database items the copy test copies, a seeded sample (default ${DEFAULT_COPY_ITEMS}, all when fewer)`,
+      intIn(1, 10_000_000),
+    )
+    .option(
       '--no-cache',
       "recompute the perturbed queries and the pixel and PCA figures (and refresh the cache) instead of reusing an earlier run's",
     );
@@ -116,10 +133,18 @@ async function runEvalCommand(flags: EvalFlags): Promise<void> {
     const limit = flags.limit ?? (saved && saved.name === config.data ? saved.count : undefined);
     const dataset = await openDataset(config, limit);
     const metric = flags.metric ?? saved?.metric ?? 'l2';
+    const outDir = flags.out ?? join(config.indexDir, 'eval');
+    if (flags.copies) {
+      await runCopiesCommand(
+        flags,
+        { indexDir: config.indexDir, dataset, model, metric, stage, stop },
+        outDir,
+      );
+      return;
+    }
     const queries = Math.min(flags.queries ?? dataset.queries.count, dataset.queries.count);
     const mapAllQueries = flags.mapQueries ?? DEFAULT_MAP_ALL_QUERIES;
     log(describeProtocol(protocolOf(dataset, queries, reportedKs(flags.k), metric, mapAllQueries)));
-    const outDir = flags.out ?? join(config.indexDir, 'eval');
     const report = await runEval({
       indexDir: config.indexDir,
       dataset,
@@ -147,6 +172,38 @@ async function runEvalCommand(flags: EvalFlags): Promise<void> {
     model.encoder.dispose();
     model.decoder.dispose();
   }
+}
+
+/** The copy test: its table on stdout (stderr with --json, which prints { copies, model, ... }), copies.json in `outDir`. */
+async function runCopiesCommand(
+  flags: EvalFlags,
+  run: Omit<Parameters<typeof runCopies>[0], 'note' | 'items'> & { stop: () => void },
+  outDir: string,
+): Promise<void> {
+  const { stop, ...options } = run;
+  const copies = await runCopies({
+    ...options,
+    note: (message) => {
+      stop();
+      log(message);
+    },
+    ...(flags.copiesItems ? { items: flags.copiesItems } : {}),
+  });
+  stop();
+  const report = {
+    copies,
+    dataset: { name: run.dataset.name, origin: run.dataset.origin },
+    model: modelSummary(run.model),
+    createdAt: new Date().toISOString(),
+  };
+  const file = join(outDir, COPIES_FILE);
+  await mkdir(outDir, { recursive: true });
+  await writeJsonAtomic(file, report);
+  if (flags.json) {
+    process.stderr.write(formatCopiesTable(copies));
+    process.stdout.write(`${JSON.stringify(report)}\n`);
+  } else process.stdout.write(formatCopiesTable(copies));
+  log(`wrote ${file}`);
 }
 
 /** The table on stdout; with `json`, the report as one JSON object on stdout and the table on stderr. */
