@@ -24,6 +24,7 @@ import { DEFAULT_HNSW, VectorIndex } from '../store/vector-index.js';
 import type { ThreadsChoice } from '../train/parallel/index.js';
 import { resolveTrainConfig } from '../train/train-config.js';
 import { runTraining } from '../train/train-run.js';
+import { type AddFigures, measureAdd } from './add-speed.js';
 import { machineSpeedLine, measureMachineSpeed } from './machine-speed.js';
 import { type CurveRow, recallCurve } from './recall-curve.js';
 import { exactTopK, measureSearch, type SearchFigures } from './search-speed.js';
@@ -55,6 +56,8 @@ export interface BenchReport {
     readonly pixelBuildS: number;
   };
   readonly search: { readonly code: SearchFigures; readonly pixel: SearchFigures };
+  /** Adding 64x64 PNGs to the collection against sharp decoding them alone; search with 10% removed. */
+  readonly add: AddFigures;
   /** Code space recall@10 and queries/s per (M, efConstruction) build and search ef: where the defaults come from. */
   readonly recallCurve: readonly CurveRow[];
   /** Queries/s for one image through the encoder and the code index (upload path minus decoding). */
@@ -231,6 +234,11 @@ export async function runBench(
   const { model, manifest, count } = await benchIndex(dataset, workDir, backend, log);
   try {
     const s = await benchSearch(dataset, model, log);
+    log('adding 400 64x64 PNGs to the collection, against sharp decoding them alone; then removing 10%');
+    const add = await measureAdd(workDir, workDir);
+    log(
+      `  ${add.imagesPerS.toFixed(0)} img/s added, ${add.decodeOnlyPerS.toFixed(0)} img/s decode only; search ${add.removed10.ratio.toFixed(2)}x with 10% removed`,
+    );
     const cpu = cpus();
     return {
       backend,
@@ -257,6 +265,7 @@ export async function runBench(
         pixelBuildS: s.pixelBuildS,
       },
       search: { code: s.codeFigures, pixel: s.pixelFigures },
+      add,
       recallCurve: s.curve,
       encodeAndSearchQps: s.encodeAndSearchQps,
       bytesPerItem: s.bytes.code,
