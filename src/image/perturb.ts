@@ -5,7 +5,7 @@
  */
 import sharp from 'sharp';
 import { mapWithConcurrency } from '../util/pool.js';
-import { encodeGrayPng } from './png.js';
+import { encodePng } from './png.js';
 import { decodeToGray } from './preprocess.js';
 
 /** How a perturbed query is sent: `png` (lossless, same size) or `jpeg224` (upscaled, lossy). */
@@ -36,7 +36,7 @@ export async function encodeJpeg224(gray: Uint8Array, side: number): Promise<Buf
 
 /** Encodes one image as an upload file in `format`. */
 async function encodeUpload(gray: Uint8Array, side: number, format: UploadFormat): Promise<Buffer> {
-  return format === 'png' ? encodeGrayPng(gray, side, side) : encodeJpeg224(gray, side);
+  return format === 'png' ? encodePng(gray, side, side, 1) : encodeJpeg224(gray, side);
 }
 
 /**
