@@ -79,13 +79,7 @@ function scanlines(px: Uint8Array, width: number, height: number, channels: numb
  * scaled up `scale` (a whole number, default 1) times with nearest-neighbour (crisp) sampling.
  * Synchronous and allocation-light. Throws RangeError for a scale that is not a positive whole number.
  */
-export function encodePng(
-  px: Uint8Array,
-  width: number,
-  height: number,
-  channels: 1 | 3,
-  scale = 1,
-): Buffer {
+export function encodePng(px: Uint8Array, width: number, height: number, channels: 1 | 3, scale = 1): Buffer {
   if (!Number.isInteger(scale) || scale < 1)
     throw new RangeError(`Expected a whole PNG scale of at least 1 but got ${scale}`);
   const header = Buffer.alloc(13);

@@ -157,7 +157,9 @@ async function toPixels(
     .raw({ depth: 'uchar' })
     .toBuffer({ resolveWithObject: true });
   const px =
-    info.channels === format.channels ? new Uint8Array(data) : firstChannels(data, info.channels, format.channels);
+    info.channels === format.channels
+      ? new Uint8Array(data)
+      : firstChannels(data, info.channels, format.channels);
   return centreOnDark(px, info.width, info.height, format);
 }
 

@@ -72,6 +72,8 @@ export interface CollectionSummary {
     readonly split: string;
     readonly fingerprint: string;
     readonly side: number;
+    /** 1 grayscale, 3 colour. */
+    readonly channels: number;
     readonly items: number;
     readonly queries: number;
     readonly classNames: readonly string[] | null;
@@ -94,7 +96,8 @@ export function describeCollection(state: Omit<SearchState, 'encoder' | 'decoder
       origin: dataset.origin,
       split: dataset.split,
       fingerprint: dataset.fingerprint,
-      side: dataset.side,
+      side: dataset.format.side,
+      channels: dataset.format.channels,
       items: dataset.database.count,
       queries: dataset.queries.count,
       classNames: dataset.classNames,

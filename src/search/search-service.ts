@@ -5,8 +5,8 @@
  */
 import { labelName } from '../dataset/types.js';
 import { createError } from '../errors.js';
-import { encodeGrayPng } from '../image/png.js';
-import { type DecodeOptions, decodeToGray, toUnitFloat } from '../image/preprocess.js';
+import { encodePng } from '../image/png.js';
+import { type DecodeOptions, decodeImage, imageBytes, toUnitFloat } from '../image/preprocess.js';
 import { closeIndex, type OpenedIndex, type OpenIndexOptions, openIndex } from '../store/open-index.js';
 import type { VectorIndex } from '../store/vector-index.js';
 import { type Embedded, EncodeBatcher } from './encode-batcher.js';
@@ -59,9 +59,9 @@ export interface SearchResponse {
     readonly label: number | null;
     readonly labelName: string | null;
     readonly code: number[];
-    /** The decoder's reconstruction of the code, side x side grayscale. */
+    /** The decoder's reconstruction of the code, side x side x channels bytes. */
     readonly reconstruction: Uint8Array;
-    /** The preprocessed query, side x side grayscale. */
+    /** The preprocessed query, side x side x channels bytes. */
     readonly image: Uint8Array;
   };
   readonly spaces: Partial<Record<QuerySpace, SpaceResult>>;
@@ -72,7 +72,7 @@ export type SearchState = OpenedIndex;
 
 /** A query whose code and reconstruction are known: an uploaded image (`id` null) or a stored item. */
 interface EmbeddedQuery extends Embedded {
-  readonly gray: Uint8Array;
+  readonly pixels: Uint8Array;
   readonly id: number | null;
   /** Time spent encoding it, counted into the code space's `ms`. */
   readonly embedMs: number;
@@ -114,17 +114,17 @@ export class SearchService {
       throw createError('ITEM_NOT_FOUND', { id, count: this.count - 1 });
   }
 
-  /** An item's pixels, side x side grayscale; throws ITEM_NOT_FOUND. */
+  /** An item's pixels, side x side x channels bytes (the dataset's format); throws ITEM_NOT_FOUND. */
   itemPixels(id: number): Uint8Array {
     this.assertItem(id);
-    const area = this.state.dataset.side ** 2;
+    const area = imageBytes(this.state.dataset.format);
     return this.state.dataset.database.pixels.subarray(id * area, (id + 1) * area);
   }
 
   /** An item's image as PNG, scaled to about `size` px with nearest-neighbour sampling. */
   async itemPng(id: number, size: number): Promise<Buffer> {
-    const side = this.state.dataset.side;
-    return encodeGrayPng(this.itemPixels(id), side, side, Math.max(1, Math.round(size / side)));
+    const { side, channels } = this.state.dataset.format;
+    return encodePng(this.itemPixels(id), side, side, channels, Math.max(1, Math.round(size / side)));
   }
 
   /**
@@ -136,17 +136,18 @@ export class SearchService {
     options: SearchOptions,
     upload: UploadOptions = {},
   ): Promise<SearchResponse> {
-    const side = this.state.dataset.side;
-    const gray = await decodeToGray(bytes, { side, what: upload.what ?? 'the upload', ...upload.decoding });
-    return this.answer(await this.embedImage(gray), options);
+    const format = this.state.dataset.format;
+    const what = upload.what ?? 'the upload';
+    const pixels = await decodeImage(bytes, format, { what, ...upload.decoding });
+    return this.answer(await this.embedImage(pixels), options);
   }
 
   /** Neighbours of stored item `id`, excluding the item itself; throws ITEM_NOT_FOUND, SPACE_UNAVAILABLE. */
   async searchById(id: number, options: SearchOptions): Promise<SearchResponse> {
-    const gray = this.itemPixels(id);
+    const pixels = this.itemPixels(id);
     const dims = this.state.indexManifest.code.dims;
     const embedded = await this.batcher.reconstruct(this.state.codes.subarray(id * dims, (id + 1) * dims));
-    return this.answer({ ...embedded, gray, id, embedMs: 0 }, options);
+    return this.answer({ ...embedded, pixels, id, embedMs: 0 }, options);
   }
 
   /** Runs one image query through the models and the code index, so the first real one does not pay for tfjs compiling its kernels. */
@@ -154,10 +155,10 @@ export class SearchService {
     if (this.count > 0) this.answer(await this.embedImage(this.itemPixels(0)), { k: 1, spaces: ['code'] });
   }
 
-  private async embedImage(gray: Uint8Array): Promise<EmbeddedQuery> {
+  private async embedImage(pixels: Uint8Array): Promise<EmbeddedQuery> {
     const started = performance.now();
-    const embedded = await this.batcher.embed(toUnitFloat(gray));
-    return { ...embedded, gray, id: null, embedMs: performance.now() - started };
+    const embedded = await this.batcher.embed(toUnitFloat(pixels));
+    return { ...embedded, pixels, id: null, embedMs: performance.now() - started };
   }
 
   /** The neighbours of an embedded query in each space asked for, with agreement and precision. */
@@ -167,7 +168,7 @@ export class SearchService {
       const index = this.state.indexes[space];
       if (!index) throw createError('SPACE_UNAVAILABLE', { space });
       const started = performance.now();
-      const vector = space === 'code' ? query.code : toUnitFloat(query.gray);
+      const vector = space === 'code' ? query.code : toUnitFloat(query.pixels);
       const hits = this.neighbours(index, vector, options, query.id);
       raw[space] = { hits, ms: performance.now() - started + (space === 'code' ? query.embedMs : 0) };
     }
@@ -194,7 +195,7 @@ export class SearchService {
         reconstruction: Uint8Array.from(query.reconstruction, (v) =>
           Math.round(Math.min(1, Math.max(0, v)) * 255),
         ),
-        image: query.gray,
+        image: query.pixels,
       },
       spaces,
     };

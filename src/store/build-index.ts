@@ -8,7 +8,7 @@ import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { toFloatImages } from '../dataset/float-images.js';
 import type { Dataset } from '../dataset/types.js';
-import { PREPROCESSING } from '../image/preprocess.js';
+import { describePreprocessing, imageBytes } from '../image/preprocess.js';
 import { embedImages } from '../model/encoder.js';
 import type { LoadedModel } from '../model/store.js';
 import { fsyncDir, removeOrphanTemps, writeFileAtomic, writeJsonAtomic } from '../util/atomic-fs.js';
@@ -80,7 +80,7 @@ export async function buildIndex(options: BuildIndexOptions): Promise<IndexManif
   const { dataset, model, params, indexDir } = options;
   const started = performance.now();
   const count = dataset.database.count;
-  const area = dataset.side * dataset.side;
+  const area = imageBytes(dataset.format);
   const codeSize = model.manifest.codeSize;
   const id = `ann-${new Date().toISOString().replace(/[-:.TZ]/g, '')}-${process.pid}`;
   const dir = join(indexDir, id);
@@ -122,7 +122,7 @@ export async function buildIndex(options: BuildIndexOptions): Promise<IndexManif
         origin: dataset.origin,
         split: dataset.split,
       },
-      preprocessing: { ...PREPROCESSING, side: dataset.side },
+      preprocessing: describePreprocessing(dataset.format),
       code,
       pixel,
       codesFile,

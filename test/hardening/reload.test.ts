@@ -317,7 +317,10 @@ describe('reloading a served index', { timeout: 180_000 }, () => {
 
       await cp(join(fx.tiny.indexDir, dir, 'pixel.hnsw'), pixelFile);
       // The served dataset, but 27 px a side: the reloaded model cannot encode its warm-up image.
-      const skewed = new SearchService({ ...current.state, dataset: { ...current.state.dataset, side: 27 } });
+      const skewed = new SearchService({
+        ...current.state,
+        dataset: { ...current.state.dataset, format: { ...current.state.dataset.format, side: 27 } },
+      });
       const calls = opens.mock.callCount();
       await assert.rejects(
         openForReload(config, skewed),

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
-import { crc32, encodePng, encodeGridPng } from '../../src/image/png.js';
+import { crc32, encodeGridPng, encodePng } from '../../src/image/png.js';
 
 /** The gray pixels, size and stored channel count that sharp reads from `png`. */
 async function decode(
@@ -22,12 +22,17 @@ describe('encodePng', () => {
 
   it('writes an RGB PNG that sharp decodes to the same interleaved pixels, scaled too', async () => {
     const px = Uint8Array.from({ length: 4 * 3 * 3 }, (_, i) => (i * 53 + 7) % 256);
-    const { data, info } = await sharp(encodePng(px, 4, 3, 3)).raw().toBuffer({ resolveWithObject: true });
+    const { data, info } = await sharp(encodePng(px, 4, 3, 3))
+      .raw()
+      .toBuffer({ resolveWithObject: true });
     assert.deepEqual({ w: info.width, h: info.height, c: info.channels }, { w: 4, h: 3, c: 3 });
     assert.deepEqual(Array.from(data), Array.from(px));
-    const scaled = await sharp(encodePng(px, 4, 3, 3, 3)).raw().toBuffer({ resolveWithObject: true });
+    const scaled = await sharp(encodePng(px, 4, 3, 3, 3))
+      .raw()
+      .toBuffer({ resolveWithObject: true });
     assert.equal(scaled.info.width, 12);
-    const at = (x: number, y: number) => Array.from(scaled.data.subarray((y * 12 + x) * 3, (y * 12 + x) * 3 + 3));
+    const at = (x: number, y: number) =>
+      Array.from(scaled.data.subarray((y * 12 + x) * 3, (y * 12 + x) * 3 + 3));
     assert.deepEqual(at(11, 8), Array.from(px.subarray((2 * 4 + 3) * 3, (2 * 4 + 3) * 3 + 3)));
     assert.deepEqual(at(4, 1), Array.from(px.subarray(3, 6)));
   });

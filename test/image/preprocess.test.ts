@@ -91,7 +91,9 @@ describe('decodeImage, colour', () => {
   const format = folderFormat(16, false);
 
   it('keeps the colours of an RGB image at the asked side, RGB interleaved', async () => {
-    const png = await sharp({ create: { width: 40, height: 40, channels: 3, background: { r: 220, g: 30, b: 40 } } })
+    const png = await sharp({
+      create: { width: 40, height: 40, channels: 3, background: { r: 220, g: 30, b: 40 } },
+    })
       .png()
       .toBuffer();
     const got = await decodeImage(png, format);

@@ -48,7 +48,7 @@ async function rebuild(
 ): Promise<SearchService> {
   if (repair.why) log(repair.why);
   const dataset = await openDataset(config);
-  if (repair.train) await trainWithProgress(config, backend, dataset, resolveTrainConfig({}, dataset.side));
+  if (repair.train) await trainWithProgress(config, backend, dataset, resolveTrainConfig({}, dataset.format));
   log(`indexing ${dataset.database.count} images into ${config.indexDir}`);
   await indexWithProgress(config, backend, async () => dataset, DEFAULT_INDEX_SETTINGS);
   return SearchService.open(config.indexDir, { ...config, dataset });

@@ -68,7 +68,7 @@ function searchUpload(queue: WorkQueue): RequestHandler {
         what: upload.what,
         decoding: queue.decoding,
       });
-      return searchJson(found, options.k, service.state.dataset.side);
+      return searchJson(found, options.k, service.state.dataset.format);
     });
     res.json(json);
   };
@@ -78,7 +78,7 @@ async function searchSimilar(req: Request, res: Response): Promise<void> {
   const { service, options } = res.locals.search as SearchLocals;
   const id = itemId(req.params, service);
   const json = await scopeOf(res).hold(async () =>
-    searchJson(await service.searchById(id, options), options.k, service.state.dataset.side),
+    searchJson(await service.searchById(id, options), options.k, service.state.dataset.format),
   );
   res.json(json);
 }
