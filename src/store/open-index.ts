@@ -41,7 +41,14 @@ export interface OpenedIndex {
  */
 export type IndexData =
   | { readonly dataset: Dataset }
-  | { readonly data: string; readonly dataPath: readonly string[]; readonly reuse?: Dataset };
+  | {
+      readonly data: string;
+      readonly dataPath: readonly string[];
+      /** The folder format flags (--image-size, --gray) the dataset is loaded with. */
+      readonly imageSize?: number | undefined;
+      readonly gray?: boolean | undefined;
+      readonly reuse?: Dataset;
+    };
 
 /** What `openIndex` opens besides the index folder. */
 export type OpenIndexOptions = IndexData & {
@@ -97,7 +104,14 @@ async function loadCodes(indexDir: string, manifest: IndexManifest): Promise<Flo
 function datasetFor(manifest: IndexManifest, data: IndexData): Promise<Dataset> | Dataset {
   if ('dataset' in data) return data.dataset;
   if (data.reuse?.fingerprint === manifest.dataset.fingerprint) return data.reuse;
-  return loadDataset({ data: data.data, searchPath: data.dataPath, limit: manifest.dataset.count });
+  const { imageSize, gray } = data;
+  return loadDataset({
+    data: data.data,
+    searchPath: data.dataPath,
+    limit: manifest.dataset.count,
+    imageSize,
+    gray,
+  });
 }
 
 /**
