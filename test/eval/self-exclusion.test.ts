@@ -28,10 +28,10 @@ describe('withoutSelf', () => {
 
 describe('averagePrecisionAll with the query item skipped', () => {
   it('ranks the rest as if the item were absent', () => {
-    // item 0 (the query itself, score 0) has the label; items 1 and 2 rank next, 2 relevant
+    // item 0 (the query itself, score 0) and item 2 have the label; item 1 ranks between them
     const scores = Float32Array.from([0, 1, 2]);
     const labels = [5, 3, 5];
-    assert.equal(averagePrecisionAll(scores, 5, labels), 1);
+    assert.equal(averagePrecisionAll(scores, 5, labels), (1 + 2 / 3) / 2);
     assert.equal(averagePrecisionAll(scores, 5, labels, 0, 0), 0.5);
   });
 });
