@@ -3,9 +3,12 @@
  * and `aesearch start` (which trains and indexes with the default settings when index/ is empty).
  */
 
+import { join } from 'node:path';
 import type { Config } from '../config.js';
 import type { Dataset } from '../dataset/types.js';
-import { loadModel } from '../model/store.js';
+import { createError } from '../errors.js';
+import type { InputFormat } from '../image/preprocess.js';
+import { loadModel, MODEL_MANIFEST, type ModelManifest } from '../model/store.js';
 import { type BuildStage, buildIndex } from '../store/build-index.js';
 import { removeUnnamedDirs } from '../store/folder-cleanup.js';
 import type { IndexManifest } from '../store/manifest.js';
@@ -90,6 +93,21 @@ const STAGE_LABELS: Record<BuildStage, string> = {
   pixel: 'pixel index',
 };
 
+function describeFormat(format: Pick<InputFormat, 'side' | 'channels'>): string {
+  return `${format.side}x${format.side} ${format.channels === 3 ? 'colour' : 'grayscale'}`;
+}
+
+/** Throws BAD_OPTION when the model was trained on another image format than the dataset is read in. */
+function assertModelTakes(model: ModelManifest, format: InputFormat, file: string): void {
+  const arch = model.arch;
+  if (arch.side === format.side && arch.channels === format.channels) return;
+  throw createError('BAD_OPTION', {
+    name: 'the image format (--image-size, --gray)',
+    expected: `the model's input, ${describeFormat(arch)} (${file})`,
+    got: `${describeFormat(format)}; give the flags the model was trained with, or train again with these`,
+  });
+}
+
 /**
  * Loads the index folder's model (NO_MODEL before anything else), then the dataset from `openData`, and
  * builds its indexes with a progress bar per stage.
@@ -104,6 +122,7 @@ export async function indexWithProgress(
   const bars: Partial<Record<BuildStage, Bar>> = {};
   try {
     const dataset = await openData();
+    assertModelTakes(model.manifest, dataset.format, join(config.indexDir, MODEL_MANIFEST));
     const manifest = await buildIndex({
       indexDir: config.indexDir,
       dataset,

@@ -76,6 +76,15 @@ describe('a colour image folder: train -> index -> search -> eval', () => {
     }
   });
 
+  it('refuses to index the folder in another format than the model was trained on', async () => {
+    const run = await runCli(['index', '--gray'], env());
+    assert.equal(run.code, 1, run.stderr);
+    assert.match(
+      run.stderr,
+      /Expected the image format \(--image-size, --gray\) to be the model's input, 32x32 colour \(.*model\.json\) but received 32x32 grayscale; give the flags the model was trained with, or train again with these/,
+    );
+  });
+
   it('evaluates from the CLI with the sampled queries', async () => {
     const run = await runCli(
       ['eval', '--json', '--no-cache', '--k', '5', '--out', join(root, 'eval')],
