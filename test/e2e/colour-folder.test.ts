@@ -94,7 +94,10 @@ describe('a colour image folder: train -> index -> search -> eval', () => {
     const report = JSON.parse(run.stdout);
     assert.equal(report.protocol.database, PER_CLASS * CLASSES);
     assert.equal(report.protocol.queries, 4);
-    assert.match(report.protocol.split, /every image in the database \(36\); a seeded 4 of them are the eval's queries/);
+    assert.match(
+      report.protocol.split,
+      /every image in the database \(36\); a seeded 4 of them are the eval's queries/,
+    );
     for (const space of ['pixel', 'pca', 'code']) {
       const p10 = report.spaces[space].precision['10'];
       assert.ok(p10 >= 0 && p10 <= 1, `${space} precision@10 = ${p10}`);
