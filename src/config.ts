@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { createError } from './errors.js';
 import { DEFAULT_DECODE_BUDGET } from './image/decode-budget.js';
+import { IMAGE_SIDE_RANGE_PX } from './image/preprocess.js';
 import { BACKEND_CHOICES } from './tfjs/backend.js';
 
 function findPackageRoot(from: string): string {
@@ -54,6 +55,10 @@ const schema = z
     indexDir: z.string().min(1),
     /** Dataset name (fashion-mnist, mnist) or a folder of images. */
     data: z.string().min(1),
+    /** Side of an image folder's model input, in pixels; unset means 32 (the named datasets are 28). */
+    imageSize: z.number().int().min(IMAGE_SIDE_RANGE_PX.min).max(IMAGE_SIDE_RANGE_PX.max).optional(),
+    /** Decode an image folder to grayscale (light objects on dark) instead of colour. */
+    gray: z.boolean(),
     /** Folders searched for named datasets, in order. */
     dataPath: z.array(z.string().min(1)).min(1),
     backend: z.enum(BACKEND_CHOICES),
@@ -103,6 +108,8 @@ export const ENV_VARS = {
   AESEARCH_INDEX_DIR: 'indexDir',
   AESEARCH_DATA: 'data',
   AESEARCH_DATA_PATH: 'dataPath',
+  AESEARCH_IMAGE_SIZE: 'imageSize',
+  AESEARCH_GRAY: 'gray',
   AESEARCH_BACKEND: 'backend',
   AESEARCH_PORT: 'port',
   AESEARCH_HOST: 'host',
@@ -125,6 +132,7 @@ function defaults(cwd: string): Config {
   return {
     indexDir: join(cwd, 'index'),
     data: 'fashion-mnist',
+    gray: false,
     dataPath: [join(PACKAGE_ROOT, 'data'), '/usr/share/datasets'],
     backend: 'auto',
     port: 3000,
@@ -144,6 +152,7 @@ function defaults(cwd: string): Config {
 
 const NUMERIC_KEYS = new Set<keyof Config>([
   'port',
+  'imageSize',
   'maxUploadBytes',
   'queueLimit',
   'maxDecodeBytes',
@@ -157,6 +166,8 @@ const CLI_KEYS = new Set<string>([
   'indexDir',
   'data',
   'dataPath',
+  'imageSize',
+  'gray',
   'backend',
   'port',
   'host',
@@ -169,6 +180,16 @@ export function splitHosts(raw: string): string[] {
   return raw.split(/[\s,]+/).filter(Boolean);
 }
 
+/** The words AESEARCH_GRAY (a switch) takes; anything else is refused as not a boolean. */
+const BOOLEAN_WORDS: Readonly<Record<string, boolean>> = {
+  1: true,
+  true: true,
+  yes: true,
+  0: false,
+  false: false,
+  no: false,
+};
+
 function fromEnv(env: NodeJS.ProcessEnv): Partial<Record<keyof Config, unknown>> {
   const out: Partial<Record<keyof Config, unknown>> = {};
   for (const [name, key] of Object.entries(ENV_VARS)) {
@@ -178,6 +199,7 @@ function fromEnv(env: NodeJS.ProcessEnv): Partial<Record<keyof Config, unknown>>
     else if (key === 'allowedHosts') out[key] = splitHosts(raw);
     else if (NUMERIC_KEYS.has(key)) out[key] = Number(raw);
     else if (key === 'workers') out[key] = raw === 'auto' ? raw : Number(raw);
+    else if (key === 'gray') out[key] = BOOLEAN_WORDS[raw.toLowerCase()] ?? raw;
     else out[key] = raw;
   }
   return out;

@@ -38,7 +38,9 @@ async function writePngs(dir: string, count: number): Promise<void> {
         const block = blocks[(y >> 4) * 4 + (x >> 4)] ?? [0, 0, 0];
         for (let c = 0; c < 3; c++) px[(y * SIDE + x) * 3 + c] = block[c] ?? 0;
       }
-    const png = await sharp(px, { raw: { width: SIDE, height: SIDE, channels: 3 } }).png().toBuffer();
+    const png = await sharp(px, { raw: { width: SIDE, height: SIDE, channels: 3 } })
+      .png()
+      .toBuffer();
     await writeFile(join(dir, `img-${String(i).padStart(5, '0')}.png`), png);
   }
 }
@@ -60,7 +62,10 @@ export async function measureAdd(indexDir: string, scratch: string, count = 400)
     const side = service.state.meta.side;
     let started = performance.now();
     await mapWithConcurrency(files, 4, async (f) =>
-      sharp(await readFile(f.path)).resize(side, side, { fit: 'inside' }).raw().toBuffer(),
+      sharp(await readFile(f.path))
+        .resize(side, side, { fit: 'inside' })
+        .raw()
+        .toBuffer(),
     );
     const decodeOnlyPerS = files.length / ((performance.now() - started) / 1000);
     started = performance.now();

@@ -11,7 +11,7 @@ import { Command } from 'commander';
 import express from 'express';
 import multer from 'multer';
 import { DEFAULT_MAX_UPLOAD_BYTES } from '../config.js';
-import { decodeToGray, IMAGE_SIDE_PX, toUnitFloat } from '../image/preprocess.js';
+import { decodeImage, IDX_FORMAT, toUnitFloat } from '../image/preprocess.js';
 
 interface CeilingFlags {
   port: number;
@@ -23,9 +23,7 @@ function serve(port: number): void {
   const form = multer({ storage: multer.memoryStorage(), limits: { fileSize: DEFAULT_MAX_UPLOAD_BYTES } });
   app.post('/api/search', form.single('image'), async (req, res) => {
     try {
-      const input = toUnitFloat(
-        await decodeToGray(req.file?.buffer ?? Buffer.alloc(0), { side: IMAGE_SIDE_PX }),
-      );
+      const input = toUnitFloat(await decodeImage(req.file?.buffer ?? Buffer.alloc(0), IDX_FORMAT));
       res.json({ decoded: input.length });
     } catch (err) {
       res.status(400).json({ error: { code: 'NOT_AN_IMAGE', message: (err as Error).message } });

@@ -12,7 +12,7 @@ import { spawn } from 'node:child_process';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { Command, Option } from 'commander';
 import { encodeJpeg224 } from '../image/perturb.js';
-import { decodeToGray } from '../image/preprocess.js';
+import { decodeImage, IDX_FORMAT } from '../image/preprocess.js';
 import { runFuzz } from './fuzz.js';
 import { type PhaseFigures, readHealth, runPhase, UPLOAD_CONTENT_TYPE, uploadPool } from './load-run.js';
 import { CLI_PATH, type ServerChild, startCeilingChild, startServerChild } from './serve-child.js';
@@ -169,7 +169,7 @@ async function runFuzzLoad(
   const before = await readHealth(url);
   const pngs = await uploadPool(url, before.items, 8);
   const seeds = pngs.map((body) => body.subarray(body.indexOf('\r\n\r\n') + 4, body.lastIndexOf('\r\n--')));
-  const jpeg = await encodeJpeg224(await decodeToGray(seeds[0] ?? Buffer.alloc(0)), 28);
+  const jpeg = await encodeJpeg224(await decodeImage(seeds[0] ?? Buffer.alloc(0), IDX_FORMAT), IDX_FORMAT);
   const rssBefore = await serverRss(url, server);
   const report = await runFuzz(url, [...seeds, jpeg], {
     count,

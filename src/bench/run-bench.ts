@@ -10,6 +10,7 @@ import { toFloatImages } from '../dataset/float-images.js';
 import { fingerprint } from '../dataset/split.js';
 import type { Dataset, ImageSet } from '../dataset/types.js';
 import { isAesearchError } from '../errors.js';
+import { imageBytes } from '../image/preprocess.js';
 import {
   ARCH_NAMES,
   type ArchConfig,
@@ -22,7 +23,7 @@ import { loadModel } from '../model/store.js';
 import { buildDatasetIndex } from '../store/build-index.js';
 import { DEFAULT_HNSW, VectorIndex } from '../store/vector-index.js';
 import type { ThreadsChoice } from '../train/parallel/index.js';
-import { resolveTrainConfig } from '../train/train-config.js';
+import { type ModelInput, resolveTrainConfig } from '../train/train-config.js';
 import { runTraining } from '../train/train-run.js';
 import { type AddFigures, measureAdd } from './add-speed.js';
 import { machineSpeedLine, measureMachineSpeed } from './machine-speed.js';
@@ -71,13 +72,13 @@ export interface BenchReport {
 /** Progress messages for the caller to show. */
 export type BenchLog = (message: string) => void;
 
-/** The seed's dense autoencoder (SEED_ARCH) for images of `side` px. */
-function seedDenseArch(side: number): ArchConfig {
-  return defaultArchConfig(SEED_ARCH.arch, { ...SEED_ARCH, side });
+/** The seed's dense autoencoder (SEED_ARCH) for images of `input`. */
+function seedDenseArch(input: ModelInput): ArchConfig {
+  return defaultArchConfig(SEED_ARCH.arch, { ...SEED_ARCH, side: input.side, channels: input.channels });
 }
 
-function firstImages(set: ImageSet, extra: ImageSet, n: number, side: number): ImageSet {
-  const area = side * side;
+function firstImages(set: ImageSet, extra: ImageSet, n: number, input: ModelInput): ImageSet {
+  const area = imageBytes(input);
   const pixels = new Uint8Array(n * area);
   const fromSet = Math.min(n, set.count);
   pixels.set(set.pixels.subarray(0, fromSet * area));
@@ -112,14 +113,18 @@ async function measureOn(
  * (data-parallel), and `<name>` with the default `--threads auto`.
  */
 async function benchTraining(dataset: Dataset, log: BenchLog): Promise<Record<string, TrainFigures>> {
-  const side = dataset.side;
-  const images = firstImages(dataset.database, dataset.queries, 10_000, side);
+  const input = dataset.format;
+  const images = firstImages(dataset.database, dataset.queries, 10_000, input);
   const runs: [string, ArchConfig, number][] = [
-    ['denseB64', seedDenseArch(side), 64],
-    ['denseB256', seedDenseArch(side), 256],
+    ['denseB64', seedDenseArch(input), 64],
+    ['denseB256', seedDenseArch(input), 256],
   ];
   if ((ARCH_NAMES as readonly string[]).includes('conv'))
-    runs.push(['convB64', defaultArchConfig('conv' as ArchName, { side }), 64]);
+    runs.push([
+      'convB64',
+      defaultArchConfig('conv' as ArchName, { side: input.side, channels: input.channels }),
+      64,
+    ]);
   const out: Record<string, TrainFigures> = {};
   for (const [name, arch, batch] of runs) {
     log(
@@ -141,10 +146,10 @@ async function benchTraining(dataset: Dataset, log: BenchLog): Promise<Record<st
 }
 
 async function benchIndex(dataset: Dataset, workDir: string, backend: string, log: BenchLog) {
-  const side = dataset.side;
-  const trainSet = firstImages(dataset.database, dataset.queries, 10_000, side);
+  const input = dataset.format;
+  const trainSet = firstImages(dataset.database, dataset.queries, 10_000, input);
   log('training the default dense model (2 epochs of 10,000 images) for the index');
-  await runTraining(resolveTrainConfig({ epochs: 2, batchSize: 256, lr: 2e-3 }, side), {
+  await runTraining(resolveTrainConfig({ epochs: 2, batchSize: 256, lr: 2e-3 }, input), {
     indexDir: workDir,
     dataset: {
       ...dataset,
@@ -157,7 +162,7 @@ async function benchIndex(dataset: Dataset, workDir: string, backend: string, lo
   const all = concatSets(dataset.database, dataset.queries);
   log(`embedding and indexing all ${all.count} images (code space)`);
   const manifest = await buildDatasetIndex(
-    { ...dataset, database: all, fingerprint: fingerprint(all) },
+    { ...dataset, database: all, fingerprint: fingerprint(all, dataset.format) },
     {
       indexDir: workDir,
       model,
@@ -180,9 +185,9 @@ async function benchSearch(dataset: Dataset, model: Awaited<ReturnType<typeof lo
   log(`building database-only indexes (${dataset.database.count} items) for search: code, then pixel`);
   const code = await VectorIndex.build(dbCodes, dims, 'l2', DEFAULT_HNSW);
   const pixelStarted = performance.now();
-  const pixel = await VectorIndex.build(dbImages, dataset.side ** 2, 'l2', DEFAULT_HNSW);
+  const pixel = await VectorIndex.build(dbImages, imageBytes(dataset.format), 'l2', DEFAULT_HNSW);
   const pixelBuildS = (performance.now() - pixelStarted) / 1000;
-  const area = dataset.side ** 2;
+  const area = imageBytes(dataset.format);
   const recallQueries = Math.min(1000, dataset.queries.count);
   log(`exact top 10 for ${recallQueries} queries (recall ground truth)`);
   const codeTruth = await exactTopK(dbCodes, qCodes.subarray(0, recallQueries * dims), dims, 'l2', 10);

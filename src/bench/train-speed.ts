@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { gatherBatch } from '../dataset/float-images.js';
 import type { ImageSet } from '../dataset/types.js';
-import { type ArchConfig, buildAutoencoder } from '../model/architectures/index.js';
+import { type ArchConfig, buildAutoencoder, inputSize } from '../model/architectures/index.js';
 import { createRunner, type ThreadsChoice } from '../train/parallel/index.js';
 import { trainAutoencoder } from '../train/trainer.js';
 
@@ -37,7 +37,7 @@ export async function measureTraining(
   const optimizer = tf.train.adam(1e-3);
   const runner = createRunner(model, optimizer, { threads, batchSize });
   try {
-    const area = arch.side * arch.side;
+    const area = inputSize(arch);
     const warm = gatherBatch(
       images,
       Array.from({ length: batchSize }, (_, i) => i % images.count),

@@ -32,6 +32,8 @@ export async function openDataset(config: Config, limit?: number): Promise<Datas
   let bar: ReturnType<typeof startBar> | undefined;
   const dataset = await loadDataset({
     data: config.data,
+    imageSize: config.imageSize,
+    gray: config.gray,
     searchPath: config.dataPath,
     limit,
     onProgress: (done, total) => {

@@ -1,5 +1,6 @@
 /** Shared option parsers and options for the CLI commands (commander). */
 import { InvalidArgumentError, Option } from 'commander';
+import { DEFAULT_FOLDER_SIDE, IDX_FORMAT, IMAGE_SIDE_RANGE_PX } from '../image/preprocess.js';
 import { BACKEND_CHOICES } from '../tfjs/backend.js';
 
 /** Parses an integer within [min, max] or throws commander's InvalidArgumentError. */
@@ -24,12 +25,20 @@ export function numberIn(min: number, max: number): (value: string) => number {
   };
 }
 
-/** --data, --data-path, --index-dir and --backend, which most commands take. */
+/** --data, --image-size, --gray, --data-path, --index-dir and --backend, which most commands take. */
 export function commonOptions(): Option[] {
   return [
     new Option(
       '--data <name|folder>',
       'dataset: fashion-mnist, mnist, or a folder of JPEG/PNG/WebP images (env AESEARCH_DATA)',
+    ),
+    new Option(
+      '--image-size <px>',
+      `side of an image folder's model input in pixels (default ${DEFAULT_FOLDER_SIDE}; fashion-mnist and mnist are ${IDX_FORMAT.side}) (env AESEARCH_IMAGE_SIZE)`,
+    ).argParser(intIn(IMAGE_SIDE_RANGE_PX.min, IMAGE_SIDE_RANGE_PX.max)),
+    new Option(
+      '--gray',
+      'decode an image folder to grayscale, light objects on dark (default: colour; fashion-mnist and mnist are grayscale) (env AESEARCH_GRAY=1)',
     ),
     new Option(
       '--data-path <dirs>',
@@ -46,6 +55,8 @@ export function commonOptions(): Option[] {
 /** The subset of parsed flags that feed loadConfig. */
 export interface CommonFlags {
   data?: string;
+  imageSize?: number;
+  gray?: boolean;
   dataPath?: string;
   indexDir?: string;
   backend?: string;
@@ -55,6 +66,8 @@ export interface CommonFlags {
 export function configOverrides(flags: CommonFlags): Record<string, unknown> {
   return {
     data: flags.data,
+    imageSize: flags.imageSize,
+    gray: flags.gray,
     dataPath: flags.dataPath?.split(':').filter(Boolean),
     indexDir: flags.indexDir,
     backend: flags.backend,

@@ -9,7 +9,8 @@ import { catalogueFor, type SeededCatalogue, type SeedSource } from '../collecti
 import type { Config } from '../config.js';
 import type { Dataset } from '../dataset/types.js';
 import { createError } from '../errors.js';
-import { loadModel } from '../model/store.js';
+import type { InputFormat } from '../image/preprocess.js';
+import { loadModel, MODEL_MANIFEST, type ModelManifest } from '../model/store.js';
 import { type BuildStage, buildIndex } from '../store/build-index.js';
 import { removeUnnamed } from '../store/folder-cleanup.js';
 import { INDEX_MANIFEST, type IndexManifest, readIndexManifest } from '../store/manifest.js';
@@ -94,6 +95,21 @@ const STAGE_LABELS: Record<BuildStage, string> = {
   pixel: 'pixel index',
 };
 
+function describeFormat(format: Pick<InputFormat, 'side' | 'channels'>): string {
+  return `${format.side}x${format.side} ${format.channels === 3 ? 'colour' : 'grayscale'}`;
+}
+
+/** Throws BAD_OPTION when the model was trained on another image format than the collection holds. */
+function assertModelTakes(model: ModelManifest, format: InputFormat, file: string): void {
+  const arch = model.arch;
+  if (arch.side === format.side && arch.channels === format.channels) return;
+  throw createError('BAD_OPTION', {
+    name: 'the image format (--image-size, --gray)',
+    expected: `the model's input, ${describeFormat(arch)} (${file})`,
+    got: `${describeFormat(format)}; give the flags the model was trained with, or train again with these`,
+  });
+}
+
 /** The catalogue file the index in `indexDir` names, or null when there is no readable index. */
 async function currentCatalogue(indexDir: string): Promise<string | null> {
   try {
@@ -142,6 +158,7 @@ export async function indexWithProgress(
       });
     }
     const { catalogue, meta } = opened;
+    assertModelTakes(model.manifest, meta, join(config.indexDir, MODEL_MANIFEST));
     log(`collection: ${meta.name} (${catalogue.count()} items${opened.seeded ? ', seeded now' : ''})`);
     const manifest = await buildIndex({
       indexDir: config.indexDir,

@@ -6,8 +6,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import { isAesearchError } from '../errors.js';
+import type { InputFormat } from '../image/preprocess.js';
 import { mapWithConcurrency } from '../util/pool.js';
-import type { Catalogue, CollectionMeta, NewItem } from './catalogue.js';
+import type { Catalogue, NewItem } from './catalogue.js';
 import { type ImageOrigin, ingestImage, sha256Hex } from './ingest.js';
 
 /** Items committed per transaction. */
@@ -70,7 +71,7 @@ function rejection(source: string, err: unknown): RejectedImage {
 /** Adds `images` to `catalogue` (whose format is `meta`); returns what was added, duplicated, rejected. */
 export async function addImages(
   catalogue: Catalogue,
-  meta: Pick<CollectionMeta, 'side' | 'channels'>,
+  meta: InputFormat,
   images: readonly ImageToAdd[],
   options: AddOptions = {},
 ): Promise<ChangeReport> {

@@ -229,7 +229,7 @@ export class Catalogue {
   defineLabels(names: readonly string[]): void {
     const insert = this.db.prepare('INSERT OR IGNORE INTO labels (id, name) VALUES (?, ?)');
     this.db.transaction(() => {
-      names.forEach((name, id) => insert.run(id, name));
+      for (const [id, name] of names.entries()) insert.run(id, name);
     })();
   }
 

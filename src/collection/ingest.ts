@@ -5,11 +5,9 @@
  */
 import { createHash } from 'node:crypto';
 import sharp from 'sharp';
-import { createError } from '../errors.js';
-import type { DecodeOptions } from '../image/preprocess.js';
-import { decodeToGray } from '../image/preprocess.js';
+import { type DecodeOptions, decodeImage, type InputFormat } from '../image/preprocess.js';
 import { sniffImage } from '../image/sniff.js';
-import type { CollectionMeta, NewItem } from './catalogue.js';
+import type { NewItem } from './catalogue.js';
 
 /** Largest side of a stored thumbnail, in px: the page's biggest view of an item. */
 export const THUMB_PX = 256;
@@ -38,12 +36,10 @@ export function sha256Hex(bytes: Uint8Array): string {
  */
 export function decodeInput(
   bytes: Uint8Array,
-  meta: Pick<CollectionMeta, 'side' | 'channels'>,
-  options: Omit<DecodeOptions, 'side'> = {},
+  meta: InputFormat,
+  options: DecodeOptions = {},
 ): Promise<Uint8Array> {
-  if (meta.channels !== 1)
-    throw createError('BAD_OPTION', { name: 'channels', expected: 'grayscale (1)', got: meta.channels });
-  return decodeToGray(bytes, { ...options, side: meta.side });
+  return decodeImage(bytes, meta, options);
 }
 
 /** A thumbnail of the original: itself when it fits inside THUMB_PX, else a WebP fitted inside it. */
@@ -64,9 +60,9 @@ async function thumbnail(bytes: Uint8Array): Promise<{ thumb: Uint8Array; thumbT
 /** Decodes `bytes` into a new item (input, thumbnail, hash); throws the decode errors naming `what`. */
 export async function ingestImage(
   bytes: Uint8Array,
-  meta: Pick<CollectionMeta, 'side' | 'channels'>,
+  meta: InputFormat,
   origin: ImageOrigin,
-  options: Omit<DecodeOptions, 'side'> = {},
+  options: DecodeOptions = {},
 ): Promise<NewItem> {
   const input = await decodeInput(bytes, meta, options);
   const { thumb, thumbType } = await thumbnail(bytes);

@@ -8,9 +8,9 @@
 import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { loadIdxDataset, NAMED_DATASETS } from '../dataset/idx-dataset.js';
+import { datasetFormat } from '../dataset/load.js';
 import type { Dataset } from '../dataset/types.js';
 import { createError } from '../errors.js';
-import { IMAGE_SIDE_PX } from '../image/preprocess.js';
 import { addImages, type ChangeReport } from './add-images.js';
 import { Catalogue, type CollectionMeta, type NewItem } from './catalogue.js';
 import { sha256Hex } from './ingest.js';
@@ -30,6 +30,9 @@ export interface SeedSource {
   readonly searchPath: readonly string[];
   /** Seed the first N images only. */
   readonly limit?: number;
+  /** A folder's model input side (default DEFAULT_FOLDER_SIDE) and whether to drop colour. */
+  readonly imageSize?: number | undefined;
+  readonly gray?: boolean | undefined;
 }
 
 /** Events of a seeding. */
@@ -39,17 +42,10 @@ export interface SeedEvents {
   readonly onSkip?: (source: string, reason: string) => void;
 }
 
-/** The identity and input format of the collection seeded from folder `dir`. */
-function folderMeta(dir: string): CollectionMeta {
-  const root = resolve(dir);
-  return {
-    name: root,
-    kind: 'folder',
-    origin: root,
-    side: IMAGE_SIDE_PX,
-    channels: 1,
-    invertLightBorder: true,
-  };
+/** The identity and input format of the collection seeded from the folder `source.data`. */
+function folderMeta(source: SeedSource): CollectionMeta {
+  const root = resolve(source.data);
+  return { name: root, kind: 'folder', origin: root, ...datasetFormat(source) };
 }
 
 /** True when `meta` describes the same collection as `wanted` (name and input format). */
@@ -116,16 +112,9 @@ async function seedFolder(
   return report;
 }
 
-/** The collection meta of a dataset held in memory (the IDX format: 28 px gray, light on dark). */
+/** The collection meta of a dataset held in memory. */
 export function datasetMeta(dataset: Dataset): CollectionMeta {
-  return {
-    name: dataset.name,
-    kind: dataset.kind,
-    origin: dataset.origin,
-    side: dataset.side,
-    channels: 1,
-    invertLightBorder: true,
-  };
+  return { name: dataset.name, kind: dataset.kind, origin: dataset.origin, ...dataset.format };
 }
 
 /** A new, empty catalogue file in `indexDir` for the collection `meta`. */
@@ -157,7 +146,7 @@ export async function catalogueFor(
     source.data in NAMED_DATASETS
       ? await loadIdxDataset(source.data, source.searchPath, source.limit)
       : undefined;
-  const wanted = dataset ? datasetMeta(dataset) : folderMeta(source.data);
+  const wanted = dataset ? datasetMeta(dataset) : folderMeta(source);
   if (current !== null) {
     const catalogue = Catalogue.open(join(indexDir, current));
     const meta = catalogue.meta();

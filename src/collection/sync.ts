@@ -6,8 +6,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import type { InputFormat } from '../image/preprocess.js';
 import { type AddOptions, addImages, type ChangeReport, type ImageToAdd } from './add-images.js';
-import type { Catalogue, CollectionMeta } from './catalogue.js';
+import type { Catalogue } from './catalogue.js';
 import { sha256Hex } from './ingest.js';
 import { type ScannedFile, scanFolder } from './scan.js';
 import { planSync } from './sync-plan.js';
@@ -20,7 +21,7 @@ export function fileToAdd(file: ScannedFile, label: string | null = file.label):
 /** Syncs the items from folder `dir` with what it holds now; see the module comment. */
 export async function syncFolder(
   catalogue: Catalogue,
-  meta: Pick<CollectionMeta, 'side' | 'channels'>,
+  meta: InputFormat,
   dir: string,
   options: AddOptions = {},
 ): Promise<ChangeReport> {

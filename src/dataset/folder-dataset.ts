@@ -2,9 +2,9 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join, relative, sep } from 'node:path';
 import { createError, isAesearchError } from '../errors.js';
-import { decodeToGray, IMAGE_SIDE_PX } from '../image/preprocess.js';
+import { decodeImage, type InputFormat, imageBytes } from '../image/preprocess.js';
 import { mapWithConcurrency } from '../util/pool.js';
-import { fingerprint, head, splitEveryTenth } from './split.js';
+import { fingerprint, head, sampleQueries } from './split.js';
 import type { Dataset } from './types.js';
 
 const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp']);
@@ -31,23 +31,25 @@ function labelOf(root: string, file: string): string | null {
 }
 
 /**
- * Reads every image under `root`, decoded and resized by sharp to the model's input. Unreadable files
- * are reported through `onSkip` and skipped. Every 10th image is a query. Throws DATASET_NOT_FOUND when
- * `root` is not a folder, EMPTY_DATASET when no image decodes.
+ * Reads every image under `root`, decoded and resized by sharp to `format`. Unreadable files are
+ * reported through `onSkip` and skipped. Every image is in the database; a seeded tenth of them are also
+ * the eval's queries, which know their database ids. Throws DATASET_NOT_FOUND when `root` is not a
+ * folder, EMPTY_DATASET when no image decodes.
  */
 export async function loadFolderDataset(
   root: string,
+  format: InputFormat,
   limit?: number,
   events: FolderReadEvents = {},
 ): Promise<Dataset> {
   const info = await stat(root).catch(() => undefined);
   if (!info?.isDirectory()) throw createError('DATASET_NOT_FOUND', { name: root, looked: root });
   const files = await listImages(root);
-  const side = IMAGE_SIDE_PX;
+  const area = imageBytes(format);
   let done = 0;
   const decoded = await mapWithConcurrency(files, DECODE_CONCURRENCY, async (file) => {
     try {
-      return await decodeToGray(await readFile(file), { side, what: file });
+      return await decodeImage(await readFile(file), format, { what: file });
     } catch (err) {
       events.onSkip?.(file, isAesearchError(err) ? err.message : String(err));
       return undefined;
@@ -63,23 +65,23 @@ export async function loadFolderDataset(
     ...new Set(kept.map((e) => labelOf(root, e.f)).filter((l): l is string => l !== null)),
   ].sort();
   const labelled = names.length > 0 && kept.every((e) => labelOf(root, e.f) !== null);
-  const pixels = new Uint8Array(kept.length * side * side);
+  const pixels = new Uint8Array(kept.length * area);
   kept.forEach((e, i) => {
-    pixels.set(e.px, i * side * side);
+    pixels.set(e.px, i * area);
   });
   const labels = labelled ? Int32Array.from(kept, (e) => names.indexOf(labelOf(root, e.f) ?? '')) : null;
   const all = { count: kept.length, pixels, labels, sources: kept.map((e) => relative(root, e.f)) };
-  const { database: db, queries } = splitEveryTenth(all, side);
-  const database = head(db, limit, side);
+  const database = head(all, limit, area);
+  const queries = sampleQueries(database, area);
   return {
     name: root,
     kind: 'folder',
     origin: `${root} (${kept.length} images, ${files.length - kept.length} skipped)`,
-    split: `every 10th image a query: database ${database.count}, queries ${queries.count}`,
-    side,
+    split: `every image in the database (${database.count}); a seeded ${queries.count} of them are the eval's queries, each kept out of its own neighbours`,
+    format,
     classNames: labelled ? names : null,
     database,
     queries,
-    fingerprint: fingerprint(database),
+    fingerprint: fingerprint(database, format),
   };
 }

@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createError } from '../errors.js';
+import { IDX_FORMAT, imageBytes } from '../image/preprocess.js';
 import { FASHION_MNIST_CLASSES, MNIST_CLASSES } from './class-names.js';
 import { readIdxPair } from './idx.js';
 import { fingerprint, head, splitEveryTenth } from './split.js';
@@ -12,6 +13,8 @@ export const NAMED_DATASETS: Readonly<Record<string, readonly string[]>> = {
   'fashion-mnist': FASHION_MNIST_CLASSES,
   mnist: MNIST_CLASSES,
 };
+
+const AREA = imageBytes(IDX_FORMAT);
 
 const SPLIT_FILES = {
   train: ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte'],
@@ -41,7 +44,7 @@ export function locateIdxDataset(
   return bundled ? { dir: bundled, full: false } : undefined;
 }
 
-async function readSplit(dir: string, split: keyof typeof SPLIT_FILES): Promise<ImageSet & { side: number }> {
+async function readSplit(dir: string, split: keyof typeof SPLIT_FILES): Promise<ImageSet> {
   const pair = findPair(dir, split);
   if (!pair) throw createError('DATASET_NOT_FOUND', { name: `${dir} ${split} split`, looked: dir });
   const { count, rows, cols, pixels, labels } = await readIdxPair(pair[0], pair[1]);
@@ -50,7 +53,12 @@ async function readSplit(dir: string, split: keyof typeof SPLIT_FILES): Promise<
       file: pair[0],
       reason: `images are ${rows}x${cols}; only square images are supported`,
     });
-  return { count, pixels, labels, side: rows };
+  if (rows !== IDX_FORMAT.side)
+    throw createError('IDX_UNREADABLE', {
+      file: pair[0],
+      reason: `images are ${rows}x${cols}; the named datasets are ${IDX_FORMAT.side}x${IDX_FORMAT.side}`,
+    });
+  return { count, pixels, labels };
 }
 
 /**
@@ -69,31 +77,31 @@ export async function loadIdxDataset(
   const classNames = NAMED_DATASETS[name] ?? null;
   if (found.full) {
     const [train, test] = await Promise.all([readSplit(found.dir, 'train'), readSplit(found.dir, 'test')]);
-    const database = head(train, limit, train.side);
+    const database = head(train, limit, AREA);
     return {
       name,
       kind: 'idx',
       origin: `${found.dir} (full set)`,
       split: `database = train split (${database.count}), queries = test split (${test.count})`,
-      side: train.side,
+      format: IDX_FORMAT,
       classNames,
       database,
       queries: { count: test.count, pixels: test.pixels, labels: test.labels },
-      fingerprint: fingerprint(database),
+      fingerprint: fingerprint(database, IDX_FORMAT),
     };
   }
   const test = await readSplit(found.dir, 'test');
-  const { database: all, queries } = splitEveryTenth(test, test.side);
-  const database = head(all, limit, test.side);
+  const { database: all, queries } = splitEveryTenth(test, AREA);
+  const database = head(all, limit, AREA);
   return {
     name,
     kind: 'idx',
     origin: `${found.dir} (test split only)`,
     split: `test split, every 10th image a query: database ${database.count}, queries ${queries.count}`,
-    side: test.side,
+    format: IDX_FORMAT,
     classNames,
     database,
     queries,
-    fingerprint: fingerprint(database),
+    fingerprint: fingerprint(database, IDX_FORMAT),
   };
 }

@@ -91,6 +91,7 @@ export function baselineKey(input: Omit<BaselineInput, 'backend' | 'threads'>): 
   );
   for (const set of Object.values(input.queries)) hash.update(set.pixels);
   hash.update(input.labels.queries);
+  if (input.labels.databaseIds) hash.update(input.labels.databaseIds);
   return hash.digest('hex').slice(0, 16);
 }
 

@@ -15,6 +15,7 @@ import { DEFAULT_HNSW, type HnswParams, VectorIndex } from '../store/vector-inde
 import type { KnnResult } from './knn.js';
 import { type Ranking, recallAtK } from './metrics.js';
 import type { HnswReport } from './report.js';
+import { depthWithSelf, withoutSelf } from './self-exclusion.js';
 import { type EvalLabels, type StageReporter, scoreRanking } from './space-eval.js';
 import { pixelVectors, type VectorSet, vectorSet } from './vectors.js';
 
@@ -124,16 +125,17 @@ export function evaluateHnsw(
   stage: StageReporter,
 ): HnswReport {
   const depth = exact.k;
-  const ids = new Int32Array(queries.count * depth).fill(-1);
+  const asked = depthWithSelf(depth, labels.databaseIds);
+  const ids = new Int32Array(queries.count * asked).fill(-1);
   const progress = stage('code HNSW', queries.count);
   const started = performance.now();
   for (let q = 0; q < queries.count; q++) {
-    const found = db.index.search(queries.data.subarray(q * queries.dims, (q + 1) * queries.dims), depth);
-    ids.set(found.ids.slice(0, depth), q * depth);
+    const found = db.index.search(queries.data.subarray(q * queries.dims, (q + 1) * queries.dims), asked);
+    ids.set(found.ids.slice(0, asked), q * asked);
     if ((q + 1) % 1000 === 0 || q + 1 === queries.count) progress(q + 1);
   }
   const seconds = (performance.now() - started) / 1000 + embedSeconds;
-  const ranking: Ranking = { k: depth, count: queries.count, ids };
+  const ranking: Ranking = withoutSelf({ k: asked, count: queries.count, ids }, labels.databaseIds, depth);
   return {
     ...scoreRanking(ranking, labels, ks),
     qps: queries.count / Math.max(seconds, 1e-9),

@@ -8,8 +8,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Dataset } from '../dataset/types.js';
 import { createError } from '../errors.js';
-import { encodeGrayPng } from '../image/png.js';
-import { decodeToGray } from '../image/preprocess.js';
+import { encodePng } from '../image/png.js';
+import { decodeImage } from '../image/preprocess.js';
 import type { LoadedModel } from '../model/store.js';
 import type { Metric } from '../store/vector-index.js';
 import { mapWithConcurrency } from '../util/pool.js';
@@ -74,7 +74,7 @@ export interface CopiesOptions {
  * input pixels. Throws the decode errors of preprocess.ts.
  */
 function preprocessUpload(bytes: Uint8Array, dataset: Dataset, what: string): Promise<Uint8Array> {
-  return decodeToGray(bytes, { side: dataset.side, what });
+  return decodeImage(bytes, dataset.format, { what });
 }
 
 /** `count` distinct database ids, a seeded sample, in sample order. */
@@ -109,12 +109,9 @@ async function originalBytes(dataset: Dataset, id: number): Promise<Uint8Array> 
       throw createError('FILE_NOT_FOUND', { file });
     });
   }
-  const area = dataset.side * dataset.side;
-  return encodeGrayPng(
-    dataset.database.pixels.subarray(id * area, (id + 1) * area),
-    dataset.side,
-    dataset.side,
-  );
+  const { side, channels } = dataset.format;
+  const area = side * side * channels;
+  return encodePng(dataset.database.pixels.subarray(id * area, (id + 1) * area), side, side, channels);
 }
 
 /** A seed for (edit, item): every edit of every item draws its own amounts. */

@@ -56,13 +56,14 @@ export async function meanAveragePrecisionAll(
   queryLabels: ArrayLike<number>,
   dbLabels: ArrayLike<number>,
   onProgress?: KnnProgress,
+  selfIds?: Int32Array,
 ): Promise<number> {
   if (queries.count === 0) return 0;
   let total = 0;
   await engine.scoreRows(
     queries,
     (row, scores, offset) => {
-      total += averagePrecisionAll(scores, queryLabels[row] ?? -1, dbLabels, offset);
+      total += averagePrecisionAll(scores, queryLabels[row] ?? -1, dbLabels, offset, selfIds?.[row] ?? -1);
     },
     onProgress,
   );

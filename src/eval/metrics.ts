@@ -148,18 +148,20 @@ export function averagePrecisionAll(
   label: number,
   dbLabels: ArrayLike<number>,
   offset = 0,
+  skip = -1,
 ): number {
   const n = dbLabels.length;
   let relevant = 0;
-  for (let i = 0; i < n; i++) if (dbLabels[i] === label) relevant++;
+  for (let i = 0; i < n; i++) if (dbLabels[i] === label && i !== skip) relevant++;
   if (relevant === 0) return 0;
   const rel = new Float32Array(relevant);
-  for (let i = 0, j = 0; i < n; i++) if (dbLabels[i] === label) rel[j++] = scores[offset + i] ?? 0;
+  for (let i = 0, j = 0; i < n; i++)
+    if (dbLabels[i] === label && i !== skip) rel[j++] = scores[offset + i] ?? 0;
   rel.sort();
   // others[j]: items without the label ranked between relevant j - 1 and relevant j
   const others = new Int32Array(relevant + 1);
   for (let i = 0; i < n; i++) {
-    if (dbLabels[i] !== label) {
+    if (dbLabels[i] !== label && i !== skip) {
       const at = lowerBound(rel, scores[offset + i] ?? 0);
       others[at] = (others[at] ?? 0) + 1;
     }

@@ -9,6 +9,7 @@
  */
 import type { ImageSet } from '../dataset/types.js';
 import { reupload, type UploadFormat } from '../image/perturb.js';
+import type { InputFormat } from '../image/preprocess.js';
 import { shiftImage } from '../image/transform.js';
 import { createRng, gaussian } from '../util/rng.js';
 
@@ -30,12 +31,21 @@ export const PERTURBATION_PROTOCOL: Readonly<Record<PerturbationName, string>> =
   jpeg224: 'upscaled to 224x224 (lanczos3), saved as JPEG quality 75, decoded back',
 });
 
-/** Shifts each side x side image of `pixels` by (dx, dy) px (positive = right, down), filling with 0. */
-export function shiftImages(pixels: Uint8Array, side: number, dx: number, dy: number): Uint8Array {
-  const area = side * side;
+/**
+ * Shifts each side x side image (`channels` values a pixel) of `pixels` by (dx, dy) px (positive =
+ * right, down), filling with 0.
+ */
+export function shiftImages(
+  pixels: Uint8Array,
+  side: number,
+  dx: number,
+  dy: number,
+  channels = 1,
+): Uint8Array {
+  const area = side * side * channels;
   const out = new Uint8Array(pixels.length);
   for (let o = 0; o + area <= pixels.length; o += area)
-    shiftImage(pixels.subarray(o, o + area), out.subarray(o, o + area), side, dx, dy);
+    shiftImage(pixels.subarray(o, o + area), out.subarray(o, o + area), side, dx, dy, channels);
   return out;
 }
 
@@ -48,19 +58,24 @@ export function addGaussianNoise(pixels: Uint8Array, sigma: number, seed: number
 }
 
 /** The perturbed pixels before the upload round trip, and how they are sent. */
-function perturbPixels(name: PerturbationName, set: ImageSet, side: number): [Uint8Array, UploadFormat] {
-  if (name === 'shift2') return [shiftImages(set.pixels, side, SHIFT_PX, SHIFT_PX), 'png'];
+function perturbPixels(
+  name: PerturbationName,
+  set: ImageSet,
+  format: InputFormat,
+): [Uint8Array, UploadFormat] {
+  if (name === 'shift2')
+    return [shiftImages(set.pixels, format.side, SHIFT_PX, SHIFT_PX, format.channels), 'png'];
   if (name === 'noise') return [addGaussianNoise(set.pixels, NOISE_SIGMA, NOISE_SEED), 'png'];
   return [set.pixels, 'jpeg224'];
 }
 
-/** The queries of `set` perturbed by `name` and re-sent as uploads; labels are kept. */
-export async function perturbQueries(
+/** The queries of `set` (images of `input`) perturbed by `name` and re-sent as uploads; labels and database ids are kept. */
+export async function perturbQueries<T extends ImageSet>(
   name: PerturbationName,
-  set: ImageSet,
-  side: number,
+  set: T,
+  input: InputFormat,
   onProgress?: (done: number) => void,
-): Promise<ImageSet> {
-  const [pixels, format] = perturbPixels(name, set, side);
-  return { ...set, pixels: await reupload(pixels, set.count, side, format, onProgress) };
+): Promise<T> {
+  const [pixels, format] = perturbPixels(name, set, input);
+  return { ...set, pixels: await reupload(pixels, set.count, input, format, onProgress) };
 }

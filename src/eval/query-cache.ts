@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ImageSet } from '../dataset/types.js';
+import type { InputFormat } from '../image/preprocess.js';
 import { writeFileAtomic } from '../util/atomic-fs.js';
 import { PERTURBATION_PROTOCOL, PERTURBATIONS, perturbQueries } from './perturb.js';
 import type { QuerySets, StageReporter } from './space-eval.js';
@@ -14,9 +15,12 @@ import type { QuerySets, StageReporter } from './space-eval.js';
 /** Bump when a change alters perturbed pixels, so old cache files are ignored. */
 const CACHE_VERSION = 1;
 
-function cacheKey(queries: ImageSet, side: number): string {
+function cacheKey(queries: ImageSet, format: InputFormat): string {
+  // Grayscale keys are as they were before colour, so existing cache files still match.
+  const shape =
+    format.channels === 1 ? { side: format.side } : { side: format.side, channels: format.channels };
   return createHash('sha256')
-    .update(JSON.stringify({ version: CACHE_VERSION, side, protocol: PERTURBATION_PROTOCOL }))
+    .update(JSON.stringify({ version: CACHE_VERSION, ...shape, protocol: PERTURBATION_PROTOCOL }))
     .update(queries.pixels)
     .digest('hex')
     .slice(0, 16);
@@ -39,12 +43,12 @@ function fromCache(queries: ImageSet, bytes: Uint8Array): QuerySets | null {
  */
 export async function perturbedQuerySets(
   queries: ImageSet,
-  side: number,
+  format: InputFormat,
   cacheDir: string | null,
   read: boolean,
   stage: StageReporter,
 ): Promise<{ sets: QuerySets; cached: boolean }> {
-  const file = cacheDir ? join(cacheDir, `queries-${cacheKey(queries, side)}.bin`) : null;
+  const file = cacheDir ? join(cacheDir, `queries-${cacheKey(queries, format)}.bin`) : null;
   if (file && read) {
     const cached = await readFile(file).then(
       (buf) => fromCache(queries, new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength)),
@@ -56,7 +60,7 @@ export async function perturbedQuerySets(
   const all = file ? new Uint8Array(size * PERTURBATIONS.length) : null;
   const sets: Partial<Record<keyof QuerySets, ImageSet>> = { clean: queries };
   for (const [i, p] of PERTURBATIONS.entries()) {
-    const perturbed = await perturbQueries(p, queries, side, stage(`perturb ${p}`, queries.count));
+    const perturbed = await perturbQueries(p, queries, format, stage(`perturb ${p}`, queries.count));
     sets[p] = perturbed;
     all?.set(perturbed.pixels, i * size);
   }

@@ -4,8 +4,9 @@
  * the report. Progress and notes go to callbacks; nothing is printed here.
  */
 import { head } from '../dataset/split.js';
-import type { Dataset, ImageSet } from '../dataset/types.js';
+import type { Dataset, ImageSet, QuerySet } from '../dataset/types.js';
 import { createError } from '../errors.js';
+import { imageBytes } from '../image/preprocess.js';
 import type { LoadedModel } from '../model/store.js';
 import type { Metric } from '../store/vector-index.js';
 import type { BackendName } from '../tfjs/backend.js';
@@ -21,6 +22,7 @@ import { DEFAULT_MAP_ALL_QUERIES, MAP_ALL_SEED } from './map-all.js';
 import { PERTURBATION_PROTOCOL } from './perturb.js';
 import { perturbedQuerySets } from './query-cache.js';
 import type { CodeSpaceReport, EvalProtocol, EvalReport } from './report.js';
+import { depthWithSelf } from './self-exclusion.js';
 import {
   type EvalLabels,
   type ExactSpace,
@@ -59,10 +61,11 @@ export function reportedKs(ks: readonly number[]): number[] {
   return [...new Set([...ks, 10])].sort((a, b) => a - b);
 }
 
-function labelsOf(dataset: Dataset, queries: ImageSet): EvalLabels {
+function labelsOf(dataset: Dataset, queries: QuerySet): EvalLabels {
   if (!dataset.database.labels || !queries.labels)
     throw createError('EVAL_NEEDS_LABELS', { name: dataset.name });
-  return { queries: queries.labels, database: dataset.database.labels };
+  const ids = queries.databaseIds;
+  return { queries: queries.labels, database: dataset.database.labels, ...(ids ? { databaseIds: ids } : {}) };
 }
 
 async function baselines(
@@ -106,7 +109,7 @@ async function evaluateCode(
   const started = performance.now();
   const db = await openCodeDatabase(options.indexDir, model, dataset, metric, stage);
   if (db.note) options.note?.(db.note);
-  await warmUpEncoder(model, dataset.side * dataset.side);
+  await warmUpEncoder(model, imageBytes(dataset.format));
   const databaseSeconds = (performance.now() - started) / 1000;
   const embed = (set: ImageSet) => embedVectors(model, pixelVectors(set));
   const space = { name: 'code', database: db.codes, embed, ...searchSettings(options) };
@@ -130,17 +133,17 @@ export async function runEval(options: EvalOptions): Promise<EvalReport> {
   const { dataset, model, metric, backend } = options;
   const stage: StageReporter = options.stage ?? (() => () => {});
   const ks = reportedKs(options.ks);
-  const depth = searchDepth(ks);
+  const depth = depthWithSelf(searchDepth(ks), dataset.queries.databaseIds);
   if (dataset.database.count < depth)
     throw createError('BAD_OPTION', {
       name: '--k',
-      expected: `at most the database size (${dataset.database.count})`,
+      expected: `at most the database size (${dataset.database.count})${dataset.queries.databaseIds ? ' minus 1, as the queries are database items kept out of their own neighbours' : ''}`,
       got: depth,
     });
-  const queries = head(dataset.queries, options.queries, dataset.side);
+  const queries = head(dataset.queries, options.queries, imageBytes(dataset.format));
   const labels = labelsOf(dataset, queries);
   const read = options.readCache !== false;
-  const { sets, cached } = await perturbedQuerySets(queries, dataset.side, options.cacheDir, read, stage);
+  const { sets, cached } = await perturbedQuerySets(queries, dataset.format, options.cacheDir, read, stage);
   if (cached) options.note?.(`perturbed queries from the cache in ${options.cacheDir}`);
   const perturbSeconds = (performance.now() - started) / 1000;
   const pcaDims = model.manifest.codeSize;

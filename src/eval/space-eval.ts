@@ -12,6 +12,7 @@ import { meanAveragePrecisionAll, pickRows, sampleQueries } from './map-all.js';
 import { knnAccuracy, meanAveragePrecisionAtK, precisionAtK, type Ranking } from './metrics.js';
 import { PERTURBATIONS, type PerturbationName } from './perturb.js';
 import { KNN_VOTERS, type PrecisionByK, type SpaceReport } from './report.js';
+import { depthWithSelf, withoutSelf } from './self-exclusion.js';
 import type { VectorSet } from './vectors.js';
 
 /** Clean queries and each perturbation of them. */
@@ -22,6 +23,8 @@ export type QuerySets = Readonly<Record<QueryVariant, ImageSet>>;
 export interface EvalLabels {
   readonly queries: Int32Array;
   readonly database: Int32Array;
+  /** Each query's own database id, kept out of its neighbours; absent when queries are not in the database. */
+  readonly databaseIds?: Int32Array;
 }
 
 /** Called when a long stage starts; returns its progress callback. */
@@ -81,6 +84,8 @@ async function mapOverAll(
 ): Promise<{ mapAll: number; mapAllQueries: number }> {
   const sample = sampleQueries(vectors.count, count);
   const sampleLabels = Int32Array.from(sample, (q) => labels.queries[q] ?? -1);
+  const ids = labels.databaseIds;
+  const selfIds = ids ? Int32Array.from(sample, (q) => ids[q] ?? -1) : undefined;
   const queries = pickRows(vectors, sample);
   const mapAll = await meanAveragePrecisionAll(
     searcher.engine,
@@ -88,6 +93,7 @@ async function mapOverAll(
     sampleLabels,
     labels.database,
     progress,
+    selfIds,
   );
   return { mapAll, mapAllQueries: sample.length };
 }
@@ -111,7 +117,8 @@ export async function evaluateExactSpace(
       const vectors = await space.embed(queries[variant]);
       const embedSeconds = (performance.now() - t0) / 1000;
       const progress = stage(`${space.name} ${variant}`, vectors.count);
-      const knn = await searcher.search(vectors, depth, progress);
+      const found = await searcher.search(vectors, depthWithSelf(depth, labels.databaseIds), progress);
+      const knn = withoutSelf(found, labels.databaseIds, depth);
       return { knn, vectors, embedSeconds, seconds: (performance.now() - t0) / 1000 };
     };
     const clean = await run('clean');

@@ -1,5 +1,6 @@
 /** Shapes search results into the API's JSON: image URLs for hits, data URIs for the query's pictures. */
-import { encodeGrayPng } from '../image/png.js';
+import { encodePng } from '../image/png.js';
+import type { InputFormat } from '../image/preprocess.js';
 import type { Hit, QuerySpace, SearchResponse, SpaceResult } from '../search/search-service.js';
 import { pngDataUri } from './format.js';
 
@@ -51,8 +52,13 @@ function spaceJson(result: SpaceResult): SpaceJson {
   };
 }
 
-/** The JSON for a search response; `side` is the side of the query's images in px. */
-export function searchJson(response: SearchResponse, k: number, side: number): SearchJson {
+/** The JSON for a search response; `format` is the query images' side (px) and channels. */
+export function searchJson(
+  response: SearchResponse,
+  k: number,
+  format: Pick<InputFormat, 'side' | 'channels'>,
+): SearchJson {
+  const { side, channels } = format;
   const { query } = response;
   const spaces: Partial<Record<QuerySpace, SpaceJson>> = {};
   for (const [space, result] of Object.entries(response.spaces) as [QuerySpace, SpaceResult][]) {
@@ -66,8 +72,8 @@ export function searchJson(response: SearchResponse, k: number, side: number): S
       labelName: query.labelName,
       imageUrl: query.id === null ? null : itemImageUrl(query.id),
       code: query.code,
-      image: pngDataUri(encodeGrayPng(query.image, side, side)),
-      reconstruction: pngDataUri(encodeGrayPng(query.reconstruction, side, side)),
+      image: pngDataUri(encodePng(query.image, side, side, channels)),
+      reconstruction: pngDataUri(encodePng(query.reconstruction, side, side, channels)),
     },
     spaces,
   };

@@ -1,5 +1,5 @@
 /**
- * The one PNG writer, for 8-bit grayscale images: the query's input and reconstruction in every search
+ * The one PNG writer, for 8-bit grayscale or RGB images: the query's input and reconstruction in every search
  * answer, item images, the training's reconstruction grid and the eval's PNG uploads. It runs inline with
  * node's zlib: a sharp pipeline per image cost more main-thread time than the rest of a search request
  * put together (profiled under load, README "Load").
@@ -44,72 +44,81 @@ function chunk(type: string, data: Uint8Array): Buffer {
 const FILTER = { none: 0, sub: 1, up: 2 } as const;
 
 /**
- * The PNG scanlines of `px` scaled up `scale` times, nearest-neighbour. A scaled image is written with
+ * The PNG scanlines of `px` (`channels` bytes a pixel) scaled up `scale` times, nearest-neighbour. A scaled image is written with
  * filters that make its repeats zeros (sub for the first copy of a row, up for the others), so deflate
  * has little to do: a 560 px item image took 2.5-3.3 ms instead of 5.7-7.7 ms with plain rows.
  */
-function scanlines(px: Uint8Array, width: number, height: number, scale: number): Buffer {
-  const w = width * scale;
-  const rows = Buffer.alloc((w + 1) * height * scale);
+function scanlines(px: Uint8Array, width: number, height: number, channels: number, scale: number): Buffer {
+  const rowBytes = width * scale * channels;
+  const rows = Buffer.alloc((rowBytes + 1) * height * scale);
   for (let y = 0; y < height; y++) {
-    const from = y * width;
-    const at = y * scale * (w + 1);
+    const from = y * width * channels;
+    const at = y * scale * (rowBytes + 1);
     if (scale === 1) {
       rows[at] = FILTER.none;
-      rows.set(px.subarray(from, from + width), at + 1);
+      rows.set(px.subarray(from, from + width * channels), at + 1);
       continue;
     }
     rows[at] = FILTER.sub;
-    let left = 0;
-    for (let x = 0; x < width; x++) {
-      const v = px[from + x] ?? 0;
-      // the first copy of a pixel carries its difference to the left (mod 256); the others are 0
-      rows[at + 1 + x * scale] = (v - left) & 0xff;
-      left = v;
+    for (let c = 0; c < channels; c++) {
+      let left = 0;
+      for (let x = 0; x < width; x++) {
+        const v = px[from + x * channels + c] ?? 0;
+        // the first copy of a pixel carries its difference to the left (mod 256); the others are 0
+        rows[at + 1 + x * scale * channels + c] = (v - left) & 0xff;
+        left = v;
+      }
     }
-    for (let copy = 1; copy < scale; copy++) rows[at + copy * (w + 1)] = FILTER.up;
+    for (let copy = 1; copy < scale; copy++) rows[at + copy * (rowBytes + 1)] = FILTER.up;
   }
   return rows;
 }
 
 /**
- * Encodes width x height grayscale pixels (0-255, row-major) as a PNG, scaled up `scale` (a whole
- * number, default 1) times with nearest-neighbour (crisp) sampling. Synchronous and allocation-light.
- * Throws RangeError for a scale that is not a positive whole number.
+ * Encodes width x height pixels (0-255, row-major; 1 channel grayscale or 3 interleaved RGB) as a PNG,
+ * scaled up `scale` (a whole number, default 1) times with nearest-neighbour (crisp) sampling.
+ * Synchronous and allocation-light. Throws RangeError for a scale that is not a positive whole number.
  */
-export function encodeGrayPng(px: Uint8Array, width: number, height: number, scale = 1): Buffer {
+export function encodePng(px: Uint8Array, width: number, height: number, channels: 1 | 3, scale = 1): Buffer {
   if (!Number.isInteger(scale) || scale < 1)
     throw new RangeError(`Expected a whole PNG scale of at least 1 but got ${scale}`);
   const header = Buffer.alloc(13);
   header.writeUInt32BE(width * scale, 0);
   header.writeUInt32BE(height * scale, 4);
   header[8] = 8; // bit depth
-  header[9] = 0; // colour type: grayscale
+  header[9] = channels === 1 ? 0 : 2; // colour type: grayscale or RGB
   return Buffer.concat([
     SIGNATURE,
     chunk('IHDR', header),
-    chunk('IDAT', deflateSync(scanlines(px, width, height, scale), { level: DEFLATE_LEVEL })),
+    chunk('IDAT', deflateSync(scanlines(px, width, height, channels, scale), { level: DEFLATE_LEVEL })),
     chunk('IEND', new Uint8Array(0)),
   ]);
 }
 
 /**
- * Encodes rows of equally sized square grayscale tiles as one PNG grid (1 px dark gap between tiles),
- * scaled up `scale` times. Used for the originals-above-reconstructions picture that training writes.
+ * Encodes rows of equally sized square tiles (`channels` bytes a pixel) as one PNG grid (1 px dark gap
+ * between tiles), scaled up `scale` times. Used for the originals-above-reconstructions picture that
+ * training writes.
  */
-export function encodeGridPng(rows: readonly (readonly Uint8Array[])[], side: number, scale = 2): Buffer {
+export function encodeGridPng(
+  rows: readonly (readonly Uint8Array[])[],
+  side: number,
+  channels: 1 | 3 = 1,
+  scale = 2,
+): Buffer {
   const cols = Math.max(0, ...rows.map((r) => r.length));
   const gap = 1;
   const width = cols * (side + gap) + gap;
   const height = rows.length * (side + gap) + gap;
-  const canvas = new Uint8Array(width * height).fill(GRID_GAP_GREY);
+  const canvas = new Uint8Array(width * height * channels).fill(GRID_GAP_GREY);
+  const line = side * channels;
   rows.forEach((row, r) => {
     row.forEach((tile, c) => {
       for (let y = 0; y < side; y++) {
-        const dst = (gap + r * (side + gap) + y) * width + gap + c * (side + gap);
-        canvas.set(tile.subarray(y * side, (y + 1) * side), dst);
+        const dst = ((gap + r * (side + gap) + y) * width + gap + c * (side + gap)) * channels;
+        canvas.set(tile.subarray(y * line, (y + 1) * line), dst);
       }
     });
   });
-  return encodeGrayPng(canvas, width, height, scale);
+  return encodePng(canvas, width, height, channels, scale);
 }

@@ -23,7 +23,13 @@ const positive = z.number().int().positive();
  * from the tfjs files, so only the fields shown to people are checked; the rest passes through as written.
  */
 export const archConfigField = z
-  .looseObject({ arch: z.enum(ARCH_NAMES), side: positive, codeSize: positive })
+  .looseObject({
+    arch: z.enum(ARCH_NAMES),
+    side: positive,
+    // Models from before colour input were all grayscale.
+    channels: z.union([z.literal(1), z.literal(3)]).default(1),
+    codeSize: positive,
+  })
   .transform((arch) => arch as unknown as ArchConfig);
 
 /** How a few-label run used its labels (all from the database split). */

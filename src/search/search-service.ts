@@ -12,8 +12,8 @@ import {
 } from '../collection/add-images.js';
 import { THUMB_IS_INPUT } from '../collection/seed.js';
 import { createError } from '../errors.js';
-import { encodeGrayPng } from '../image/png.js';
-import { type DecodeOptions, decodeToGray, toUnitFloat } from '../image/preprocess.js';
+import { encodePng } from '../image/png.js';
+import { type DecodeOptions, decodeImage, toUnitFloat } from '../image/preprocess.js';
 import { closeIndex, type OpenedIndex, type OpenIndexOptions, openIndex } from '../store/open-index.js';
 import type { VectorIndex } from '../store/vector-index.js';
 import { type Embedded, EncodeBatcher } from './encode-batcher.js';
@@ -74,9 +74,9 @@ export interface SearchResponse {
     readonly label: number | null;
     readonly labelName: string | null;
     readonly code: number[];
-    /** The decoder's reconstruction of the code, side x side grayscale. */
+    /** The decoder's reconstruction of the code, side x side x channels. */
     readonly reconstruction: Uint8Array;
-    /** The preprocessed query, side x side grayscale. */
+    /** The preprocessed query (the model input), side x side x channels. */
     readonly image: Uint8Array;
   };
   readonly spaces: Partial<Record<QuerySpace, SpaceResult>>;
@@ -181,8 +181,8 @@ export class SearchService {
 
   /** An item's model input as PNG, scaled to about `size` px with nearest-neighbour sampling. */
   async itemPng(id: number, size: number): Promise<Buffer> {
-    const side = this.state.meta.side;
-    return encodeGrayPng(this.itemPixels(id), side, side, Math.max(1, Math.round(size / side)));
+    const { side, channels } = this.state.meta;
+    return encodePng(this.itemPixels(id), side, side, channels, Math.max(1, Math.round(size / side)));
   }
 
   /**
@@ -252,8 +252,10 @@ export class SearchService {
     options: SearchOptions,
     upload: UploadOptions = {},
   ): Promise<SearchResponse> {
-    const side = this.state.meta.side;
-    const gray = await decodeToGray(bytes, { side, what: upload.what ?? 'the upload', ...upload.decoding });
+    const gray = await decodeImage(bytes, this.state.meta, {
+      what: upload.what ?? 'the upload',
+      ...upload.decoding,
+    });
     return this.answer(await this.embedImage(gray), options);
   }
 

@@ -16,6 +16,8 @@ export function epochOrder(count: number, seed: number, epoch: number): Int32Arr
 /** How the trainer turns database images into a training batch. */
 export interface BatchPlan {
   readonly side: number;
+  /** Values per pixel: 1 grayscale, 3 RGB interleaved. */
+  readonly channels: number;
   /** Corruptions applied to each input row, in order. */
   readonly noise: readonly NoiseConfig[];
   /** Label per database index, -1 where hidden; null when training without labels. */
@@ -32,9 +34,9 @@ export function composeBatch(
   plan: BatchPlan,
   rng: () => number,
 ): TrainBatch {
-  const area = plan.side * plan.side;
+  const area = plan.side * plan.side * plan.channels;
   const target = gatherBatch(set, indices, area);
-  const input = plan.noise.reduce((x, noise) => corruptBatch(x, plan.side, noise, rng), target);
+  const input = plan.noise.reduce((x, noise) => corruptBatch(x, plan, noise, rng), target);
   const n = indices.length;
   const labelOf = plan.labelOf;
   const labels = labelOf ? Int32Array.from({ length: n }, (_, r) => labelOf[indices[r] ?? 0] ?? -1) : null;

@@ -46,6 +46,7 @@ const fromArch = (name: string, read: (a: ArchConfig) => unknown): Setting => ({
 const ARCH_SETTINGS: { readonly [K in keyof ArchConfig]: readonly Setting[] } = {
   arch: [fromArch('architecture', (a) => a.arch)],
   side: [fromArch('image side', (a) => a.side)],
+  channels: [fromArch('image channels', (a) => a.channels)],
   codeSize: [fromArch('code size', (a) => a.codeSize)],
   hidden: [fromArch('hidden layers', (a) => a.hidden)],
   codeActivation: [fromArch('code activation', (a) => a.codeActivation)],

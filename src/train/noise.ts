@@ -3,13 +3,20 @@ import { eraseSquare, shiftImage, zoomImage } from '../image/transform.js';
 import type { NoiseConfig } from '../model/architectures/types.js';
 import { gaussian } from '../util/rng.js';
 
+/** The images a batch holds: side x side pixels of `channels` interleaved values. */
+export interface NoiseGrid {
+  readonly side: number;
+  readonly channels: number;
+}
+
 function clamp01(v: number): number {
   return Math.min(1, Math.max(0, v));
 }
 
 /** Applies a per-image geometric corruption (shift, zoom, erase) to every image of a batch. */
-function perImage(batch: Float32Array, side: number, noise: NoiseConfig, rng: () => number): Float32Array {
-  const area = side * side;
+function perImage(batch: Float32Array, grid: NoiseGrid, noise: NoiseConfig, rng: () => number): Float32Array {
+  const { side, channels } = grid;
+  const area = side * side * channels;
   const out = noise.type === 'erase' ? batch.slice() : new Float32Array(batch.length);
   for (let i = 0; i * area < batch.length; i++) {
     const src = batch.subarray(i * area, (i + 1) * area);
@@ -22,9 +29,10 @@ function perImage(batch: Float32Array, side: number, noise: NoiseConfig, rng: ()
         side,
         Math.floor(rng() * (2 * span + 1)) - span,
         Math.floor(rng() * (2 * span + 1)) - span,
+        channels,
       );
     } else if (noise.type === 'zoom') {
-      zoomImage(src, dst, side, 1 + (2 * rng() - 1) * noise.level);
+      zoomImage(src, dst, side, 1 + (2 * rng() - 1) * noise.level, channels);
     } else {
       const size = Math.round(rng() * noise.level * side);
       eraseSquare(
@@ -33,6 +41,7 @@ function perImage(batch: Float32Array, side: number, noise: NoiseConfig, rng: ()
         Math.floor(rng() * (side - size + 1)),
         Math.floor(rng() * (side - size + 1)),
         size,
+        channels,
       );
     }
   }
@@ -40,25 +49,26 @@ function perImage(batch: Float32Array, side: number, noise: NoiseConfig, rng: ()
 }
 
 /**
- * Returns a corrupted copy of a flat batch of side x side images in [0, 1]:
- * gaussian (sigma = level, clipped), masking (a `level` fraction of pixels set to 0),
- * salt-pepper (a `level` fraction set to 0 or 1), shift (each image moved by up to `level` px), zoom
+ * Returns a corrupted copy of a flat batch of side x side x channels images in [0, 1]:
+ * gaussian (sigma = level per value, clipped), masking (a `level` fraction of pixels set to 0, all
+ * their channels), salt-pepper (a `level` fraction of pixels set to black or white), shift (each image moved by up to `level` px), zoom
  * (scaled by 1 ± up to `level`) or erase (a square of up to `level` x side px set to 0).
  */
 export function corruptBatch(
   batch: Float32Array,
-  side: number,
+  grid: NoiseGrid,
   noise: NoiseConfig,
   rng: () => number,
 ): Float32Array {
-  const out = new Float32Array(batch.length);
   const { type, level } = noise;
-  if (type === 'shift' || type === 'zoom' || type === 'erase') return perImage(batch, side, noise, rng);
-  for (let i = 0; i < batch.length; i++) {
-    const v = batch[i] ?? 0;
-    if (type === 'gaussian') out[i] = clamp01(v + level * gaussian(rng));
-    else if (type === 'masking') out[i] = rng() < level ? 0 : v;
-    else out[i] = rng() < level ? (rng() < 0.5 ? 0 : 1) : v;
+  if (type === 'shift' || type === 'zoom' || type === 'erase') return perImage(batch, grid, noise, rng);
+  if (type === 'gaussian') return batch.map((v) => clamp01(v + level * gaussian(rng)));
+  const out = batch.slice();
+  const c = grid.channels;
+  for (let p = 0; p * c < batch.length; p++) {
+    if (rng() >= level) continue;
+    const fill = type === 'masking' || rng() < 0.5 ? 0 : 1;
+    out.fill(fill, p * c, (p + 1) * c);
   }
   return out;
 }

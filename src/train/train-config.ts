@@ -3,7 +3,9 @@
  * one optional) into a `TrainConfig`: built-in defaults < the preset's values < explicit settings. That
  * object goes unchanged from the command line to the run and the trainer. Pure; throws BAD_OPTION.
  */
+
 import { createError } from '../errors.js';
+import type { InputFormat } from '../image/preprocess.js';
 import {
   type ArchConfig,
   type ArchName,
@@ -92,12 +94,14 @@ function noiseOf(s: TrainSettings, arch: ArchName): readonly NoiseConfig[] | und
   }));
 }
 
-function archOf(s: TrainSettings, side: number, seed: number): ArchConfig {
+function archOf(s: TrainSettings, input: ModelInput, seed: number): ArchConfig {
   const arch = s.arch ?? 'dense';
-  const base = defaultArchConfig(arch, { side, seed });
+  const { side, channels } = input;
+  const base = defaultArchConfig(arch, { side, channels, seed });
   const pick = <T>(value: T | undefined, fallback: T): T => (value === undefined ? fallback : value);
   return defaultArchConfig(arch, {
     side,
+    channels,
     seed,
     codeSize: pick(s.codeSize, base.codeSize),
     hidden: pick(s.hidden, base.hidden),
@@ -132,16 +136,19 @@ function labelsOf(s: TrainSettings, batchSize: number): LabelPlan | null {
   };
 }
 
+/** The dataset's image shape the model takes: side x side pixels of 1 or 3 channels. */
+export type ModelInput = Pick<InputFormat, 'side' | 'channels'>;
+
 /**
- * Resolves `settings` (over its preset, over the defaults) for images of `side` px into the run's
- * configuration; throws BAD_OPTION for a combination that cannot train.
+ * Resolves `settings` (over its preset, over the defaults) for the dataset's `input` (its format) into
+ * the run's configuration; throws BAD_OPTION for a combination that cannot train.
  */
-export function resolveTrainConfig(settings: Readonly<TrainSettings>, side: number): TrainConfig {
+export function resolveTrainConfig(settings: Readonly<TrainSettings>, input: ModelInput): TrainConfig {
   const preset = settings.preset ?? null;
   const s: TrainSettings = { ...(preset ? PRESETS[preset].settings : {}), ...definedOnly(settings) };
   const seed = s.seed ?? TRAIN_DEFAULTS.seed;
   const batchSize = s.batchSize ?? TRAIN_DEFAULTS.batchSize;
-  const arch = archOf(s, side, seed);
+  const arch = archOf(s, input, seed);
   const epochs = s.epochs ?? TRAIN_DEFAULTS.epochs;
   if (arch.arch === 'stacked' && epochs <= arch.pretrainEpochs * (arch.hidden.length + 1))
     throw createError('BAD_OPTION', {

@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { gatherBatch } from '../dataset/float-images.js';
 import type { Dataset } from '../dataset/types.js';
 import { encodeGridPng } from '../image/png.js';
+import { imageBytes } from '../image/preprocess.js';
 import { type Autoencoder, buildAutoencoder } from '../model/architectures/index.js';
 import { withSearchNorm } from '../model/code-norm.js';
 import { type LabelsSummary, type ModelManifest, saveModel } from '../model/store.js';
@@ -49,8 +50,8 @@ export interface TrainRunResult {
 }
 
 async function writeReconGrid(model: Autoencoder, dataset: Dataset, file: string): Promise<void> {
-  const side = dataset.side;
-  const area = side * side;
+  const { side, channels } = dataset.format;
+  const area = imageBytes(dataset.format);
   const source = dataset.queries.count > 0 ? dataset.queries : dataset.database;
   const n = Math.min(GRID_IMAGES, source.count);
   const idx = Array.from({ length: n }, (_, i) => i);
@@ -67,7 +68,7 @@ async function writeReconGrid(model: Autoencoder, dataset: Dataset, file: string
         Math.round(Math.min(1, Math.max(0, v)) * 255),
       ),
     );
-  await writeFileAtomic(file, await encodeGridPng([tiles(x), tiles(recon)], side, 3));
+  await writeFileAtomic(file, await encodeGridPng([tiles(x), tiles(recon)], side, channels, 3));
 }
 
 /**
@@ -252,7 +253,7 @@ async function saveTrained(
     return await saveModel(indexDir, saved?.encoder ?? model.encoder, saved?.decoder ?? model.decoder, {
       arch: config.arch,
       codeSize: config.arch.codeSize,
-      inputShape: [config.arch.side, config.arch.side, 1],
+      inputShape: [config.arch.side, config.arch.side, config.arch.channels],
       dataset: {
         name: dataset.name,
         fingerprint: dataset.fingerprint,

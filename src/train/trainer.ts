@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { gatherBatch } from '../dataset/float-images.js';
 import type { ImageSet } from '../dataset/types.js';
-import type { Autoencoder } from '../model/architectures/types.js';
+import { type Autoencoder, inputSize } from '../model/architectures/types.js';
 import { createRng } from '../util/rng.js';
 import { type BatchPlan, composeBatch, epochOrder } from './batches.js';
 import type { StepRunner } from './step-runner.js';
@@ -57,7 +57,7 @@ export interface TrainCallbacks {
 
 /** Mean reconstruction MSE of `model` over `set` (first `limit` images), computed in batches. */
 export function reconstructionLoss(model: Autoencoder, set: ImageSet, limit = 1000, batchSize = 500): number {
-  const area = model.config.side * model.config.side;
+  const area = inputSize(model.config);
   const n = Math.min(limit, set.count);
   if (n === 0) return Number.NaN;
   let total = 0;
@@ -92,6 +92,7 @@ function labelledCycle(
 function batchPlan(model: Autoencoder, labelled: LabelledImages | undefined): BatchPlan {
   return {
     side: model.config.side,
+    channels: model.config.channels,
     noise: model.config.noise,
     labelOf: labelled ? labelled.labelOf : null,
   };

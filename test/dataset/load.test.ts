@@ -7,6 +7,7 @@ import { PACKAGE_ROOT } from '../../src/config.js';
 import { loadDataset } from '../../src/dataset/load.js';
 import { labelName } from '../../src/dataset/types.js';
 import { isAesearchError } from '../../src/errors.js';
+import { makeColourFolder } from '../helpers/colour-folder.js';
 import { pngOf, TEST_DATA_PATH, tempDir } from '../helpers/fixtures.js';
 
 describe('bundled fashion-mnist', () => {
@@ -79,9 +80,16 @@ describe('image folder dataset', () => {
       await writeFile(join(dir, 'shoes', 'broken.jpg'), 'not a jpeg');
       await writeFile(join(dir, 'shoes', 'notes.txt'), 'ignored: not an image extension');
       const skipped: string[] = [];
-      const ds = await loadDataset({ data: dir, searchPath: [], onSkip: (file) => skipped.push(file) });
+      const ds = await loadDataset({
+        data: dir,
+        searchPath: [],
+        gray: true,
+        imageSize: 28,
+        onSkip: (file) => skipped.push(file),
+      });
       assert.deepEqual(skipped, [join(dir, 'shoes', 'broken.jpg')]);
-      assert.equal(ds.database.count + ds.queries.count, 12);
+      assert.equal(ds.database.count, 12, 'every image is in the database');
+      assert.deepEqual(ds.format, { side: 28, channels: 1, invertLightBorder: true });
       assert.deepEqual(ds.classNames, ['bags', 'shoes']);
       assert.equal(ds.kind, 'folder');
       // first file in sorted order is bags/img01.png: decoded pixels equal the original image
@@ -107,10 +115,9 @@ describe('image folder dataset', () => {
       }
       const ds = await loadDataset({ data: dir, searchPath: [] });
       assert.deepEqual(ds.classNames, names);
-      // every 10th image is a query, so c299 (the 300th) is one
-      const at = ds.queries.sources?.indexOf(join('c299', 'a.png')) ?? -1;
-      assert.equal(ds.queries.labels?.[at], 299);
-      assert.equal(labelName(ds, ds.queries.labels?.[at] ?? null), 'c299');
+      const at = ds.database.sources?.indexOf(join('c299', 'a.png')) ?? -1;
+      assert.equal(ds.database.labels?.[at], 299);
+      assert.equal(labelName(ds, ds.database.labels?.[at] ?? null), 'c299');
       for (const set of [ds.database, ds.queries]) {
         const folders = set.sources?.map((s) => s.split(sep)[0]);
         assert.deepEqual(
@@ -121,6 +128,51 @@ describe('image folder dataset', () => {
     } finally {
       await cleanup();
     }
+  });
+
+  it('keeps colour at 32 px by default and samples a seeded tenth as queries that stay in the database', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      await makeColourFolder(dir, { perClass: 10, classes: 3, size: 40 });
+      const ds = await loadDataset({ data: dir, searchPath: [] });
+      assert.deepEqual(ds.format, { side: 32, channels: 3, invertLightBorder: false });
+      assert.equal(ds.database.count, 30);
+      assert.equal(ds.database.pixels.length, 30 * 32 * 32 * 3);
+      assert.equal(ds.queries.count, 3);
+      const ids = [...(ds.queries.databaseIds ?? [])];
+      assert.equal(ids.length, 3);
+      ids.forEach((id, q) => {
+        assert.equal(ds.queries.sources?.[q], ds.database.sources?.[id]);
+        assert.deepEqual(
+          ds.queries.pixels.subarray(q * 3072, (q + 1) * 3072),
+          ds.database.pixels.subarray(id * 3072, (id + 1) * 3072),
+        );
+      });
+      const again = await loadDataset({ data: dir, searchPath: [] });
+      assert.deepEqual([...(again.queries.databaseIds ?? [])], ids, 'the sample is seeded');
+      const gray = await loadDataset({ data: dir, searchPath: [], gray: true, imageSize: 16 });
+      assert.deepEqual(gray.format, { side: 16, channels: 1, invertLightBorder: true });
+      assert.equal(gray.database.pixels.length, 30 * 16 * 16);
+      assert.notEqual(gray.fingerprint, ds.fingerprint);
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('refuses an --image-size the dataset cannot take, naming the dataset', async () => {
+    await assert.rejects(
+      loadDataset({ data: 'mnist', searchPath: TEST_DATA_PATH, imageSize: 32 }),
+      (err) =>
+        isAesearchError(err, 'BAD_OPTION') &&
+        err.message ===
+          'Expected --image-size for mnist to be 28 (its images are 28x28 grayscale; other sizes are for image folders), or left out but received 32',
+    );
+    await assert.rejects(
+      loadDataset({ data: '/nowhere', searchPath: [], imageSize: 4 }),
+      (err) =>
+        isAesearchError(err, 'BAD_OPTION') &&
+        err.message === 'Expected --image-size to be a whole number of pixels from 8 to 256 but received 4',
+    );
   });
 
   it('refuses a folder with no readable image', async () => {

@@ -14,7 +14,7 @@ import {
   MAX_CROP_SHARE,
 } from '../../src/eval/copies-edits.js';
 import type { KnnResult } from '../../src/eval/knn.js';
-import { decodeToGray } from '../../src/image/preprocess.js';
+import { decodeImage, IDX_FORMAT } from '../../src/image/preprocess.js';
 import { createRng } from '../../src/util/rng.js';
 import { drawShape } from './copies-fixture.js';
 
@@ -98,7 +98,7 @@ describe('copy edits', () => {
       .png()
       .toBuffer();
     for (const edit of COPY_EDITS) {
-      const gray = await decodeToGray(await EDITS[edit](png, createRng(2)), { side: 28, what: edit });
+      const gray = await decodeImage(await EDITS[edit](png, createRng(2)), IDX_FORMAT, { what: edit });
       assert.equal(gray.length, 28 * 28, edit);
     }
   });

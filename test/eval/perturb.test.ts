@@ -11,6 +11,7 @@ import {
   shiftImages,
 } from '../../src/eval/perturb.js';
 import { encodeJpeg224, JPEG_SIDE_PX, reupload } from '../../src/image/perturb.js';
+import { IDX_FORMAT } from '../../src/image/preprocess.js';
 import { TEST_DATA_PATH } from '../helpers/fixtures.js';
 
 const side = 28;
@@ -63,7 +64,7 @@ describe('addGaussianNoise', () => {
 
 describe('upload round trips', () => {
   it('encodes a 224x224 JPEG', async () => {
-    const meta = await sharp(await encodeJpeg224(new Uint8Array(area).fill(90), side)).metadata();
+    const meta = await sharp(await encodeJpeg224(new Uint8Array(area).fill(90), IDX_FORMAT)).metadata();
     assert.equal(meta.format, 'jpeg');
     assert.equal(meta.width, JPEG_SIDE_PX);
     assert.equal(meta.height, JPEG_SIDE_PX);
@@ -72,8 +73,8 @@ describe('upload round trips', () => {
   it('gives dataset images back unchanged through PNG, and close to them through jpeg224', async () => {
     const dataset = await loadDataset({ data: 'fashion-mnist', searchPath: TEST_DATA_PATH, limit: 20 });
     const images = dataset.queries.pixels.subarray(0, 8 * area);
-    assert.deepEqual(await reupload(images, 8, side, 'png'), images);
-    const jpeg = await reupload(images, 8, side, 'jpeg224');
+    assert.deepEqual(await reupload(images, 8, IDX_FORMAT, 'png'), images);
+    const jpeg = await reupload(images, 8, IDX_FORMAT, 'jpeg224');
     const diff = meanAbsDiff(jpeg, images);
     assert.ok(diff > 0 && diff < 6, `mean |difference| ${diff} of 255`);
   });
@@ -81,10 +82,10 @@ describe('upload round trips', () => {
   it('perturbs queries: shift2 moves them, each perturbation changes them and keeps labels', async () => {
     const dataset = await loadDataset({ data: 'fashion-mnist', searchPath: TEST_DATA_PATH, limit: 20 });
     const queries = { ...dataset.queries, count: 4, pixels: dataset.queries.pixels.subarray(0, 4 * area) };
-    const shifted = await perturbQueries('shift2', queries, side);
+    const shifted = await perturbQueries('shift2', queries, IDX_FORMAT);
     assert.deepEqual(shifted.pixels, shiftImages(queries.pixels, side, SHIFT_PX, SHIFT_PX));
     for (const name of PERTURBATIONS) {
-      const out = await perturbQueries(name, queries, side);
+      const out = await perturbQueries(name, queries, IDX_FORMAT);
       assert.equal(out.pixels.length, queries.pixels.length);
       assert.equal(out.labels, queries.labels);
       assert.ok(meanAbsDiff(out.pixels, queries.pixels) > 0.5, name);

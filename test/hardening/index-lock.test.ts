@@ -10,7 +10,7 @@ import { cp, readdir, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { encodeGrayPng } from '../../src/image/png.js';
+import { encodePng } from '../../src/image/png.js';
 import { readModelManifest } from '../../src/model/store.js';
 import { SearchService } from '../../src/search/search-service.js';
 import { LOCK_FILE } from '../../src/store/folder-lock.js';
@@ -36,7 +36,7 @@ function lockedLine(dir: string, command: string, pid: number | undefined): RegE
 async function assertSearchable(indexDir: string): Promise<void> {
   const service = await SearchService.open(indexDir);
   try {
-    const png = encodeGrayPng(service.itemPixels(11), 28, 28);
+    const png = encodePng(service.itemPixels(11), 28, 28, 1);
     const found = await service.searchByImage(png, { k: 1, spaces: ['code', 'pixel'] });
     assert.equal(found.spaces.code?.results[0]?.id, 11);
     assert.equal(found.spaces.pixel?.results[0]?.id, 11);

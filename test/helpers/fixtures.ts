@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../../src/config.js';
-import { encodeGrayPng } from '../../src/image/png.js';
+import { encodePng } from '../../src/image/png.js';
 
 /** Only the repository's own data/ folder: tests never depend on what the machine has installed. */
 export const TEST_DATA_PATH = [join(PACKAGE_ROOT, 'data')];
@@ -22,5 +22,5 @@ export async function tempDir(prefix = 'aesearch-test-'): Promise<TempDir> {
 
 /** A PNG of a side x side grayscale image. */
 export function pngOf(pixels: Uint8Array, side = 28): Buffer {
-  return encodeGrayPng(pixels, side, side, 1);
+  return encodePng(pixels, side, side, 1, 1);
 }

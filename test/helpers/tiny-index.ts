@@ -48,7 +48,7 @@ export function trainBriefly(
   dataset: Dataset,
   settings: TrainSettings & { steps: number },
 ): Promise<TrainRunResult> {
-  const config = resolveTrainConfig({ epochs: 1, batchSize: 32, lr: 1e-3, ...settings }, dataset.side);
+  const config = resolveTrainConfig({ epochs: 1, batchSize: 32, lr: 1e-3, ...settings }, dataset.format);
   return runTraining(config, { indexDir, dataset, backend: 'test' });
 }
 

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import request from 'supertest';
-import { encodeGrayPng } from '../../src/image/png.js';
+import { encodePng } from '../../src/image/png.js';
 import { SearchService } from '../../src/search/search-service.js';
 import { pngOf } from '../helpers/fixtures.js';
 import { appFor, badIdMessage, expectApiError, expectGetErrors, noItemMessage } from '../helpers/http.js';
@@ -69,7 +69,7 @@ describe('search routes', () => {
         r.body.spaces[space].results.map((h: { id: number }) => h.id);
       for (const space of ['code', 'pixel']) assert.deepEqual(ids(raw, space), ids(multipart, space));
       assert.deepEqual(raw.body.query.code, multipart.body.query.code);
-      const big = encodeGrayPng(fx.service.itemPixels(42), 28, 28, 2);
+      const big = encodePng(fx.service.itemPixels(42), 28, 28, 1, 2);
       const scaled = await request(fx.app)
         .post('/api/search?k=1&space=pixel')
         .set('Content-Type', 'image/png')

@@ -86,8 +86,8 @@ describe('aesearch serve and start', { timeout: 600_000 }, () => {
       const [, url] = await run.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+\/)\n/);
       const log = run.stderr();
       assert.match(log, /no model in .*: training one with the default settings\n/);
-      assert.match(log, /training dense autoencoder, code 32, on 36 images, 10 epochs\n/);
-      // Training holds every 10th image out for validation; the collection holds them all.
+      // every one of the 40 images is in the collection (and trained on; the eval samples its queries from them)
+      assert.match(log, /training dense autoencoder, code 32, on 40 images, 10 epochs\n/);
       assert.match(log, /epoch 10: loss /);
       assert.match(log, /collection: .*images \(40 items, seeded now\)/);
       assert.match(log, /serving 40 items of .*images \(dense autoencoder, code 32\)/);

@@ -12,6 +12,7 @@ import {
   buildAutoencoder,
   defaultArchConfig,
 } from '../../src/model/architectures/index.js';
+import { archConfigSchema } from '../../src/model/architectures/schema.js';
 import { loadLayersModel, saveLayersModel } from '../../src/model/model-io.js';
 import { createLocalRunner, type TrainBatch } from '../../src/train/step-runner.js';
 import { useTestBackend } from '../helpers/backend.js';
@@ -156,5 +157,68 @@ describe('architectures', () => {
         err.code === 'BAD_OPTION' &&
         err.message === 'Expected the image side to be a multiple of 4 for 2 conv blocks but received 10',
     );
+  });
+
+  describe('colour input: 16x16 pixels of 3 channels', () => {
+    const SIDE3 = 16;
+    const SIZE3 = SIDE3 * SIDE3 * 3;
+    /** Red, green and blue blobs in different places: learnable colour. */
+    function rgbBlobs(n: number): Float32Array {
+      const x = new Float32Array(n * SIZE3);
+      for (let i = 0; i < n; i++)
+        for (let p = 0; p < SIDE3 * SIDE3; p++)
+          for (let c = 0; c < 3; c++) {
+            const d2 = ((p % SIDE3) - 4 - 4 * c) ** 2 + (Math.floor(p / SIDE3) - 4 - (i % 8)) ** 2;
+            x[(i * SIDE3 * SIDE3 + p) * 3 + c] = Math.exp(-d2 / 6);
+          }
+      return x;
+    }
+    const colourCases: [string, ArchName, Partial<ArchConfig>][] = [
+      ['dense', 'dense', {}],
+      ['denoising', 'denoising', {}],
+      ['vae', 'vae', { klWeight: 0.01 }],
+      ['stacked', 'stacked', {}],
+      ['conv, copy', 'conv', { conv: { filters: [4, 8], kernelSize: 3, unpool: 'copy' } }],
+      ['conv, argmax', 'conv', { conv: { filters: [4, 8], kernelSize: 3, unpool: 'argmax' } }],
+      ['conv, transpose', 'conv', { conv: { filters: [4, 8], kernelSize: 3, unpool: 'transpose' } }],
+    ];
+    for (const [name, arch, extra] of colourCases) {
+      it(`${name} encodes [N, 16*16*3], reconstructs [N, 16*16*3] and trains a step`, async () => {
+        const config = defaultArchConfig(arch, { ...TINY, side: SIDE3, channels: 3, ...extra });
+        const model = buildAutoencoder(config);
+        const optimizer = tf.train.adam(1e-2);
+        const runner = createLocalRunner(model, optimizer);
+        try {
+          tf.tidy(() => {
+            const code = model.encoder.predict(tf.tensor2d(rgbBlobs(2), [2, SIZE3])) as tf.Tensor;
+            assert.deepEqual(code.shape, [2, 4]);
+            assert.deepEqual((model.decoder.predict(code) as tf.Tensor).shape, [2, SIZE3]);
+          });
+          const x = rgbBlobs(8);
+          const first = await runner.step({ n: 8, input: x, target: x, labels: null });
+          let last = first;
+          for (let i = 0; i < 20; i++) last = await runner.step({ n: 8, input: x, target: x, labels: null });
+          assert.ok(Number.isFinite(last) && last < first, `loss went from ${first} to ${last}`);
+        } finally {
+          model.dispose();
+          optimizer.dispose();
+        }
+      });
+    }
+
+    it('conv sees a [side, side, 3] grid and its decoder ends with 3 filters', () => {
+      const model = buildAutoencoder(defaultArchConfig('conv', { ...TINY, side: SIDE3, channels: 3 }));
+      try {
+        assert.deepEqual(model.encoder.getLayer('to_grid').outputShape, [null, SIDE3, SIDE3, 3]);
+        assert.deepEqual(model.decoder.getLayer('deconv_0').outputShape, [null, SIDE3, SIDE3, 3]);
+      } finally {
+        model.dispose();
+      }
+    });
+
+    it('reads a recorded config without channels as grayscale (models from before colour)', () => {
+      const { channels: _, ...old } = defaultArchConfig('dense');
+      assert.equal(archConfigSchema.parse(old).channels, 1);
+    });
   });
 });

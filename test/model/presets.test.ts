@@ -7,6 +7,7 @@ import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { loadDataset } from '../../src/dataset/load.js';
 import type { Dataset } from '../../src/dataset/types.js';
+import { IDX_FORMAT } from '../../src/image/preprocess.js';
 import { PRESET_NAMES, PRESETS, SEED_ARCH } from '../../src/model/presets.js';
 import { loadModel } from '../../src/model/store.js';
 import { resolveTrainConfig } from '../../src/train/train-config.js';
@@ -16,7 +17,7 @@ import { TEST_DATA_PATH, tempDir } from '../helpers/fixtures.js';
 
 describe('train settings', () => {
   it('takes built-in defaults when nothing is set', () => {
-    const config = resolveTrainConfig({}, 28);
+    const config = resolveTrainConfig({}, IDX_FORMAT);
     assert.equal(config.arch.arch, 'dense');
     assert.equal(config.arch.codeSize, 32);
     assert.equal(config.epochs, 10);
@@ -28,14 +29,14 @@ describe('train settings', () => {
   });
 
   it("resolves the run's own settings: threads, resume and steps per epoch", () => {
-    const config = resolveTrainConfig({ threads: '2', resume: true, steps: 7 }, 28);
+    const config = resolveTrainConfig({ threads: '2', resume: true, steps: 7 }, IDX_FORMAT);
     assert.equal(config.threads, 2);
     assert.equal(config.resume, true);
     assert.equal(config.stepsPerEpoch, 7);
   });
 
   it("lets explicit settings override the preset's", () => {
-    const config = resolveTrainConfig({ preset: 'seed', codeSize: 8, epochs: 2 }, 28);
+    const config = resolveTrainConfig({ preset: 'seed', codeSize: 8, epochs: 2 }, IDX_FORMAT);
     assert.equal(config.preset, 'seed');
     assert.equal(config.arch.codeActivation, 'relu');
     assert.equal(config.arch.codeSize, 8);
@@ -44,7 +45,7 @@ describe('train settings', () => {
   });
 
   it("builds the seed's dense autoencoder 784-256-64-20 with a ReLU code from the seed preset", () => {
-    const { arch } = resolveTrainConfig({ preset: 'seed' }, 28);
+    const { arch } = resolveTrainConfig({ preset: 'seed' }, IDX_FORMAT);
     assert.deepEqual(
       [arch.arch, arch.side ** 2, ...arch.hidden, arch.codeSize, arch.codeActivation],
       ['dense', 784, 256, 64, 20, 'relu'],
@@ -53,21 +54,24 @@ describe('train settings', () => {
   });
 
   it('gives each corruption its level, --noise-level, or its default', () => {
-    const config = resolveTrainConfig({ noise: [{ type: 'shift' }, { type: 'masking', level: 0.1 }] }, 28);
+    const config = resolveTrainConfig(
+      { noise: [{ type: 'shift' }, { type: 'masking', level: 0.1 }] },
+      IDX_FORMAT,
+    );
     assert.deepEqual(config.arch.noise, [
       { type: 'shift', level: 2 },
       { type: 'masking', level: 0.1 },
     ]);
-    const denoising = resolveTrainConfig({ arch: 'denoising', noiseLevel: 0.2 }, 28);
+    const denoising = resolveTrainConfig({ arch: 'denoising', noiseLevel: 0.2 }, IDX_FORMAT);
     assert.deepEqual(denoising.arch.noise, [{ type: 'gaussian', level: 0.2 }]);
   });
 
   it('turns on the label loss and plan with --labels-per-class, and checks the batch share', () => {
-    const config = resolveTrainConfig({ labelsPerClass: 6, labelsPerBatch: 8, batchSize: 32 }, 28);
+    const config = resolveTrainConfig({ labelsPerClass: 6, labelsPerBatch: 8, batchSize: 32 }, IDX_FORMAT);
     assert.ok(config.arch.labelLoss);
     assert.equal(config.labels?.perClass, 6);
     assert.throws(
-      () => resolveTrainConfig({ labelsPerClass: 6, labelsPerBatch: 32, batchSize: 32 }, 28),
+      () => resolveTrainConfig({ labelsPerClass: 6, labelsPerBatch: 32, batchSize: 32 }, IDX_FORMAT),
       (err: Error & { code?: string }) =>
         err.code === 'BAD_OPTION' &&
         err.message === 'Expected --labels-per-batch to be below --batch-size (32) but received 32',
@@ -76,7 +80,7 @@ describe('train settings', () => {
 
   it('refuses a stacked run too short to fine-tune', () => {
     assert.throws(
-      () => resolveTrainConfig({ arch: 'stacked', epochs: 3 }, 28),
+      () => resolveTrainConfig({ arch: 'stacked', epochs: 3 }, IDX_FORMAT),
       (err: Error & { code?: string }) =>
         err.code === 'BAD_OPTION' &&
         err.message.startsWith('Expected --epochs to be above 3 (pre-training epochs per layer x layers)'),
@@ -97,7 +101,7 @@ describe('presets', () => {
       try {
         const config = resolveTrainConfig(
           { preset: name, epochs: 1, batchSize: 64, labelsPerBatch: 16, steps: 2 },
-          28,
+          IDX_FORMAT,
         );
         const labels = config.labels ? { ...config.labels, perClass: 3 } : null;
         await runTraining({ ...config, labels }, { indexDir: dir, dataset, backend: 'test' });

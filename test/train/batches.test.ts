@@ -39,7 +39,12 @@ function fakeModel(overrides: Parameters<typeof defaultArchConfig>[1], epochs: n
 
 describe('composeBatch', () => {
   it('gives the clean images as targets and corrupted copies as inputs, in the order asked', () => {
-    const plan = { side: SIDE, noise: [{ type: 'masking' as const, level: 0.5 }], labelOf: null };
+    const plan = {
+      side: SIDE,
+      channels: 1,
+      noise: [{ type: 'masking' as const, level: 0.5 }],
+      labelOf: null,
+    };
     const batch = composeBatch(tinySet(3), [2, 0], plan, createRng(1));
     assert.equal(batch.n, 2);
     const row = (a: Float32Array, r: number) => Array.from(a.subarray(r * AREA, (r + 1) * AREA));
@@ -56,7 +61,7 @@ describe('composeBatch', () => {
       { type: 'gaussian' as const, level: 0.1 },
       { type: 'masking' as const, level: 1 },
     ];
-    const batch = composeBatch(set, [0, 1, 2], { side: SIDE, noise, labelOf }, createRng(2));
+    const batch = composeBatch(set, [0, 1, 2], { side: SIDE, channels: 1, noise, labelOf }, createRng(2));
     assert.ok(
       batch.input.every((v) => v === 0),
       'masking everything last leaves zeros',
@@ -65,7 +70,12 @@ describe('composeBatch', () => {
   });
 
   it('passes the clean batch as input when there is no noise', () => {
-    const batch = composeBatch(tinySet(2), [0, 1], { side: SIDE, noise: [], labelOf: null }, createRng(3));
+    const batch = composeBatch(
+      tinySet(2),
+      [0, 1],
+      { side: SIDE, channels: 1, noise: [], labelOf: null },
+      createRng(3),
+    );
     assert.equal(batch.input, batch.target);
   });
 });

@@ -20,7 +20,7 @@ import { TEST_DATA_PATH, type TempDir, tempDir } from '../helpers/fixtures.js';
 function train(dir: string, dataset: Dataset, epochs: number, resume = false) {
   const config = resolveTrainConfig(
     { codeSize: 4, hidden: [16], epochs, batchSize: 32, steps: 3, threads: '1', resume },
-    dataset.side,
+    dataset.format,
   );
   return runTraining(config, { indexDir: dir, dataset, backend: 'test' });
 }

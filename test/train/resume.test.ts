@@ -24,7 +24,7 @@ import { TEST_DATA_PATH, type TempDir, tempDir } from '../helpers/fixtures.js';
 const BASE: TrainSettings = { codeSize: 4, hidden: [16], epochs: 1, batchSize: 32, steps: 3, threads: '1' };
 
 function train(dir: string, dataset: Dataset, settings: TrainSettings) {
-  const config = resolveTrainConfig({ ...BASE, ...settings }, dataset.side);
+  const config = resolveTrainConfig({ ...BASE, ...settings }, dataset.format);
   return runTraining(config, { indexDir: dir, dataset, backend: 'test' });
 }
 
@@ -231,7 +231,7 @@ describe('train --resume', () => {
     const { checkpointDir } = await copyOfCheckpoint();
     const state = await readCheckpointState(checkpointDir);
     // a model whose first two variables fit the checkpoint and whose third does not
-    const config = resolveTrainConfig({ ...BASE, codeSize: 5 }, dataset.side);
+    const config = resolveTrainConfig({ ...BASE, codeSize: 5 }, dataset.format);
     const model = buildAutoencoder(config.arch);
     const optimizer = tf.train.adam(config.learningRate);
     try {

@@ -48,7 +48,7 @@ async function rebuild(
 ): Promise<SearchService> {
   if (repair.why) log(repair.why);
   const dataset = await openDataset(config);
-  if (repair.train) await trainWithProgress(config, backend, dataset, resolveTrainConfig({}, dataset.side));
+  if (repair.train) await trainWithProgress(config, backend, dataset, resolveTrainConfig({}, dataset.format));
   log(`indexing into ${config.indexDir}`);
   const seed = { data: config.data, searchPath: config.dataPath };
   await indexWithProgress(config, backend, { seed }, DEFAULT_INDEX_SETTINGS);

@@ -167,7 +167,7 @@ export function registerTrain(program: Command): void {
       const backend = await startBackend(config);
       const dataset = await openDataset(config, flags.limit);
       log(await machineSpeedReport());
-      return trainWithProgress(config, backend, dataset, resolveTrainConfig(flags, dataset.side));
+      return trainWithProgress(config, backend, dataset, resolveTrainConfig(flags, dataset.format));
     });
     const m = result.manifest;
     process.stdout.write(

@@ -68,7 +68,7 @@ function searchUpload(queue: WorkQueue): RequestHandler {
         what: upload.what,
         decoding: queue.decoding,
       });
-      return searchJson(found, options.k, service.state.meta.side);
+      return searchJson(found, options.k, service.state.meta);
     });
     res.json(json);
   };
@@ -78,7 +78,7 @@ async function searchSimilar(req: Request, res: Response): Promise<void> {
   const { service, options } = res.locals.search as SearchLocals;
   const id = itemId(req.params);
   const json = await scopeOf(res).hold(async () =>
-    searchJson(await service.searchById(id, options), options.k, service.state.meta.side),
+    searchJson(await service.searchById(id, options), options.k, service.state.meta),
   );
   res.json(json);
 }

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { createError } from '../../errors.js';
 import { assembleAutoencoder } from './dense.js';
 import { applyAll, denseLayer, runAll } from './layers.js';
-import type { ArchConfig, Autoencoder } from './types.js';
+import { type ArchConfig, type Autoencoder, inputSize } from './types.js';
 import { maxUnpool } from './unpool.js';
 
 interface ConvLayers {
@@ -66,7 +66,7 @@ function convLayers(config: ArchConfig): ConvLayers {
     unpools: filters.map((_, i) => unpoolLayers(config, i)),
     deconvs: filters.map((_, i) =>
       tf.layers.conv2dTranspose({
-        filters: i > 0 ? (filters[i - 1] ?? 1) : 1,
+        filters: i > 0 ? (filters[i - 1] ?? 1) : config.channels,
         kernelSize,
         strides: unpool === 'transpose' ? 2 : 1,
         padding: 'same',
@@ -79,10 +79,9 @@ function convLayers(config: ArchConfig): ConvLayers {
 }
 
 function convModels(config: ArchConfig, l: ConvLayers): { encoder: tf.LayersModel; decoder: tf.LayersModel } {
-  const area = config.side * config.side;
-  const input = tf.input({ shape: [area], name: 'image' });
+  const input = tf.input({ shape: [inputSize(config)], name: 'image' });
   let h = tf.layers
-    .reshape({ targetShape: [config.side, config.side, 1], name: 'to_grid' })
+    .reshape({ targetShape: [config.side, config.side, config.channels], name: 'to_grid' })
     .apply(input) as tf.SymbolicTensor;
   l.convs.forEach((conv, i) => {
     h = applyAll([conv, l.pools[i] as tf.layers.Layer], h);
@@ -103,7 +102,7 @@ function argmaxForward(
   l: ConvLayers,
   x: tf.Tensor2D,
 ): { code: tf.Tensor2D; recon: tf.Tensor2D } {
-  let h: tf.Tensor = x.reshape([-1, config.side, config.side, 1]);
+  let h: tf.Tensor = x.reshape([-1, config.side, config.side, config.channels]);
   const pre: tf.Tensor4D[] = [];
   l.convs.forEach((conv, i) => {
     h = conv.apply(h) as tf.Tensor4D;

@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { applyAll, denseLayer, trainableVariables } from './layers.js';
 import { trainingLoss } from './losses.js';
-import type { ArchConfig, Autoencoder } from './types.js';
+import { type ArchConfig, type Autoencoder, inputSize } from './types.js';
 
 /** The layers of a dense autoencoder, in order; `stacked` trains them in pairs. */
 export interface DenseLayers {
@@ -19,7 +19,7 @@ export function denseLayers(config: ArchConfig): DenseLayers {
   const decoder = [...config.hidden]
     .reverse()
     .map((units, i) => denseLayer(units, 'relu', config.seed + 200 + i, `dec_${i}`));
-  decoder.push(denseLayer(config.side * config.side, 'sigmoid', config.seed + 300, 'reconstruction'));
+  decoder.push(denseLayer(inputSize(config), 'sigmoid', config.seed + 300, 'reconstruction'));
   return { encoder, decoder };
 }
 
@@ -28,7 +28,7 @@ export function denseModels(
   config: ArchConfig,
   layers: DenseLayers,
 ): { encoder: tf.LayersModel; decoder: tf.LayersModel } {
-  const input = tf.input({ shape: [config.side * config.side], name: 'image' });
+  const input = tf.input({ shape: [inputSize(config)], name: 'image' });
   const encoder = tf.model({
     inputs: input,
     outputs: applyAll(layers.encoder, input),

@@ -20,6 +20,7 @@ export function defaultArchConfig(arch: ArchName, overrides: Partial<ArchConfig>
   const base: ArchConfig = {
     arch,
     side: 28,
+    channels: 1,
     codeSize: 32,
     // the conv blocks already shrink the image; a dense layer between them and the code only slows it down
     hidden: arch === 'conv' ? [] : [256, 64],

@@ -12,6 +12,8 @@ export const archConfigSchema = z
   .object({
     arch: z.enum(ARCH_NAMES),
     side: positive,
+    // Models from before colour input were all grayscale.
+    channels: z.union([z.literal(1), z.literal(3)]).default(1),
     codeSize: positive,
     hidden: z.array(positive).readonly(),
     codeActivation: z.enum(['linear', 'relu']),

@@ -47,8 +47,10 @@ export interface LabelLossConfig {
 /** A serialisable description of a model and its training loss: enough to rebuild it. Stored in manifests and checkpoints. */
 export interface ArchConfig {
   readonly arch: ArchName;
-  /** Side of the square grayscale input, in pixels. */
+  /** Side of the square input, in pixels. */
   readonly side: number;
+  /** Bytes per pixel of the input: 1 grayscale, 3 RGB (interleaved). */
+  readonly channels: 1 | 3;
   readonly codeSize: number;
   /** Widths of the hidden dense layers between input and code, e.g. [256, 64]; mirrored in the decoder. */
   readonly hidden: readonly number[];
@@ -74,12 +76,17 @@ export interface ArchConfig {
   readonly labelLoss: LabelLossConfig | null;
 }
 
-/** A built autoencoder. Inputs are flat [N, side*side] batches in [0, 1]. */
+/** Values in one flat input row: side x side x channels. */
+export function inputSize(config: Pick<ArchConfig, 'side' | 'channels'>): number {
+  return config.side * config.side * config.channels;
+}
+
+/** A built autoencoder. Inputs are flat [N, side*side*channels] batches in [0, 1], RGB interleaved. */
 export interface Autoencoder {
   readonly config: ArchConfig;
-  /** [N, side*side] -> code [N, codeSize]. */
+  /** [N, side*side*channels] -> code [N, codeSize]. */
   readonly encoder: tf.LayersModel;
-  /** code [N, codeSize] -> reconstruction [N, side*side] in [0, 1]. */
+  /** code [N, codeSize] -> reconstruction [N, side*side*channels] in [0, 1]. */
   readonly decoder: tf.LayersModel;
   /** Every trainable variable, in a fixed order (also the checkpoint order). */
   readonly variables: tf.Variable[];

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { denseLayers, denseModels } from './dense.js';
 import { applyAll, denseLayer, trainableVariables } from './layers.js';
 import { trainingLoss } from './losses.js';
-import type { ArchConfig, Autoencoder } from './types.js';
+import { type ArchConfig, type Autoencoder, inputSize } from './types.js';
 
 /** KL(N(mu, exp(logVar)) || N(0, I)) per image, averaged over the batch. */
 export function gaussianKl(mu: tf.Tensor2D, logVar: tf.Tensor2D): tf.Scalar {
@@ -18,12 +18,12 @@ export function gaussianKl(mu: tf.Tensor2D, logVar: tf.Tensor2D): tf.Scalar {
 export function buildVae(config: ArchConfig): Autoencoder {
   const layers = denseLayers(config);
   const { encoder, decoder } = denseModels(config, layers);
-  const input = tf.input({ shape: [config.side * config.side], name: 'image' });
+  const input = tf.input({ shape: [inputSize(config)], name: 'image' });
   const hidden = applyAll(layers.encoder.slice(0, -1), input);
   const mu = applyAll(layers.encoder.slice(-1), hidden);
   const logVar = denseLayer(config.codeSize, 'linear', config.seed + 150, 'code_log_var').apply(hidden);
   const heads = tf.model({ inputs: input, outputs: [mu, logVar as tf.SymbolicTensor], name: 'vae_heads' });
-  const area = config.side * config.side;
+  const area = inputSize(config);
   let draws = 0;
   return {
     config,
