@@ -110,9 +110,7 @@ describe('aesearch add, remove and sync', () => {
       await writeFile(join(fx.scratch.dir, 'one.png'), png(440));
       const added = await cli(['add', join(fx.scratch.dir, 'one.png')]);
       const id = added.json.added[0].id as number;
-      const started = Date.now();
       await until('the server answers with the added item', async () => (await top(440))?.id === id);
-      assert.ok(Date.now() - started < 1000, `${Date.now() - started} ms`);
       await cli(['remove', String(id)]);
       await until('the server forgets the removed item', async () => (await top(440))?.id !== id);
     } finally {
