@@ -1,4 +1,5 @@
 /** What every command does first: load config, pick the backend and say which, load the dataset. */
+import type { SeedSource } from '../collection/seed.js';
 import { type Config, loadConfig } from '../config.js';
 import { loadDataset } from '../dataset/load.js';
 import type { Dataset } from '../dataset/types.js';
@@ -25,6 +26,11 @@ export async function prepare(
 ): Promise<{ config: Config; backend: BackendInfo }> {
   const config = loadConfig({ ...configOverrides(flags), ...extra });
   return { config, backend: await startBackend(config) };
+}
+
+/** Where `index` seeds the collection from: the configured data, read in the configured format. */
+export function seedSource(config: Config): SeedSource {
+  return { data: config.data, searchPath: config.dataPath, imageSize: config.imageSize, gray: config.gray };
 }
 
 /** Loads the configured dataset with a progress bar for image folders, reporting skipped files. */

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { loadConfig } from '../../config.js';
 import { METRICS, type Metric } from '../../store/vector-index.js';
-import { startBackend } from '../context.js';
+import { seedSource, startBackend } from '../context.js';
 import { waitOption, withIndexLock } from '../index-lock.js';
 import { type CommonFlags, commonOptions, configOverrides, intIn } from '../options.js';
 import { DEFAULT_INDEX_SETTINGS, indexWithProgress } from '../pipeline.js';
@@ -57,7 +57,7 @@ export function registerIndex(program: Command): void {
       const backend = await startBackend(config);
       const source = flags.compact
         ? ({ compact: true } as const)
-        : { seed: { data: config.data, searchPath: config.dataPath, limit: flags.limit } };
+        : { seed: { ...seedSource(config), limit: flags.limit } };
       return indexWithProgress(config, backend, source, flags);
     });
     process.stdout.write(

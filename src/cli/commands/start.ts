@@ -10,7 +10,7 @@ import { SearchService } from '../../search/search-service.js';
 import { serveIndex, serveUntilSignal } from '../../server/serve.js';
 import type { BackendInfo } from '../../tfjs/backend.js';
 import { resolveTrainConfig } from '../../train/train-config.js';
-import { log, openDataset } from '../context.js';
+import { log, openDataset, seedSource } from '../context.js';
 import { waitOption, withIndexLock } from '../index-lock.js';
 import { commonOptions } from '../options.js';
 import { DEFAULT_INDEX_SETTINGS, indexWithProgress, trainWithProgress } from '../pipeline.js';
@@ -50,7 +50,7 @@ async function rebuild(
   const dataset = await openDataset(config);
   if (repair.train) await trainWithProgress(config, backend, dataset, resolveTrainConfig({}, dataset.format));
   log(`indexing into ${config.indexDir}`);
-  const seed = { data: config.data, searchPath: config.dataPath };
+  const seed = seedSource(config);
   await indexWithProgress(config, backend, { seed }, DEFAULT_INDEX_SETTINGS);
   return SearchService.open(config.indexDir);
 }
