@@ -42,6 +42,8 @@ export interface SearchOptions {
   readonly spaces: readonly QuerySpace[];
   /** Drop results farther than this. */
   readonly maxDistance?: number;
+  /** Only items with one of these labels (still k of them when that many exist). */
+  readonly labels?: readonly number[];
 }
 
 /** How an uploaded image is read. */
@@ -206,7 +208,7 @@ export class SearchService {
     options: SearchOptions,
     selfId: number | null,
   ): Hit[] {
-    const found = index.search(vector, options.k + (selfId === null ? 0 : 1));
+    const found = this.searchIndex(index, vector, options, selfId);
     const hits: Hit[] = [];
     found.ids.forEach((id, i) => {
       const distance = found.distances[i] ?? 0;
@@ -215,6 +217,22 @@ export class SearchService {
       hits.push({ ...this.item(id), distance });
     });
     return hits;
+  }
+
+  /**
+   * The index's answer for `options`: k + 1 when the query item itself may come back (it is dropped
+   * afterwards), or, with a label filter, k that the filter (which also keeps the query item out) accepts.
+   */
+  private searchIndex(
+    index: VectorIndex,
+    vector: Float32Array,
+    options: SearchOptions,
+    selfId: number | null,
+  ) {
+    if (options.labels === undefined) return index.search(vector, options.k + (selfId === null ? 0 : 1));
+    const wanted = new Set(options.labels);
+    const labels = this.state.dataset.database.labels;
+    return index.search(vector, options.k, (id) => id !== selfId && wanted.has(labels?.[id] ?? -1));
   }
 
   /**

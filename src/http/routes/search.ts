@@ -12,7 +12,7 @@ import {
   type SearchService,
 } from '../../search/search-service.js';
 import { methodNotAllowed } from '../error-handler.js';
-import { itemId, searchOptions } from '../params.js';
+import { itemId, labelCount, searchOptions } from '../params.js';
 import type { ServiceProvider } from '../provider.js';
 import { scopeOf, serviceFor } from '../request-scope.js';
 import { searchJson } from '../shape.js';
@@ -39,7 +39,7 @@ function checkUpload(provider: ServiceProvider, queue: WorkQueue): RequestHandle
   return (req, _res, next) => {
     const lease = provider.acquire();
     try {
-      searchOptions(req.query, availableSpaces(lease.service));
+      searchOptions(req.query, availableSpaces(lease.service), labelCount(lease.service));
     } finally {
       lease.release();
     }
@@ -52,7 +52,10 @@ function checkUpload(provider: ServiceProvider, queue: WorkQueue): RequestHandle
 function admitSearch(provider: ServiceProvider, queue: WorkQueue): RequestHandler {
   return (req, res, next) => {
     const service = serviceFor(res, provider);
-    const locals: SearchLocals = { service, options: searchOptions(req.query, availableSpaces(service)) };
+    const locals: SearchLocals = {
+      service,
+      options: searchOptions(req.query, availableSpaces(service), labelCount(service)),
+    };
     scopeOf(res).onEnd(queue.admit());
     res.locals.search = locals;
     next();
