@@ -6,7 +6,9 @@
 import { join } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { Config } from '../../config.js';
+import { loadDataset } from '../../dataset/load.js';
 import { DEFAULT_MAP_ALL_QUERIES } from '../../eval/map-all.js';
+import type { OtherCollection } from '../../eval/ood.js';
 import { writeEvalOutputs } from '../../eval/outputs.js';
 import { describeProtocol, type EvalReport, formatTable } from '../../eval/report.js';
 import { protocolOf, reportedKs, runEval } from '../../eval/run-eval.js';
@@ -28,6 +30,7 @@ interface EvalFlags extends CommonFlags {
   threads?: number;
   mapQueries?: number;
   cache: boolean;
+  oodData?: string[];
 }
 
 /** Parses "1,10,50" into whole numbers from 1 to 1000. */
@@ -98,11 +101,25 @@ export function registerEval(program: Command): void {
       intIn(1, 10_000_000),
     )
     .option(
+      '--ood-data <name|folder...>',
+      'other collections (a dataset name or an image folder) the out-of-distribution AUROC also tests against',
+    )
+    .option(
       '--no-cache',
       "recompute the perturbed queries and the pixel and PCA figures (and refresh the cache) instead of reusing an earlier run's",
     );
   for (const o of commonOptions()) cmd.addOption(o);
   cmd.action(runEvalCommand);
+}
+
+/** The held-out images of each of `names` (dataset names or folders), to test out-of-distribution against. */
+async function otherCollections(config: Config, names: readonly string[]): Promise<OtherCollection[]> {
+  const others: OtherCollection[] = [];
+  for (const name of names) {
+    const other = await loadDataset({ data: name, searchPath: config.dataPath });
+    others.push({ name: other.name, images: other.queries, side: other.side });
+  }
+  return others;
 }
 
 /** Loads model and data, runs the eval with progress bars, writes the outputs and prints the result. */
@@ -120,6 +137,7 @@ async function runEvalCommand(flags: EvalFlags): Promise<void> {
     const mapAllQueries = flags.mapQueries ?? DEFAULT_MAP_ALL_QUERIES;
     log(describeProtocol(protocolOf(dataset, queries, reportedKs(flags.k), metric, mapAllQueries)));
     const outDir = flags.out ?? join(config.indexDir, 'eval');
+    const oodOthers = await otherCollections(config, flags.oodData ?? []);
     const report = await runEval({
       indexDir: config.indexDir,
       dataset,
@@ -136,6 +154,7 @@ async function runEvalCommand(flags: EvalFlags): Promise<void> {
         stop();
         log(message);
       },
+      oodOthers,
       ...(flags.threads ? { threads: flags.threads } : {}),
     });
     stop();
