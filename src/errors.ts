@@ -199,8 +199,8 @@ const ERRORS = {
   },
   TOO_MANY_FILES: {
     status: 400,
-    message: () =>
-      'Expected one file in multipart field "image" but received more; send one image per search',
+    message: ({ limit }: { limit: Arg }) =>
+      `Expected at most ${limit} files in multipart field "image" but received more; send at most ${limit} images per search`,
   },
   UNSUPPORTED_MEDIA_TYPE: {
     status: 415,

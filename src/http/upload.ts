@@ -13,6 +13,9 @@ import type { UploadGuard } from './upload-guard.js';
 /** The multipart field that carries the query image. */
 export const IMAGE_FIELD = 'image';
 
+/** The most files one search takes in IMAGE_FIELD (a batch). */
+export const MAX_BATCH_FILES = 32;
+
 /** The uploaded image and how to name it in messages. */
 export interface Upload {
   readonly bytes: Uint8Array;
@@ -44,10 +47,10 @@ function formError(err: unknown, req: Request, limit: number): AesearchError {
       return createError('FILE_TOO_LARGE', { limit: formatBytes(limit), what: `field "${field}"`, got });
     }
     case 'LIMIT_FILE_COUNT':
-      return createError('TOO_MANY_FILES');
+      return createError('TOO_MANY_FILES', { limit: MAX_BATCH_FILES });
     case 'LIMIT_UNEXPECTED_FILE':
       return field === IMAGE_FIELD
-        ? createError('TOO_MANY_FILES')
+        ? createError('TOO_MANY_FILES', { limit: MAX_BATCH_FILES })
         : createError('WRONG_FIELD', { got: field });
     default:
       return createError('BAD_MULTIPART', {
@@ -65,8 +68,14 @@ export function readUpload(maxUploadBytes: number, guard: UploadGuard): RequestH
   const raw = express.raw({ type: 'image/*', limit: maxUploadBytes });
   const form = multer({
     storage: multer.memoryStorage(),
-    limits: { fileSize: maxUploadBytes, files: 1, fields: 16, parts: 32, fieldSize: 64 * 1024 },
-  }).single(IMAGE_FIELD);
+    limits: {
+      fileSize: maxUploadBytes,
+      files: MAX_BATCH_FILES,
+      fields: 16,
+      parts: MAX_BATCH_FILES + 16,
+      fieldSize: 64 * 1024,
+    },
+  }).array(IMAGE_FIELD, MAX_BATCH_FILES);
   return (req, res, next) => {
     let over = false;
     let received = () => {};
@@ -84,11 +93,36 @@ export function readUpload(maxUploadBytes: number, guard: UploadGuard): RequestH
   };
 }
 
+function formFiles(req: Request): Express.Multer.File[] {
+  return Array.isArray(req.files) ? req.files : [];
+}
+
+/** The number of images `readUpload` found: the files of a batch, or 1 (one image, or none). */
+export function uploadCount(req: Request): number {
+  return Math.max(1, formFiles(req).length);
+}
+
+/**
+ * The images of a batch (two files or more in IMAGE_FIELD), in order, each an upload or, for an empty
+ * file, its NO_FILE error; undefined when the request holds one image (or none).
+ */
+export function uploadedBatch(req: Request): (Upload | AesearchError)[] | undefined {
+  const files = formFiles(req);
+  if (files.length < 2) return undefined;
+  return files.map((file, i) => {
+    const what = `file ${i + 1} ("${file.originalname}") in field "${IMAGE_FIELD}"`;
+    return file.size === 0
+      ? createError('NO_FILE', { got: `an empty ${what}` })
+      : { bytes: file.buffer, what };
+  });
+}
+
 /** The image `readUpload` found; throws NO_FILE or UNSUPPORTED_MEDIA_TYPE when there is none. */
 export function uploadedImage(req: Request): Upload {
-  if (req.file) {
-    if (req.file.size === 0) throw createError('NO_FILE', { got: `an empty file in field "${IMAGE_FIELD}"` });
-    return { bytes: req.file.buffer, what: `field "${IMAGE_FIELD}"` };
+  const [file] = formFiles(req);
+  if (file) {
+    if (file.size === 0) throw createError('NO_FILE', { got: `an empty file in field "${IMAGE_FIELD}"` });
+    return { bytes: file.buffer, what: `field "${IMAGE_FIELD}"` };
   }
   if (Buffer.isBuffer(req.body)) {
     if (req.body.length === 0) throw createError('NO_FILE', { got: 'an empty body' });

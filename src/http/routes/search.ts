@@ -1,22 +1,24 @@
 /**
- * POST /api/search (an uploaded image) and GET /api/items/:id/similar (an indexed item). An upload's query
- * string is checked and a full queue refuses it before its body is read; the body is read under the
- * UploadGuard's limits, holding neither a place in the work queue nor the service; then it is admitted to
- * the queue and decodes in one of its slots. The search itself (and its micro-batching) is the service's.
+ * POST /api/search (an uploaded image, or a batch of up to MAX_BATCH_FILES) and GET
+ * /api/items/:id/similar (an indexed item). An upload's query string is checked and a full queue refuses
+ * it before its body is read; the body is read under the UploadGuard's limits, holding neither a place in
+ * the work queue nor the service; then it is admitted to the queue (a place per image of a batch) and
+ * each image decodes in one of its slots. The search itself (and its micro-batching) is the service's.
  */
 import { type Request, type RequestHandler, type Response, Router } from 'express';
+import { isAesearchError } from '../../errors.js';
 import {
   QUERY_SPACES,
   type QuerySpace,
   type SearchOptions,
   type SearchService,
 } from '../../search/search-service.js';
-import { methodNotAllowed } from '../error-handler.js';
+import { errorBody, methodNotAllowed } from '../error-handler.js';
 import { itemId, labelCount, searchOptions } from '../params.js';
 import type { ServiceProvider } from '../provider.js';
 import { scopeOf, serviceFor } from '../request-scope.js';
 import { searchJson } from '../shape.js';
-import { readUpload, uploadedImage } from '../upload.js';
+import { readUpload, type Upload, uploadCount, uploadedBatch, uploadedImage } from '../upload.js';
 import type { UploadGuard } from '../upload-guard.js';
 import type { WorkQueue } from '../work-queue.js';
 
@@ -56,24 +58,43 @@ function admitSearch(provider: ServiceProvider, queue: WorkQueue): RequestHandle
       service,
       options: searchOptions(req.query, availableSpaces(service), labelCount(service)),
     };
-    scopeOf(res).onEnd(queue.admit());
+    scopeOf(res).onEnd(queue.admit(uploadCount(req)));
     res.locals.search = locals;
     next();
   };
 }
 
+/**
+ * One upload's answer; a batch's files are searched at once, so the service's micro-batcher encodes them
+ * together, and a file that fails answers with its error in its place.
+ */
 function searchUpload(queue: WorkQueue): RequestHandler {
   return async (req: Request, res: Response) => {
     const { service, options } = res.locals.search as SearchLocals;
-    const upload = uploadedImage(req);
-    const json = await scopeOf(res).hold(async () => {
-      const found = await service.searchByImage(upload.bytes, options, {
-        what: upload.what,
-        decoding: queue.decoding,
-      });
+    const search = async (upload: Upload) => {
+      const decoding = queue.decoding;
+      const found = await service.searchByImage(upload.bytes, options, { what: upload.what, decoding });
       return searchJson(found, options.k, service.state.dataset.side);
-    });
-    res.json(json);
+    };
+    const batch = uploadedBatch(req);
+    if (batch === undefined) {
+      const upload = uploadedImage(req);
+      res.json(await scopeOf(res).hold(() => search(upload)));
+      return;
+    }
+    const answers = await scopeOf(res).hold(() =>
+      Promise.all(
+        batch.map((item) =>
+          isAesearchError(item)
+            ? errorBody(item)
+            : search(item).catch((err: unknown) => {
+                if (isAesearchError(err)) return errorBody(err);
+                throw err;
+              }),
+        ),
+      ),
+    );
+    res.json({ batch: answers });
   };
 }
 
