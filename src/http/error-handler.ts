@@ -61,6 +61,7 @@ export function errorHandler(log: LogLine): ErrorRequestHandler {
     const error = toAesearchError(err, log);
     for (const [name, value] of Object.entries(ERROR_HEADERS[error.code] ?? {})) res.setHeader(name, value);
     if (bodyUnread(req)) res.setHeader('Connection', 'close');
+    res.locals.errorCode = error.code;
     res.status(error.status).json(errorBody(error));
   };
 }

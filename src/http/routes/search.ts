@@ -11,13 +11,15 @@ import {
   QUERY_SPACES,
   type QuerySpace,
   type SearchOptions,
+  type SearchResponse,
   type SearchService,
 } from '../../search/search-service.js';
 import { errorBody, methodNotAllowed } from '../error-handler.js';
+import type { AppMetrics } from '../metrics.js';
 import { itemId, labelCount, searchOptions } from '../params.js';
 import type { ServiceProvider } from '../provider.js';
 import { scopeOf, serviceFor } from '../request-scope.js';
-import { searchJson } from '../shape.js';
+import { type SearchJson, searchJson } from '../shape.js';
 import { readUpload, type Upload, uploadCount, uploadedBatch, uploadedImage } from '../upload.js';
 import type { UploadGuard } from '../upload-guard.js';
 import type { WorkQueue } from '../work-queue.js';
@@ -68,13 +70,13 @@ function admitSearch(provider: ServiceProvider, queue: WorkQueue): RequestHandle
  * One upload's answer; a batch's files are searched at once, so the service's micro-batcher encodes them
  * together, and a file that fails answers with its error in its place.
  */
-function searchUpload(queue: WorkQueue): RequestHandler {
+function searchUpload(queue: WorkQueue, metrics: AppMetrics): RequestHandler {
   return async (req: Request, res: Response) => {
     const { service, options } = res.locals.search as SearchLocals;
     const search = async (upload: Upload) => {
       const decoding = queue.decoding;
       const found = await service.searchByImage(upload.bytes, options, { what: upload.what, decoding });
-      return searchJson(found, options.k, service.state.dataset.side);
+      return answerJson(found, service, options, metrics);
     };
     const batch = uploadedBatch(req);
     if (batch === undefined) {
@@ -98,24 +100,38 @@ function searchUpload(queue: WorkQueue): RequestHandler {
   };
 }
 
-async function searchSimilar(req: Request, res: Response): Promise<void> {
-  const { service, options } = res.locals.search as SearchLocals;
-  const id = itemId(req.params, service);
-  const json = await scopeOf(res).hold(async () =>
-    searchJson(await service.searchById(id, options), options.k, service.state.dataset.side),
-  );
-  res.json(json);
+function searchSimilar(metrics: AppMetrics): RequestHandler {
+  return async (req: Request, res: Response) => {
+    const { service, options } = res.locals.search as SearchLocals;
+    const id = itemId(req.params, service);
+    const json = await scopeOf(res).hold(async () =>
+      answerJson(await service.searchById(id, options), service, options, metrics),
+    );
+    res.json(json);
+  };
+}
+
+/** The JSON of a search's answer, its time in each space recorded in `metrics`. */
+function answerJson(
+  found: SearchResponse,
+  service: SearchService,
+  options: SearchOptions & { k: number },
+  metrics: AppMetrics,
+): SearchJson {
+  for (const result of Object.values(found.spaces)) metrics.observeSearch(result.space, result.ms);
+  return searchJson(found, options.k, service.state.dataset.side);
 }
 
 /**
- * The search routes; uploads are capped at `maxUploadBytes` and read under `uploads`' limits, and both
- * routes pass through `queue`.
+ * The search routes; uploads are capped at `maxUploadBytes` and read under `uploads`' limits, both
+ * routes pass through `queue`, and each space's search time goes into `metrics`.
  */
 export function searchRoutes(
   provider: ServiceProvider,
   maxUploadBytes: number,
   queue: WorkQueue,
   uploads: UploadGuard,
+  metrics: AppMetrics,
 ): Router {
   const router = Router();
   router.post(
@@ -123,9 +139,9 @@ export function searchRoutes(
     checkUpload(provider, queue),
     readUpload(maxUploadBytes, uploads),
     admitSearch(provider, queue),
-    searchUpload(queue),
+    searchUpload(queue, metrics),
   );
   router.all('/api/search', methodNotAllowed('POST'));
-  router.get('/api/items/:id/similar', admitSearch(provider, queue), searchSimilar);
+  router.get('/api/items/:id/similar', admitSearch(provider, queue), searchSimilar(metrics));
   return router;
 }
