@@ -2,7 +2,8 @@
  * The eval's built-in out-of-distribution sets: images that do not belong to an image collection, made
  * deterministically from a seed, each as an image file (PNG) that then gets the upload preprocessing.
  *
- * - `noise`: uniform RGB noise, 2x the model's side, so the resize averages it as an upload's would be.
+ * - `noise`: uniform gray noise at the model's side (a larger or colour one would be averaged towards a
+ *   flat mid-gray by the resize and the grayscale conversion, which is the `flat` set's job).
  * - `flat`: one flat RGB colour each (light ones become dark gray levels through the light-border rule).
  * - `text`: one to three letters or digits, in a random size, black on white or white on black.
  * - `inverted`: held-out queries with their object's gray levels inverted (255 - v where v > 0) on the dark
@@ -22,7 +23,7 @@ export const OOD_SEED = 14;
 
 /** One line per set, for reports. */
 export const OOD_PROTOCOL: Readonly<Record<OodSetName, string>> = Object.freeze({
-  noise: 'uniform RGB noise at twice the side, sent as PNG',
+  noise: 'uniform gray noise, 0-255 per pixel, sent as PNG',
   flat: 'one flat RGB colour each, sent as PNG',
   text: '1-3 letters or digits (DejaVu/sans-serif, random size), black on white or white on black, rendered by librsvg',
   inverted: "held-out queries with the object's gray levels inverted on the dark background, sent as PNG",
@@ -39,9 +40,8 @@ function rawPng(data: Uint8Array, width: number, channels: 1 | 3): Promise<Buffe
 }
 
 function noiseFile(rng: () => number, side: number): Promise<Buffer> {
-  const big = side * 2;
-  const data = Uint8Array.from({ length: big * big * 3 }, () => Math.floor(rng() * 256));
-  return rawPng(data, big, 3);
+  const data = Uint8Array.from({ length: side * side }, () => Math.floor(rng() * 256));
+  return rawPng(data, side, 1);
 }
 
 function flatFile(rng: () => number, side: number): Promise<Buffer> {
