@@ -167,6 +167,11 @@ const ERRORS = {
     status: 404,
     message: ({ file }: { file: Arg }) => `No file at ${file}`,
   },
+  SEARCHES_FAILED: {
+    status: 422,
+    message: ({ failed, total }: { failed: Arg; total: Arg }) =>
+      `${failed} of ${total} images could not be searched (their errors are above); the others were answered`,
+  },
   SPACE_UNAVAILABLE: {
     status: 409,
     message: ({ space }: { space: Arg }) =>
