@@ -1,5 +1,5 @@
 /**
- * Reading the query image of POST /api/search: a multipart field `image` (multer, in memory) or a raw
+ * Reading the query images of POST /api/search: a multipart field `image` (multer, in memory) or a raw
  * body with an image/* content type (express.raw), both capped at the configured size and read under the
  * UploadGuard's limits (time, rate, uploads per address, bytes in flight). Their errors become
  * AesearchErrors here, so the error handler only sees codes a person can act on.
@@ -60,9 +60,10 @@ function formError(err: unknown, req: Request, limit: number): AesearchError {
 }
 
 /**
- * Middleware that reads the image into `req.file` (multipart) or `req.body` (raw image/* body), once
- * `guard` has taken the upload in; a refusal of the guard's while the body arrives is answered at once,
- * and whatever the parsers report afterwards is ignored.
+ * Middleware that reads the images into `req.files` (multipart, up to MAX_BATCH_FILES, each capped at
+ * `maxUploadBytes`) or `req.body` (a raw image/* body), once `guard` has taken the upload in; a refusal of
+ * the guard's while the body arrives is answered at once, and whatever the parsers report afterwards is
+ * ignored.
  */
 export function readUpload(maxUploadBytes: number, guard: UploadGuard): RequestHandler {
   const raw = express.raw({ type: 'image/*', limit: maxUploadBytes });
