@@ -167,6 +167,11 @@ const ERRORS = {
     status: 404,
     message: ({ file }: { file: Arg }) => `No file at ${file}`,
   },
+  SEARCHES_FAILED: {
+    status: 422,
+    message: ({ failed, total }: { failed: Arg; total: Arg }) =>
+      `${failed} of ${total} images could not be searched (their errors are above); the others were answered`,
+  },
   SPACE_UNAVAILABLE: {
     status: 409,
     message: ({ space }: { space: Arg }) =>
@@ -198,15 +203,10 @@ const ERRORS = {
     message: ({ got }: { got: Arg }) =>
       `Expected the image in multipart field "image" but received a file in field "${got}"; rename the field to "image"`,
   },
-  TOO_MANY_ITEM_FILES: {
-    status: 400,
-    message: ({ max }: { max: Arg }) =>
-      `Expected at most ${max} files in multipart field "image" but received more; send them in several requests`,
-  },
   TOO_MANY_FILES: {
     status: 400,
-    message: () =>
-      'Expected one file in multipart field "image" but received more; send one image per search',
+    message: ({ limit }: { limit: Arg }) =>
+      `Expected at most ${limit} files in multipart field "image" but received more; send at most ${limit} images per search`,
   },
   UNSUPPORTED_MEDIA_TYPE: {
     status: 415,

@@ -419,6 +419,15 @@ export class Catalogue {
     return rows.map((r) => ({ seq: r.seq, itemId: r.item_id, op: r.op }));
   }
 
+  /** Each live item's label number (-1 when it has none), by id. */
+  labelsById(): Map<number, number> {
+    const rows = this.db.prepare('SELECT id, label FROM items').all() as {
+      id: number;
+      label: number | null;
+    }[];
+    return new Map(rows.map((r) => [r.id, r.label ?? -1]));
+  }
+
   /** Ids of every live item, ascending. */
   ids(): Int32Array {
     return Int32Array.from(this.db.prepare('SELECT id FROM items ORDER BY id').pluck().all() as number[]);

@@ -5,6 +5,7 @@
 
 import type { Metric } from '../store/vector-index.js';
 import { type BarChart, renderBarChart } from './charts.js';
+import type { OodReport } from './ood.js';
 import { PERTURBATIONS, type PerturbationName } from './perturb.js';
 
 /** Neighbours that vote in `knnAccuracy`, as in the kNN benchmarks on Fashion-MNIST. */
@@ -92,6 +93,8 @@ export interface EvalReport {
   readonly spaces: { readonly pixel: SpaceReport; readonly pca: SpaceReport; readonly code: CodeSpaceReport };
   readonly model: Record<string, unknown>;
   readonly notes: string[];
+  /** How well the reconstruction error tells images that do not belong to the collection (ood.ts). */
+  readonly ood: OodReport;
   readonly backend: string;
   /** Wall times of the stages not inside a space's `seconds`, and in total. */
   readonly timings: {
@@ -177,7 +180,17 @@ export function formatTable(report: EvalReport): string {
     `kNN acc = label of the majority of the ${KNN_VOTERS} nearest (ties to the nearest); ` +
       `mAP all = mAP over the whole ranked database, on ${mapAllQueries(report.protocol)}`,
   );
+  lines.push(oodLine(report.ood));
   return `${lines.join('\n')}\n`;
+}
+
+/** One line of the out-of-distribution AUROCs: all sets together, then each. */
+export function oodLine(ood: OodReport): string {
+  const sets = Object.entries(ood.sets).map(([name, set]) => `${name} ${set.auroc.toFixed(3)}`);
+  return (
+    `out-of-distribution AUROC by reconstruction error ${ood.auroc.toFixed(3)} ` +
+    `(${sets.join(', ')}; ${ood.queries.count} held-out queries vs as many of each set)`
+  );
 }
 
 const SERIES_NAMES: Record<EvalSpace, string> = { pixel: 'pixel', pca: 'PCA', code: 'code' };

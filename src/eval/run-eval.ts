@@ -19,6 +19,8 @@ import {
 } from './baseline.js';
 import { embedVectors, evaluateHnsw, openCodeDatabase, warmUpEncoder } from './code-space.js';
 import { DEFAULT_MAP_ALL_QUERIES, MAP_ALL_SEED } from './map-all.js';
+import { evaluateOod, type OtherCollection } from './ood.js';
+import { OOD_SETS } from './ood-sets.js';
 import { PERTURBATION_PROTOCOL } from './perturb.js';
 import { perturbedQuerySets } from './query-cache.js';
 import type { CodeSpaceReport, EvalProtocol, EvalReport } from './report.js';
@@ -54,6 +56,8 @@ export interface EvalOptions {
   readonly readCache?: boolean;
   readonly stage?: StageReporter;
   readonly note?: (message: string) => void;
+  /** Other collections the out-of-distribution figures test against, besides the built-in sets. */
+  readonly oodOthers?: readonly OtherCollection[];
 }
 
 /** The k list the eval reports: the given ks plus 10, sorted and unique. */
@@ -150,12 +154,16 @@ export async function runEval(options: EvalOptions): Promise<EvalReport> {
   const input = { dataset, queries: sets, labels, ks, pcaDims, ...searchSettings(options) };
   const base = await baselines(options, input, stage);
   const { code, note, databaseSeconds } = await evaluateCode(options, sets, labels, ks, stage);
+  const others = options.oodOthers ?? [];
+  const oodProgress = stage('out-of-distribution sets', OOD_SETS.length + others.length);
+  const ood = await evaluateOod(model, queries, dataset.format, others, oodProgress);
   const seconds = (performance.now() - started) / 1000;
   return {
     protocol: protocolOf(dataset, queries.count, ks, metric, searchSettings(options).mapAllQueries),
     spaces: { pixel: base.pixel, pca: base.pca, code },
     model: modelSummary(model),
     notes: note ? [note] : [],
+    ood,
     backend,
     timings: { perturbSeconds, codeDatabaseSeconds: databaseSeconds, totalSeconds: seconds },
     seconds,

@@ -8,6 +8,7 @@ import { DEFAULT_DECODE_BUDGET } from '../image/decode-budget.js';
 import { DecodeSlots } from '../image/decode-slots.js';
 import { errorHandler, notFound } from './error-handler.js';
 import { checkHost, hostAllowList } from './host-check.js';
+import { AppMetrics, metricsRoute, type Scrape } from './metrics.js';
 import type { ServiceProvider } from './provider.js';
 import { type LogLine, requestLog } from './request-log.js';
 import { requestScope } from './request-scope.js';
@@ -28,6 +29,10 @@ export interface AppOptions {
   readonly queue?: WorkQueue;
   /** The item images' cache and encode slots (default: a cache of `config.imageCacheBytes`). */
   readonly images?: ItemImages;
+  /** The app's metrics (default: a fresh registry); the server counts its reloads into them. */
+  readonly metrics?: AppMetrics;
+  /** How GET /metrics gathers its text (default: this app's registry; a cluster worker asks every worker). */
+  readonly scrape?: Scrape;
 }
 
 /**
@@ -64,15 +69,19 @@ export function createApp(provider: ServiceProvider, config: AppConfig, options:
   const queue = options.queue ?? defaultQueue(config);
   const images = options.images ?? itemImages(config.imageCacheBytes ?? DEFAULT_IMAGE_CACHE_BYTES);
   const uploads = new UploadGuard(uploadLimits(config));
+  const metrics = options.metrics ?? new AppMetrics();
+  metrics.track(queue, provider);
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
   app.set('query parser', 'simple');
   app.use(requestLog(log));
+  app.use(metrics.middleware());
   app.use(checkHost(hostAllowList(config.host ?? '127.0.0.1', config.allowedHosts ?? [])));
   app.use(securityHeaders);
   app.use(requestScope);
-  app.use(searchRoutes(provider, config.maxUploadBytes, queue, uploads));
+  app.use(metricsRoute(metrics, options.scrape));
+  app.use(searchRoutes(provider, config.maxUploadBytes, queue, uploads, metrics));
   app.use(itemRoutes(provider, images));
   app.use(infoRoutes(provider, queue, uploads));
   app.use(adminRoutes(provider, config.adminToken ?? ''));

@@ -28,6 +28,11 @@ export function toAesearchError(err: unknown, log: LogLine): AesearchError {
   return createError('INTERNAL');
 }
 
+/** The JSON body of an error, as every error response and a failed file of a batch carry it. */
+export function errorBody(error: AesearchError): { error: { code: string; message: string } } {
+  return { error: { code: error.code, message: error.message } };
+}
+
 /** Headers some errors carry: when to retry, how to authenticate. */
 const ERROR_HEADERS: Partial<Record<ErrorCode, Record<string, string>>> = {
   OVERLOADED: { 'Retry-After': String(RETRY_AFTER_S) },
@@ -56,7 +61,8 @@ export function errorHandler(log: LogLine): ErrorRequestHandler {
     const error = toAesearchError(err, log);
     for (const [name, value] of Object.entries(ERROR_HEADERS[error.code] ?? {})) res.setHeader(name, value);
     if (bodyUnread(req)) res.setHeader('Connection', 'close');
-    res.status(error.status).json({ error: { code: error.code, message: error.message } });
+    res.locals.errorCode = error.code;
+    res.status(error.status).json(errorBody(error));
   };
 }
 

@@ -103,16 +103,48 @@ const ID_SCHEMA = z
   .regex(/^\d{1,15}$/)
   .transform(Number);
 
-/** k, spaces and maxDistance of a search; `both` expands to the spaces the index has. */
+/** The number of labels `service`'s dataset has (0 without labels). */
+export function labelCount(service: SearchService): number {
+  return service.state.catalogue.labelNames().length;
+}
+
+/** A label of a dataset with `classes` labels (none accepted when it has none). */
+function labelParam(classes: number): Param<number> {
+  return classes > 0
+    ? wholeNumber(0, classes - 1)
+    : { schema: z.never(), expected: 'absent (this dataset has no labels)' };
+}
+
+/** The repeatable `label` parameter: the labels asked for, or undefined when absent; throws BAD_PARAMETER. */
+function labelFilter(query: Source, classes: number): number[] | undefined {
+  const raw = query.label;
+  if (raw === undefined) return undefined;
+  const param = labelParam(classes);
+  return (Array.isArray(raw) ? raw : [raw]).map(
+    (value) => optionalParam({ label: value }, 'query', 'label', param) ?? -1,
+  );
+}
+
+/**
+ * k, spaces, maxDistance and labels of a search; `both` expands to the spaces the index has, and a label
+ * must be one of the `classes` labels of the dataset.
+ */
 export function searchOptions(
   query: Source,
   available: readonly QuerySpace[],
+  classes: number,
 ): SearchOptions & { k: number } {
   const k = paramOr(query, 'query', 'k', K_PARAM, K_RANGE.fallback);
   const space = paramOr(query, 'query', 'space', SPACE_PARAM, 'both');
   const maxDistance = optionalParam(query, 'query', 'maxDistance', MAX_DISTANCE_PARAM);
+  const labels = labelFilter(query, classes);
   const spaces = space === 'both' ? available : [space];
-  return maxDistance === undefined ? { k, spaces } : { k, spaces, maxDistance };
+  return {
+    k,
+    spaces,
+    ...(maxDistance === undefined ? {} : { maxDistance }),
+    ...(labels === undefined ? {} : { labels }),
+  };
 }
 
 const ID_PARAM: Param<number> = { schema: ID_SCHEMA, expected: 'a whole number (an item id)' };
@@ -134,11 +166,6 @@ export function listOptions(query: Source, service: SearchService): ListOptions 
   const { min, max, fallback } = PAGE_LIMIT_RANGE;
   const offset = paramOr(query, 'query', 'offset', wholeNumber(0, service.count), 0);
   const limit = paramOr(query, 'query', 'limit', wholeNumber(min, max), fallback);
-  const classes = service.state.catalogue.labelNames().length;
-  const labelParam: Param<number> =
-    classes > 0
-      ? wholeNumber(0, classes - 1)
-      : { schema: z.never(), expected: 'absent (this dataset has no labels)' };
-  const label = optionalParam(query, 'query', 'label', labelParam);
+  const label = optionalParam(query, 'query', 'label', labelParam(labelCount(service)));
   return label === undefined ? { offset, limit } : { offset, limit, label };
 }

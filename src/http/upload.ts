@@ -1,5 +1,5 @@
 /**
- * Reading the query image of POST /api/search: a multipart field `image` (multer, in memory) or a raw
+ * Reading the query images of POST /api/search: a multipart field `image` (multer, in memory) or a raw
  * body with an image/* content type (express.raw), both capped at the configured size and read under the
  * UploadGuard's limits (time, rate, uploads per address, bytes in flight). Their errors become
  * AesearchErrors here, so the error handler only sees codes a person can act on.
@@ -12,6 +12,9 @@ import type { UploadGuard } from './upload-guard.js';
 
 /** The multipart field that carries the query image. */
 export const IMAGE_FIELD = 'image';
+
+/** The most files one search takes in IMAGE_FIELD (a batch). */
+export const MAX_BATCH_FILES = 32;
 
 /** The uploaded image and how to name it in messages. */
 export interface Upload {
@@ -32,7 +35,7 @@ function rawError(err: { type?: string; length?: number; message: string }, limi
   return createError('BAD_REQUEST', { reason: err.message });
 }
 
-function formError(err: unknown, req: Request, limit: number, files: number): AesearchError {
+function formError(err: unknown, req: Request, limit: number): AesearchError {
   if (!(err instanceof multer.MulterError)) {
     return createError('BAD_MULTIPART', { reason: err instanceof Error ? err.message : String(err) });
   }
@@ -44,10 +47,11 @@ function formError(err: unknown, req: Request, limit: number, files: number): Ae
       return createError('FILE_TOO_LARGE', { limit: formatBytes(limit), what: `field "${field}"`, got });
     }
     case 'LIMIT_FILE_COUNT':
-      return files === 1 ? createError('TOO_MANY_FILES') : createError('TOO_MANY_ITEM_FILES', { max: files });
+      return createError('TOO_MANY_FILES', { limit: MAX_BATCH_FILES });
     case 'LIMIT_UNEXPECTED_FILE':
-      if (field !== IMAGE_FIELD) return createError('WRONG_FIELD', { got: field });
-      return files === 1 ? createError('TOO_MANY_FILES') : createError('TOO_MANY_ITEM_FILES', { max: files });
+      return field === IMAGE_FIELD
+        ? createError('TOO_MANY_FILES', { limit: MAX_BATCH_FILES })
+        : createError('WRONG_FIELD', { got: field });
     default:
       return createError('BAD_MULTIPART', {
         reason: err.field ? `${err.message}: "${err.field}"` : err.message,
@@ -56,17 +60,23 @@ function formError(err: unknown, req: Request, limit: number, files: number): Ae
 }
 
 /**
- * Middleware that reads the image into `req.file` (multipart; up to `files` of them into `req.files`) or
- * `req.body` (raw image/* body), once `guard` has taken the upload in; a refusal of the guard's while the
- * body arrives is answered at once, and whatever the parsers report afterwards is ignored.
+ * Middleware that reads the images into `req.files` (multipart, up to MAX_BATCH_FILES, each capped at
+ * `maxUploadBytes`) or `req.body` (a raw image/* body), once `guard` has taken the upload in; a refusal of
+ * the guard's while the body arrives is answered at once, and whatever the parsers report afterwards is
+ * ignored.
  */
-export function readUpload(maxUploadBytes: number, guard: UploadGuard, files = 1): RequestHandler {
+export function readUpload(maxUploadBytes: number, guard: UploadGuard): RequestHandler {
   const raw = express.raw({ type: 'image/*', limit: maxUploadBytes });
-  const parser = multer({
+  const form = multer({
     storage: multer.memoryStorage(),
-    limits: { fileSize: maxUploadBytes, files, fields: 16, parts: files + 31, fieldSize: 64 * 1024 },
-  });
-  const form = files === 1 ? parser.single(IMAGE_FIELD) : parser.array(IMAGE_FIELD, files);
+    limits: {
+      fileSize: maxUploadBytes,
+      files: MAX_BATCH_FILES,
+      fields: 16,
+      parts: MAX_BATCH_FILES + 16,
+      fieldSize: 64 * 1024,
+    },
+  }).array(IMAGE_FIELD, MAX_BATCH_FILES);
   return (req, res, next) => {
     let over = false;
     let received = () => {};
@@ -79,14 +89,14 @@ export function readUpload(maxUploadBytes: number, guard: UploadGuard, files = 1
     received = guard.admit(req, res, finish);
     raw(req, res, (err?: unknown) => {
       if (err) finish(rawError(err as Error, maxUploadBytes));
-      else form(req, res, (e?: unknown) => finish(e ? formError(e, req, maxUploadBytes, files) : undefined));
+      else form(req, res, (e?: unknown) => finish(e ? formError(e, req, maxUploadBytes) : undefined));
     });
   };
 }
 
-/** The images `readUpload(.., files > 1)` found in field "image", each named by its file name. */
+/** Every image `readUpload` found (the files in field "image", or the raw body), each named by its file name. */
 export function uploadedImages(req: Request): (Upload & { readonly name: string })[] {
-  const files = Array.isArray(req.files) ? req.files : [];
+  const files = formFiles(req);
   if (files.length === 0) return [{ ...uploadedImage(req), name: 'upload' }];
   return files.map((f, i) => ({
     bytes: f.buffer,
@@ -95,11 +105,36 @@ export function uploadedImages(req: Request): (Upload & { readonly name: string 
   }));
 }
 
+function formFiles(req: Request): Express.Multer.File[] {
+  return Array.isArray(req.files) ? req.files : [];
+}
+
+/** The number of images `readUpload` found: the files of a batch, or 1 (one image, or none). */
+export function uploadCount(req: Request): number {
+  return Math.max(1, formFiles(req).length);
+}
+
+/**
+ * The images of a batch (two files or more in IMAGE_FIELD), in order, each an upload or, for an empty
+ * file, its NO_FILE error; undefined when the request holds one image (or none).
+ */
+export function uploadedBatch(req: Request): (Upload | AesearchError)[] | undefined {
+  const files = formFiles(req);
+  if (files.length < 2) return undefined;
+  return files.map((file, i) => {
+    const what = `file ${i + 1} ("${file.originalname}") in field "${IMAGE_FIELD}"`;
+    return file.size === 0
+      ? createError('NO_FILE', { got: `an empty ${what}` })
+      : { bytes: file.buffer, what };
+  });
+}
+
 /** The image `readUpload` found; throws NO_FILE or UNSUPPORTED_MEDIA_TYPE when there is none. */
 export function uploadedImage(req: Request): Upload {
-  if (req.file) {
-    if (req.file.size === 0) throw createError('NO_FILE', { got: `an empty file in field "${IMAGE_FIELD}"` });
-    return { bytes: req.file.buffer, what: `field "${IMAGE_FIELD}"` };
+  const [file] = formFiles(req);
+  if (file) {
+    if (file.size === 0) throw createError('NO_FILE', { got: `an empty file in field "${IMAGE_FIELD}"` });
+    return { bytes: file.buffer, what: `field "${IMAGE_FIELD}"` };
   }
   if (Buffer.isBuffer(req.body)) {
     if (req.body.length === 0) throw createError('NO_FILE', { got: 'an empty body' });

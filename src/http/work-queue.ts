@@ -34,15 +34,20 @@ export class WorkQueue {
       throw createError('OVERLOADED', { limit: this.limit, seconds: RETRY_AFTER_S });
   }
 
-  /** Admits a search, or throws OVERLOADED when `limit` are in flight; call the returned function once when done. */
-  admit(): () => void {
-    this.assertRoom();
-    this.admitted++;
+  /**
+   * Admits a search of `units` images (a batch holds a place per image, at most the whole queue), or
+   * throws OVERLOADED when they do not fit; call the returned function once when done.
+   */
+  admit(units = 1): () => void {
+    const places = Math.min(Math.max(1, units), this.limit);
+    if (this.admitted + places > this.limit)
+      throw createError('OVERLOADED', { limit: this.limit, seconds: RETRY_AFTER_S });
+    this.admitted += places;
     let done = false;
     return () => {
       if (done) return;
       done = true;
-      this.admitted--;
+      this.admitted -= places;
     };
   }
 

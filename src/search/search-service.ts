@@ -57,6 +57,8 @@ export interface SearchOptions {
   readonly spaces: readonly QuerySpace[];
   /** Drop results farther than this. */
   readonly maxDistance?: number;
+  /** Only items with one of these labels (still k of them when that many exist). */
+  readonly labels?: readonly number[];
 }
 
 /** How an uploaded image is read. */
@@ -107,6 +109,7 @@ export class SearchService {
   /** The running `follow`, so calls from a timer and from a request never interleave. */
   private following: Promise<number> | undefined;
   private labelNames: string[];
+  private labelsById: Map<number, number> | undefined;
   /** Embeds model inputs with this service's model (through the micro-batcher). */
   readonly embedder: Embedder;
 
@@ -144,6 +147,12 @@ export class SearchService {
   /** Number of items searchable now. */
   get count(): number {
     return this.state.indexes.code.count;
+  }
+
+  /** Each live item's label (-1 when none), for the label filter; read once, then kept up to date by `follow`. */
+  private itemLabels(): Map<number, number> {
+    this.labelsById ??= this.state.catalogue.labelsById();
+    return this.labelsById;
   }
 
   /** A label number's name, or null. */
@@ -226,12 +235,14 @@ export class SearchService {
     for (const change of changes) {
       if (this.closed) return 0;
       if (change.op === 'remove') {
+        this.labelsById?.delete(change.itemId);
         code.remove(change.itemId);
         pixel?.remove(change.itemId);
       } else {
         const input = this.state.catalogue.input(change.itemId);
         // Removed again since: its own 'remove' change follows, nothing to add.
         if (input) {
+          this.labelsById?.set(change.itemId, this.state.catalogue.item(change.itemId)?.label ?? -1);
           const floats = toUnitFloat(input);
           const stored = this.state.catalogue.code(this.model, change.itemId);
           code.add(change.itemId, stored ?? (await this.batcher.embed(floats)).code);
@@ -326,7 +337,7 @@ export class SearchService {
     options: SearchOptions,
     selfId: number | null,
   ): Hit[] {
-    const found = index.search(vector, options.k + (selfId === null ? 0 : 1));
+    const found = this.searchIndex(index, vector, options, selfId);
     const hits: Hit[] = [];
     found.ids.forEach((id, i) => {
       const distance = found.distances[i] ?? 0;
@@ -335,6 +346,22 @@ export class SearchService {
       hits.push({ ...this.item(id), distance });
     });
     return hits;
+  }
+
+  /**
+   * The index's answer for `options`: k + 1 when the query item itself may come back (it is dropped
+   * afterwards), or, with a label filter, k that the filter (which also keeps the query item out) accepts.
+   */
+  private searchIndex(
+    index: VectorIndex,
+    vector: Float32Array,
+    options: SearchOptions,
+    selfId: number | null,
+  ) {
+    if (options.labels === undefined) return index.search(vector, options.k + (selfId === null ? 0 : 1));
+    const wanted = new Set(options.labels);
+    const labels = this.itemLabels();
+    return index.search(vector, options.k, (id) => id !== selfId && wanted.has(labels.get(id) ?? -1));
   }
 
   /**

@@ -11,14 +11,23 @@
 import cluster from 'node:cluster';
 import { type AddressInfo, createServer } from 'node:net';
 import { availableParallelism } from 'node:os';
+import type { Registry } from 'prom-client';
 import type { Config } from '../config.js';
 import { WorkerPool } from './worker-pool.js';
 
-/** Messages from the primary to a worker. */
-export type ToWorker = { type: 'reload'; trigger: string } | { type: 'shutdown'; signal: string };
+/** Messages from the primary to a worker (the metrics ones: see cluster-metrics.ts). */
+export type ToWorker =
+  | { type: 'reload'; trigger: string }
+  | { type: 'shutdown'; signal: string }
+  | { type: 'metrics-collect'; id: number }
+  | { type: 'metrics-result'; id: number; text: string };
 
 /** Messages from a worker to the primary. */
-export type ToPrimary = { type: 'listening'; url: string } | { type: 'reload'; trigger: string };
+export type ToPrimary =
+  | { type: 'listening'; url: string }
+  | { type: 'reload'; trigger: string }
+  | { type: 'metrics-scrape'; id: number }
+  | { type: 'metrics-part'; id: number; metrics: Awaited<ReturnType<Registry['getMetricsAsJSON']>> };
 
 /**
  * The first SIGINT or SIGTERM from now on. Later ones are ignored (Ctrl-C reaches the primary and its

@@ -28,6 +28,8 @@ export class IndexReloader {
     private readonly holder: ServiceHolder,
     private readonly open: OpenService,
     private readonly log: (line: string) => void = () => {},
+    /** Told of each attempt's outcome (for the metrics). */
+    private readonly onAttempt: (ok: boolean) => void = () => {},
   ) {}
 
   /** What is served now. */
@@ -62,11 +64,13 @@ export class IndexReloader {
       this.holder.swap(next);
       this.loadedAt = new Date().toISOString();
       this.record(trigger, started, null);
+      this.onAttempt(true);
       const now = this.status().index;
       this.log(`reloaded (${trigger}): now serving ${describeIndex(now)}, was ${describeIndex(before)}`);
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
       this.record(trigger, started, reason);
+      this.onAttempt(false);
       this.log(`reload failed (${trigger}): ${reason}; still serving ${describeIndex(before)}`);
     }
     return this.status();

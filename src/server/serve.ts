@@ -10,11 +10,12 @@ import type { Express } from 'express';
 import type { Config } from '../config.js';
 import { createError } from '../errors.js';
 import { createApp } from '../http/app.js';
-
+import { AppMetrics, type Scrape } from '../http/metrics.js';
 import { SearchService } from '../search/search-service.js';
 import { describeIndex } from '../search/service-status.js';
 import type { BackendInfo } from '../tfjs/backend.js';
 import { type LogLine, type ServingProcess, watchSignals } from './cluster.js';
+import { WorkerMetrics } from './cluster-metrics.js';
 import { IndexReloader } from './index-reloader.js';
 import { watchIndex } from './index-watch.js';
 import { holderProvider, ServiceHolder } from './service-holder.js';
@@ -112,6 +113,10 @@ export interface StartOptions {
   readonly log: LogLine;
   /** Called after a reload asked for over HTTP (a cluster worker passes it on to the others). */
   readonly afterAdminReload?: (trigger: string) => void;
+  /** The app's metrics (default: a fresh registry); reloads are counted into them. */
+  readonly metrics?: AppMetrics;
+  /** How GET /metrics gathers its text (default: this process's registry). */
+  readonly scrape?: Scrape;
 }
 
 /**
@@ -126,7 +131,13 @@ export async function startServer(
   options: StartOptions,
 ): Promise<RunningServer> {
   const holder = new ServiceHolder(service);
-  const reloader = new IndexReloader(holder, () => openForReload(config), options.log);
+  const metrics = options.metrics ?? new AppMetrics();
+  const reloader = new IndexReloader(
+    holder,
+    () => openForReload(config),
+    options.log,
+    (ok) => metrics.countReload(ok),
+  );
   const reloads = {
     status: () => reloader.status(),
     reload: async (trigger: string) => {
@@ -138,7 +149,12 @@ export async function startServer(
   let server: Server;
   try {
     await service.warmUp();
-    const app = createApp(holderProvider(holder, backend, reloads), config, { log: options.log });
+    const scrape = options.scrape ? { scrape: options.scrape } : {};
+    const app = createApp(holderProvider(holder, backend, reloads), config, {
+      log: options.log,
+      metrics,
+      ...scrape,
+    });
     server = await listen(app, config.port, config.host);
   } catch (err) {
     holder.close();
@@ -191,15 +207,19 @@ export async function serveUntilSignal(
   });
   const { log, primary } = here;
   try {
+    const metrics = new AppMetrics();
+    const cluster = primary ? { scrape: new WorkerMetrics(primary, metrics.registry).scrape } : {};
     const running = await startServer(service, config, backend, {
       log,
       afterAdminReload: (trigger) =>
         primary?.tell({ type: 'reload', trigger: `${trigger}, via another process` }),
+      metrics,
+      ...cluster,
     });
     if (primary) {
       primary.listen((m) => {
         if (m.type === 'reload') void running.reloader.reload(m.trigger);
-        else shutdown(m.signal);
+        else if (m.type === 'shutdown') shutdown(m.signal);
       });
       primary.tell({ type: 'listening', url: running.url });
     }

@@ -9,6 +9,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { AesearchError, createError } from '../errors.js';
 import type { LogLine, ToPrimary, ToWorker } from './cluster.js';
+import { MetricsGatherer } from './cluster-metrics.js';
 import { exitHow, WorkerOutput } from './worker-output.js';
 
 /** Worker exits within a minute that are still followed by a replacement. */
@@ -53,6 +54,7 @@ export class WorkerPool {
   private readonly exits: number[] = [];
   private readonly pending = new Set<NodeJS.Timeout>();
   private stopping = false;
+  private readonly gatherer = new MetricsGatherer();
   private giveUp: (err: AesearchError) => void = () => {};
   /** Resolves with NO_WORKERS_LEFT when the last worker is gone and none will be started. */
   readonly lost: Promise<AesearchError>;
@@ -93,6 +95,8 @@ export class WorkerPool {
     const listening = new Promise<string>((resolve, reject) => {
       worker.on('message', (m: ToPrimary) => {
         if (m.type === 'reload') this.broadcast({ type: 'reload', trigger: m.trigger }, worker);
+        else if (m.type === 'metrics-scrape') void this.scrape(member, m.id);
+        else if (m.type === 'metrics-part') this.gatherer.receive(m.id, m.metrics);
         else if (!member.listening) {
           member.listening = true;
           resolve(m.url);
@@ -107,6 +111,19 @@ export class WorkerPool {
       });
     });
     return { pid: member.pid, listening };
+  }
+
+  /** Answers `asking`'s scrape `id` with the metrics of every listening worker, merged. */
+  private async scrape(asking: Member, id: number): Promise<void> {
+    const serving = [...this.members].filter((m) => m.listening);
+    const text = await this.gatherer.gather(
+      serving.map((m) => m.worker),
+      (worker, collect) => {
+        const member = serving.find((m) => m.worker === worker);
+        if (member) this.send(member, { type: 'metrics-collect', id: collect });
+      },
+    );
+    this.send(asking, { type: 'metrics-result', id, text });
   }
 
   /** Sends `message` to every worker but `except`; a worker that has left the channel is skipped. */

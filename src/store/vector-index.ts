@@ -178,13 +178,17 @@ export class VectorIndex {
     return new VectorIndex(hnsw, dims, metric, count, efSearch);
   }
 
-  /** The k (clamped to the count) nearest items to `query`, nearest first; distances are true L2 or 1 - cos. */
-  search(query: Float32Array | readonly number[], k: number): Neighbours {
+  /**
+   * The k (clamped to the count) nearest items to `query`, nearest first; distances are true L2 or 1 - cos.
+   * With `filter`, only ids it accepts: hnswlib walks on past rejected nodes until it has k accepted ones
+   * (or has seen every node it can reach), so a filter for a rare label still yields k of them.
+   */
+  search(query: Float32Array | readonly number[], k: number, filter?: (id: number) => boolean): Neighbours {
     if (this.disposed) throw new Error('search on a disposed vector index');
     const n = Math.min(Math.max(0, Math.floor(k)), this.live);
     if (n === 0) return { ids: [], distances: [] };
     if (n > this.efSearch) this.hnsw.setEf(n);
-    const result = this.hnsw.searchKnn(toArray(query), n);
+    const result = this.hnsw.searchKnn(toArray(query), n, filter);
     if (n > this.efSearch) this.hnsw.setEf(this.efSearch);
     const order = result.neighbors
       .map((_, i) => i)

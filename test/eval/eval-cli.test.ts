@@ -8,6 +8,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
+import type { OodReport } from '../../src/eval/ood.js';
+import { OOD_SETS } from '../../src/eval/ood-sets.js';
 import { PERTURBATIONS } from '../../src/eval/perturb.js';
 import type { SpaceReport } from '../../src/eval/report.js';
 import { runEval } from '../../src/eval/run-eval.js';
@@ -46,6 +48,19 @@ function checkSpace(s: SpaceReport, name: string, dims: number): void {
   assert.ok((s.precision['10'] ?? 0) > 0.3, `${name} p@10 = ${s.precision['10']}`);
 }
 
+function checkOod(ood: OodReport): void {
+  assert.deepEqual(Object.keys(ood.sets), [...OOD_SETS, 'fashion-mnist']);
+  assert.deepEqual(ood.queries.count, 50, 'as many held-out queries as evaluated');
+  for (const [name, set] of Object.entries(ood.sets)) {
+    assert.equal(set.count, 50, `${name}.count`);
+    inUnit(set.auroc, `${name}.auroc`);
+    inUnit(set.meanError, `${name}.meanError`);
+  }
+  inUnit(ood.auroc, 'ood.auroc');
+  // The same collection's own held-out queries as the "other" one: the very same images, ties throughout.
+  assert.equal(ood.sets['fashion-mnist']?.auroc, 0.5);
+}
+
 describe('aesearch eval', () => {
   let tiny: TinyIndex;
   const env = () => ({ AESEARCH_INDEX_DIR: tiny.indexDir, AESEARCH_DATA_PATH: TEST_DATA_PATH.join(':') });
@@ -57,7 +72,8 @@ describe('aesearch eval', () => {
 
   it('prints one JSON object of the documented shape, with values in range, and writes report and charts', async () => {
     const out = join(tiny.indexDir, 'eval-out');
-    const run = await runCli(['eval', '--json', '--queries', '50', '--out', out], env());
+    const args = ['eval', '--json', '--queries', '50', '--out', out, '--ood-data', 'fashion-mnist'];
+    const run = await runCli(args, env());
     assert.equal(run.code, 0, run.stderr);
     const report = JSON.parse(run.stdout);
     assert.deepEqual(
@@ -82,6 +98,7 @@ describe('aesearch eval', () => {
     checkSpace(report.spaces.pca, 'pca', 8);
     checkSpace(report.spaces.code, 'code', 8);
     inUnit(report.spaces.code.hnswRecall10, 'hnswRecall10');
+    checkOod(report.ood);
     assert.ok(report.spaces.code.hnswRecall10 > 0.9, `recall ${report.spaces.code.hnswRecall10}`);
     assert.equal(report.spaces.code.hnsw.source, 'index');
     assert.match(run.stderr, /^backend: /);

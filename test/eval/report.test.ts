@@ -65,6 +65,16 @@ const report: EvalReport = {
   spaces: { pixel: space(784, 0.805, true), pca: space(32, 0.801, true), code },
   model: {},
   notes: [],
+  ood: {
+    auroc: 0.97,
+    score: 'mse',
+    seed: 14,
+    queries: { count: 500, meanError: 0.01 },
+    sets: {
+      noise: { count: 500, auroc: 1, meanError: 0.3, method: 'n' },
+      flat: { count: 500, auroc: 0.8123, meanError: 0.02, method: 'f' },
+    },
+  },
   backend: 'wasm',
   timings: { perturbSeconds: 1, codeDatabaseSeconds: 1, totalSeconds: 1 },
   seconds: 1,
@@ -89,11 +99,16 @@ describe('eval report', () => {
       /^code \(HNSW\) +32 +0\.850 +0\.799 +0\.750 +0\.740 +0\.838 {12}0\.500 .* 9000 +128$/,
     );
     assert.ok(lines.includes('* from the cache of an earlier run with the same data and protocol'));
-    assert.match(lines.at(-2) ?? '', /recall@10 vs exact 0\.9987 \(ef 64, the built index\)/);
+    assert.match(lines.at(-3) ?? '', /recall@10 vs exact 0\.9987 \(ef 64, the built index\)/);
     assert.equal(
-      lines.at(-1),
+      lines.at(-2),
       'kNN acc = label of the majority of the 10 nearest (ties to the nearest); ' +
         'mAP all = mAP over the whole ranked database, on 1000 of the queries (seeded sample, seed 1)',
+    );
+    assert.equal(
+      lines.at(-1),
+      'out-of-distribution AUROC by reconstruction error 0.970 (noise 1.000, flat 0.812; ' +
+        '500 held-out queries vs as many of each set)',
     );
   });
 

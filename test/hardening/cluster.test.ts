@@ -1,9 +1,10 @@
 /**
- * `aesearch serve --workers 2`: one process per core. The workers share the port and answer searches,
- * an admin reload sent to one reaches the other, SIGTERM closes every worker and exits 0, and a broken
- * index stops the start with exit 1 and one error line (not one per worker). Workers killed with SIGKILL
- * are replaced after a back-off, and when none can start the primary exits 1 with the last one's error;
- * a message to a worker that has left the IPC channel does not end the primary.
+ * `aesearch serve --workers 2`: one process per core. The workers share the port and answer searches, a
+ * scrape of /metrics sums both, an admin reload sent to one reaches the other, SIGTERM closes every
+ * worker and exits 0, and a broken index stops the start with exit 1 and one error line (not one per
+ * worker). Workers killed with SIGKILL are replaced after a back-off, and when none can start the primary
+ * exits 1 with the last one's error; a message to a worker that has left the IPC channel does not end the
+ * primary.
  */
 import assert from 'node:assert/strict';
 import { cp, mkdir, writeFile } from 'node:fs/promises';
@@ -49,6 +50,13 @@ describe('serving from two processes', { timeout: 900_000 }, () => {
         Array.from({ length: 8 }, () => fetch(`${url}api/items/5/similar?k=2`).then((r) => r.status)),
       );
       assert.deepEqual(answers, Array(8).fill(200));
+      // Each scrape lands in one worker (round robin) and sums both: 8 either way, not each worker's share.
+      const scrapes = await Promise.all([1, 2].map(() => fetch(`${url}metrics`).then((r) => r.text())));
+      for (const text of scrapes) {
+        const line = text.split('\n').find((l) => l.includes('route="/api/items/:id/similar",status="200"'));
+        assert.equal(line, 'aesearch_http_requests_total{route="/api/items/:id/similar",status="200"} 8');
+        assert.match(text, /^aesearch_items 300$/m, 'the largest of the workers, not their sum');
+      }
       const reload = await fetch(`${url}api/admin/reload`, {
         method: 'POST',
         headers: { authorization: 'Bearer open-sesame-0123456789' },

@@ -29,6 +29,19 @@ describe('VectorIndex', () => {
     assert.equal(found.distances[4], 10);
   });
 
+  it('with a filter, returns k accepted ids (the accepted ones nearest), not fewer', async () => {
+    // 3000 points on a line at 0..2999; every 100th accepted, so hnswlib must walk past 99 rejects per find.
+    const line = Float32Array.from({ length: 6000 }, (_, i) => (i % 2 === 0 ? i / 2 : 0));
+    const index = await VectorIndex.build(line, 2, 'l2', params);
+    const accepted = (id: number) => id % 100 === 0;
+    const found = index.search([1234, 0], 5, accepted);
+    assert.deepEqual(found.ids, [1200, 1300, 1100, 1400, 1000]);
+    assert.deepEqual(found.distances, [34, 66, 134, 166, 234]);
+    const all = index.search([0, 0], 50, accepted);
+    assert.equal(all.ids.length, 30, 'every one of the 30 accepted ids when k exceeds them');
+    assert.ok(all.ids.every(accepted));
+  });
+
   it('measures cosine distance as 1 - cos', async () => {
     const index = await VectorIndex.build(Float32Array.from([1, 0, 0, 1, 1, 1]), 2, 'cosine', params);
     const found = index.search([2, 0], 3);

@@ -7,8 +7,10 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { Config } from '../../config.js';
+import { loadDataset } from '../../dataset/load.js';
 import { DEFAULT_COPY_ITEMS, formatCopiesTable, runCopies } from '../../eval/copies.js';
 import { DEFAULT_MAP_ALL_QUERIES } from '../../eval/map-all.js';
+import type { OtherCollection } from '../../eval/ood.js';
 import { writeEvalOutputs } from '../../eval/outputs.js';
 import { describeProtocol, type EvalReport, formatTable } from '../../eval/report.js';
 import { modelSummary, protocolOf, reportedKs, runEval } from '../../eval/run-eval.js';
@@ -36,6 +38,7 @@ interface EvalFlags extends CommonFlags {
   cache: boolean;
   copies?: boolean;
   copiesItems?: number;
+  oodData?: string[];
 }
 
 /** Parses "1,10,50" into whole numbers from 1 to 1000. */
@@ -115,11 +118,25 @@ export function registerEval(program: Command): void {
       intIn(1, 10_000_000),
     )
     .option(
+      '--ood-data <name|folder...>',
+      'other collections (a dataset name or an image folder) the out-of-distribution AUROC also tests against',
+    )
+    .option(
       '--no-cache',
       "recompute the perturbed queries and the pixel and PCA figures (and refresh the cache) instead of reusing an earlier run's",
     );
   for (const o of commonOptions()) cmd.addOption(o);
   cmd.action(runEvalCommand);
+}
+
+/** The held-out images of each of `names` (dataset names or folders), to test out-of-distribution against. */
+async function otherCollections(config: Config, names: readonly string[]): Promise<OtherCollection[]> {
+  const others: OtherCollection[] = [];
+  for (const name of names) {
+    const other = await loadDataset({ data: name, searchPath: config.dataPath });
+    others.push({ name: other.name, images: other.queries, format: other.format });
+  }
+  return others;
 }
 
 /** Loads model and data, runs the eval with progress bars, writes the outputs and prints the result. */
@@ -145,6 +162,7 @@ async function runEvalCommand(flags: EvalFlags): Promise<void> {
     const queries = Math.min(flags.queries ?? dataset.queries.count, dataset.queries.count);
     const mapAllQueries = flags.mapQueries ?? DEFAULT_MAP_ALL_QUERIES;
     log(describeProtocol(protocolOf(dataset, queries, reportedKs(flags.k), metric, mapAllQueries)));
+    const oodOthers = await otherCollections(config, flags.oodData ?? []);
     const report = await runEval({
       indexDir: config.indexDir,
       dataset,
@@ -161,6 +179,7 @@ async function runEvalCommand(flags: EvalFlags): Promise<void> {
         stop();
         log(message);
       },
+      oodOthers,
       ...(flags.threads ? { threads: flags.threads } : {}),
     });
     stop();

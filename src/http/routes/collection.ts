@@ -13,9 +13,6 @@ import { readUpload, uploadedImages } from '../upload.js';
 import type { UploadGuard } from '../upload-guard.js';
 import type { WorkQueue } from '../work-queue.js';
 
-/** Files one POST /api/items may carry. */
-export const MAX_ITEM_UPLOADS = 32;
-
 /** Longest label name accepted. */
 const MAX_LABEL_LENGTH = 100;
 
@@ -46,7 +43,7 @@ export function collectionRoutes(
       checkToken(req, token);
       next();
     },
-    readUpload(maxUploadBytes, uploads, MAX_ITEM_UPLOADS),
+    readUpload(maxUploadBytes, uploads),
     async (req, res) => {
       const service = serviceFor(res, provider);
       const label = labelField(req.body);
