@@ -1,0 +1,434 @@
+/**
+ * The collection in PostgreSQL: the catalogue (items, labels, thumbnails, model inputs, the change log),
+ * the codes and pixel vectors with their HNSW indexes, and the trained models. Method names follow
+ * `Catalogue`'s, but every method is async and every write is one transaction; many servers share one
+ * store and see each other's changes at once.
+ */
+import type { Change, CollectionMeta, ItemPage, ItemRecord, NewItem } from '../../collection/catalogue.js';
+import { createError } from '../../errors.js';
+import { toUnitFloat } from '../../image/preprocess.js';
+import type { Neighbours } from '../vector-index.js';
+import { openPool, query, type StorePool, transaction } from './connect.js';
+import { loadModel, type StoredModel, saveModel } from './models.js';
+import { assertSchema, HALFVEC_MAX_DIMS, migrate, readSpaces, type SpaceParams } from './schema.js';
+import {
+  type PgSearchOptions,
+  runSearch,
+  type Space,
+  searchParams,
+  searchSql,
+  setSearchParams,
+} from './search.js';
+import { floatsOf, vectorParam } from './vectors.js';
+
+interface ItemRow {
+  id: number;
+  source: string;
+  root: string | null;
+  label: number | null;
+  bytes: number;
+  sha256: string;
+  mtime_ms: string | null;
+  added_at: Date;
+}
+
+const ITEM_COLUMNS = 'id, source, root, label, bytes, sha256, mtime_ms, added_at';
+
+function toRecord(row: ItemRow): ItemRecord {
+  return {
+    id: row.id,
+    source: row.source,
+    root: row.root,
+    label: row.label,
+    bytes: row.bytes,
+    sha256: row.sha256,
+    mtimeMs: row.mtime_ms === null ? null : Number(row.mtime_ms),
+    addedAt: row.added_at.toISOString(),
+  };
+}
+
+function asBytes(blob: Buffer): Uint8Array {
+  return new Uint8Array(blob.buffer, blob.byteOffset, blob.byteLength);
+}
+
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** The collection stored in one PostgreSQL database. */
+export class PgStore {
+  private constructor(
+    private readonly store: StorePool,
+    private current: SpaceParams,
+  ) {}
+
+  /**
+   * Opens the store at `url` (a `postgres://` URL). With `migrate`, creates or upgrades the schema and
+   * sizes its spaces first (what `aesearch index` does); without, only checks it (what `serve` does).
+   * Throws STORE_UNREACHABLE naming the host, STORE_SCHEMA when the schema is absent or old.
+   */
+  static async open(
+    url: string,
+    options: { migrate?: SpaceParams; poolSize?: number } = {},
+  ): Promise<PgStore> {
+    const store = openPool(url, { max: options.poolSize });
+    try {
+      if (options.migrate) await migrate(store, options.migrate);
+      return new PgStore(store, await assertSchema(store));
+    } catch (err) {
+      await store.pool.end();
+      throw err;
+    }
+  }
+
+  /** `host:port/database`, as errors name the store. */
+  get where(): string {
+    return this.store.where;
+  }
+
+  /** The spaces as last read; `refresh` picks up a rebuilt index or a new model. */
+  get spaces(): SpaceParams {
+    return this.current;
+  }
+
+  /** Re-reads the spaces (another process may have migrated the store to a new model). */
+  async refresh(): Promise<SpaceParams> {
+    this.current = (await readSpaces(this.store)) ?? this.current;
+    return this.current;
+  }
+
+  /** What the collection is, or null before it was seeded. */
+  async meta(): Promise<CollectionMeta | null> {
+    return (await this.metaValue<CollectionMeta>('collection')) ?? null;
+  }
+
+  /** Records what the collection is (when it is seeded). */
+  async setMeta(meta: CollectionMeta): Promise<void> {
+    await this.setMetaValue('collection', meta);
+  }
+
+  /** Label names by label number (numbers are dense from 0). */
+  async labelNames(): Promise<string[]> {
+    const r = await query<{ name: string }>(this.store, 'SELECT name FROM aesearch_labels ORDER BY id');
+    return r.rows.map((row) => row.name);
+  }
+
+  /** Number of live items. */
+  async count(): Promise<number> {
+    const r = await query<{ n: number }>(this.store, 'SELECT COUNT(*)::int AS n FROM aesearch_items');
+    return r.rows[0]?.n ?? 0;
+  }
+
+  /** The item with `id`, or undefined. */
+  async item(id: number): Promise<ItemRecord | undefined> {
+    const r = await query<ItemRow>(this.store, `SELECT ${ITEM_COLUMNS} FROM aesearch_items WHERE id = $1`, [
+      id,
+    ]);
+    return r.rows[0] ? toRecord(r.rows[0]) : undefined;
+  }
+
+  /** A page of items in id order, optionally of one label. */
+  async items(options: { offset: number; limit: number; label?: number | null }): Promise<ItemPage> {
+    const filtered = options.label !== undefined && options.label !== null;
+    const where = filtered ? 'WHERE label = $1' : '';
+    const params = filtered ? [options.label] : [];
+    const n = params.length;
+    const total = await query<{ n: number }>(
+      this.store,
+      `SELECT COUNT(*)::int AS n FROM aesearch_items ${where}`,
+      params,
+    );
+    const rows = await query<ItemRow>(
+      this.store,
+      `SELECT ${ITEM_COLUMNS} FROM aesearch_items ${where} ORDER BY id LIMIT $${n + 1} OFFSET $${n + 2}`,
+      [...params, options.limit, options.offset],
+    );
+    return { total: total.rows[0]?.n ?? 0, items: rows.rows.map(toRecord) };
+  }
+
+  /** Items per label number (unlabelled items under -1). */
+  async countsByLabel(): Promise<Map<number, number>> {
+    const r = await query<{ label: number | null; n: number }>(
+      this.store,
+      'SELECT label, COUNT(*)::int AS n FROM aesearch_items GROUP BY label',
+    );
+    return new Map(r.rows.map((row) => [row.label ?? -1, row.n]));
+  }
+
+  /** Every item added from folder `root`. */
+  async itemsUnder(root: string): Promise<ItemRecord[]> {
+    const r = await query<ItemRow>(
+      this.store,
+      `SELECT ${ITEM_COLUMNS} FROM aesearch_items WHERE root = $1 ORDER BY source`,
+      [root],
+    );
+    return r.rows.map(toRecord);
+  }
+
+  /** An item whose bytes have this sha256, or undefined. */
+  async findBySha256(sha256: string): Promise<ItemRecord | undefined> {
+    const r = await query<ItemRow>(
+      this.store,
+      `SELECT ${ITEM_COLUMNS} FROM aesearch_items WHERE sha256 = $1 ORDER BY id LIMIT 1`,
+      [sha256],
+    );
+    return r.rows[0] ? toRecord(r.rows[0]) : undefined;
+  }
+
+  /** The model input of item `id` (side x side x channels bytes), or undefined. */
+  async input(id: number): Promise<Uint8Array | undefined> {
+    const r = await query<{ input: Buffer }>(this.store, 'SELECT input FROM aesearch_items WHERE id = $1', [
+      id,
+    ]);
+    return r.rows[0] ? asBytes(r.rows[0].input) : undefined;
+  }
+
+  /** The thumbnail of item `id`'s original, or undefined. */
+  async thumbnail(id: number): Promise<{ bytes: Uint8Array; type: string } | undefined> {
+    const r = await query<{ thumb: Buffer; thumb_type: string }>(
+      this.store,
+      'SELECT thumb, thumb_type FROM aesearch_items WHERE id = $1',
+      [id],
+    );
+    const row = r.rows[0];
+    return row ? { bytes: asBytes(row.thumb), type: row.thumb_type } : undefined;
+  }
+
+  /** The stored code of item `id`, or undefined when it has none. */
+  async code(id: number): Promise<Float32Array | undefined> {
+    const r = await query<{ code: number[] | null }>(
+      this.store,
+      'SELECT code::real[] AS code FROM aesearch_items WHERE id = $1',
+      [id],
+    );
+    const code = r.rows[0]?.code;
+    return code ? floatsOf(code) : undefined;
+  }
+
+  /** Weights hash of the model whose codes are stored, or null. */
+  async codesModel(): Promise<string | null> {
+    return (await this.metaValue<string>('codes_model')) ?? null;
+  }
+
+  /** Throws INDEX_MISMATCH naming the store when its codes were made by another model than `weightsHash`. */
+  async assertModel(weightsHash: string): Promise<void> {
+    const stored = await this.codesModel();
+    if (stored !== weightsHash)
+      throw createError('INDEX_MISMATCH', {
+        file: `the PostgreSQL store at ${this.where}`,
+        what: 'model',
+        index: stored ?? 'no model',
+        current: weightsHash,
+      });
+  }
+
+  /**
+   * Adds `items` in one transaction, with their pixel vectors when the store has a pixel space, and
+   * logs each in the change log; returns their ids in order.
+   */
+  async add(items: readonly NewItem[]): Promise<number[]> {
+    if (items.length === 0) return [];
+    const pixelDims = this.current.pixelDims;
+    const withPixels = pixelDims !== null && pixelDims <= HALFVEC_MAX_DIMS;
+    return transaction(this.store, async (client) => {
+      const labels = new Map<string, number>();
+      for (const name of new Set(items.flatMap((i) => (i.labelName === null ? [] : [i.labelName])))) {
+        labels.set(name, await labelId(client, name));
+      }
+      const inserted = await client.query<{ id: number }>(
+        `INSERT INTO aesearch_items (id, source, root, label, bytes, sha256, mtime_ms, added_at, input, thumb, thumb_type, code, pixel)
+         SELECT COALESCE(u.id, nextval(pg_get_serial_sequence('aesearch_items', 'id'))), u.source, u.root, u.label,
+                u.bytes, u.sha256, u.mtime_ms, now(), u.input, u.thumb, u.thumb_type, u.code::vector, u.pixel::halfvec
+         FROM unnest($1::int[], $2::text[], $3::text[], $4::int[], $5::int[], $6::text[], $7::bigint[],
+                     $8::bytea[], $9::bytea[], $10::text[], $11::text[], $12::text[])
+           AS u(id, source, root, label, bytes, sha256, mtime_ms, input, thumb, thumb_type, code, pixel)
+         RETURNING id`,
+        [
+          items.map((i) => i.id ?? null),
+          items.map((i) => i.source),
+          items.map((i) => i.root),
+          items.map((i) => (i.labelName === null ? null : (labels.get(i.labelName) ?? null))),
+          items.map((i) => i.bytes),
+          items.map((i) => i.sha256),
+          items.map((i) => (i.mtimeMs === null ? null : Math.round(i.mtimeMs))),
+          items.map((i) => asBuffer(i.input)),
+          items.map((i) => asBuffer(i.thumb)),
+          items.map((i) => i.thumbType),
+          items.map((i) => (i.code ? vectorParam(i.code) : null)),
+          items.map((i) => (withPixels ? vectorParam(toUnitFloat(i.input)) : null)),
+        ],
+      );
+      const ids = inserted.rows.map((r) => r.id);
+      const explicit = items.reduce((max, i) => Math.max(max, i.id ?? -1), -1);
+      // Explicit ids (a seeded dataset) bypass the identity sequence; move it past them.
+      if (explicit >= 0)
+        await client.query(
+          `SELECT setval(pg_get_serial_sequence('aesearch_items', 'id'),
+                         GREATEST($1::bigint, (SELECT last_value FROM aesearch_items_id_seq)))`,
+          [explicit],
+        );
+      await client.query("INSERT INTO aesearch_changes (item_id, op) SELECT unnest($1::int[]), 'add'", [ids]);
+      return ids;
+    });
+  }
+
+  /** Removes the items with `ids` in one transaction; returns the ids that existed. */
+  async remove(ids: readonly number[]): Promise<number[]> {
+    return transaction(this.store, async (client) => {
+      const gone = await client.query<{ id: number }>(
+        'DELETE FROM aesearch_items WHERE id = ANY($1::int[]) RETURNING id',
+        [ids],
+      );
+      const removed = new Set(gone.rows.map((r) => r.id));
+      const order = ids.filter((id, i) => removed.has(id) && ids.indexOf(id) === i);
+      await client.query("INSERT INTO aesearch_changes (item_id, op) SELECT unnest($1::int[]), 'remove'", [
+        order,
+      ]);
+      return order;
+    });
+  }
+
+  /** Stores the codes of `modelHash` for the given items in one transaction and records the model. */
+  async setCodes(modelHash: string, rows: Iterable<readonly [number, Float32Array]>): Promise<void> {
+    const list = [...rows];
+    await transaction(this.store, async (client) => {
+      await client.query(
+        `UPDATE aesearch_items AS i SET code = u.code::vector
+         FROM unnest($1::int[], $2::text[]) AS u(id, code) WHERE i.id = u.id`,
+        [list.map(([id]) => id), list.map(([, code]) => vectorParam(code))],
+      );
+      await setMetaValue(client, 'codes_model', modelHash);
+    });
+  }
+
+  /** The last change's sequence number (0 before any). */
+  async lastSeq(): Promise<number> {
+    const r = await query<{ seq: string }>(
+      this.store,
+      'SELECT COALESCE(MAX(seq), 0) AS seq FROM aesearch_changes',
+    );
+    return Number(r.rows[0]?.seq ?? 0);
+  }
+
+  /** Changes after `seq`, oldest first, at most `limit`. */
+  async changesSince(seq: number, limit = 10_000): Promise<Change[]> {
+    const r = await query<{ seq: string; item_id: number; op: 'add' | 'remove' }>(
+      this.store,
+      'SELECT seq, item_id, op FROM aesearch_changes WHERE seq > $1 ORDER BY seq LIMIT $2',
+      [seq, limit],
+    );
+    return r.rows.map((row) => ({ seq: Number(row.seq), itemId: row.item_id, op: row.op }));
+  }
+
+  /** Ids of every live item, ascending. */
+  async ids(): Promise<Int32Array> {
+    const r = await query<{ id: number }>(this.store, 'SELECT id FROM aesearch_items ORDER BY id');
+    return Int32Array.from(r.rows, (row) => row.id);
+  }
+
+  /**
+   * The k nearest items to `vector` in `space`, nearest first, by the space's HNSW index: true L2, or
+   * 1 - cosine for a cosine code space. Throws SPACE_UNAVAILABLE when the store has no pixel space,
+   * PIXEL_SPACE_TOO_WIDE when it is wider than pgvector indexes, BAD_PARAMETER for a vector of the
+   * wrong length.
+   */
+  async search(
+    space: Space,
+    vector: Float32Array | readonly number[],
+    k: number,
+    options: PgSearchOptions,
+  ): Promise<Neighbours> {
+    const n = Math.max(0, Math.floor(k));
+    this.checkVector(space, vector);
+    if (n === 0) return { ids: [], distances: [] };
+    const metric = this.current.metric;
+    return transaction(this.store, async (client) => {
+      await setSearchParams(client, n, options);
+      return runSearch(client, space, metric, vector, n, options.labels);
+    });
+  }
+
+  /** The planner's plan (EXPLAIN FORMAT JSON) for `search` with the same settings, to check index use. */
+  async explainSearch(
+    space: Space,
+    vector: Float32Array | readonly number[],
+    k: number,
+    options: PgSearchOptions,
+  ): Promise<unknown> {
+    this.checkVector(space, vector);
+    return transaction(this.store, async (client) => {
+      await setSearchParams(client, k, options);
+      const sql = searchSql(space, this.current.metric, options.labels !== undefined);
+      const r = await client.query<{ 'QUERY PLAN': unknown }>(
+        `EXPLAIN (FORMAT JSON) ${sql}`,
+        searchParams(vector, k, options.labels),
+      );
+      return r.rows[0]?.['QUERY PLAN'];
+    });
+  }
+
+  private checkVector(space: Space, vector: Float32Array | readonly number[]): void {
+    const dims = space === 'code' ? this.current.codeDims : this.current.pixelDims;
+    if (dims === null) throw createError('SPACE_UNAVAILABLE', { space });
+    if (space === 'pixel' && dims > HALFVEC_MAX_DIMS)
+      throw createError('PIXEL_SPACE_TOO_WIDE', { dims, limit: HALFVEC_MAX_DIMS.toLocaleString('en-US') });
+    if (vector.length !== dims)
+      throw createError('BAD_PARAMETER', {
+        name: `the ${space} vector`,
+        expected: `${dims} numbers`,
+        got: `${vector.length}`,
+      });
+  }
+
+  /** Saves a trained model (manifest and files) so that servers on this store need no local files. */
+  async saveModel(model: StoredModel): Promise<void> {
+    await saveModel(this.store, model);
+  }
+
+  /** Loads the model with `weightsHash`, by default the one whose codes are stored; throws NO_MODEL. */
+  async loadModel(weightsHash?: string): Promise<StoredModel> {
+    const hash = weightsHash ?? (await this.codesModel());
+    if (hash === null) throw createError('NO_MODEL', { where: `the PostgreSQL store at ${this.where}` });
+    return loadModel(this.store, hash);
+  }
+
+  /** Closes every connection. */
+  async close(): Promise<void> {
+    await this.store.pool.end();
+  }
+
+  private async metaValue<T>(key: string): Promise<T | undefined> {
+    const r = await query<{ value: T }>(this.store, 'SELECT value FROM aesearch_meta WHERE key = $1', [key]);
+    return r.rows[0]?.value;
+  }
+
+  private async setMetaValue(key: string, value: unknown): Promise<void> {
+    await transaction(this.store, (client) => setMetaValue(client, key, value));
+  }
+}
+
+async function setMetaValue(client: import('pg').ClientBase, key: string, value: unknown): Promise<void> {
+  await client.query(
+    `INSERT INTO aesearch_meta (key, value) VALUES ($1, $2)
+     ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`,
+    [key, JSON.stringify(value)],
+  );
+}
+
+/** The label number of `name`, made when new (dense from 0; the lock keeps two adders from racing). */
+async function labelId(client: import('pg').ClientBase, name: string): Promise<number> {
+  const find = () =>
+    client
+      .query<{ id: number }>('SELECT id FROM aesearch_labels WHERE name = $1', [name])
+      .then((r) => r.rows[0]?.id);
+  const found = await find();
+  if (found !== undefined) return found;
+  await client.query('LOCK TABLE aesearch_labels IN SHARE ROW EXCLUSIVE MODE');
+  const again = await find();
+  if (again !== undefined) return again;
+  const made = await client.query<{ id: number }>(
+    'INSERT INTO aesearch_labels (id, name) SELECT COALESCE(MAX(id) + 1, 0), $1 FROM aesearch_labels RETURNING id',
+    [name],
+  );
+  return made.rows[0]?.id ?? 0;
+}
