@@ -65,15 +65,23 @@ export function openPool(url: string, options: { max?: number } = {}): StorePool
     connectionString: url,
     max: options.max ?? DEFAULT_POOL_SIZE,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    onConnect: registerVectorTypes,
   });
   // Without a listener, a dropped idle connection would be an uncaught 'error' and end the process.
   pool.on('error', () => {});
-  pool.on('connect', (client) => {
-    // Queued ahead of the caller's first query on this client. A store not yet migrated has no
-    // `vector` type: the store's own queries cast vectors to real[], so they do not need the parsers.
-    pgvector.registerTypes(client).catch(() => {});
-  });
   return { pool, where: describeStore(url) };
+}
+
+/**
+ * Registers pgvector's parsers on a new connection. A store not yet migrated has no `vector` type;
+ * the store's own queries select vectors as real[], so they do not depend on the parsers.
+ */
+async function registerVectorTypes(client: pg.ClientBase): Promise<void> {
+  try {
+    await pgvector.registerTypes(client);
+  } catch (err) {
+    if (!/vector type not found/.test((err as Error).message)) throw err;
+  }
 }
 
 /** Why a connection failed, in a few words: the error's code, else its message. */
