@@ -39,6 +39,8 @@ export interface StorePool {
   readonly pool: pg.Pool;
   /** `host:port/database`, as errors show it. */
   readonly where: string;
+  /** Schema the store's tables live in, or null for the connection's search_path (normally public). */
+  readonly schema: string | null;
 }
 
 /** True when `url` names a PostgreSQL store rather than a folder. */
@@ -57,10 +59,18 @@ export function describeStore(url: string): string {
 }
 
 /**
- * Opens a pool on the store at `url` (nothing connects until the first query). Idle connections that
- * the server drops are discarded quietly; the next query reconnects or reports STORE_UNREACHABLE.
+ * Opens a pool on the store at `url` (nothing connects until the first query), its tables in `schema`
+ * when given. Idle connections that the server drops are discarded quietly; the next query reconnects
+ * or reports STORE_UNREACHABLE.
  */
-export function openPool(url: string, options: { max?: number } = {}): StorePool {
+export function openPool(url: string, options: { max?: number; schema?: string } = {}): StorePool {
+  const schema = options.schema ?? null;
+  if (schema !== null && !/^[a-z_][a-z0-9_]*$/.test(schema))
+    throw createError('BAD_OPTION', {
+      name: 'the store schema',
+      expected: 'a lower-case SQL name',
+      got: schema,
+    });
   const pool = new pg.Pool({
     connectionString: url,
     max: options.max ?? DEFAULT_POOL_SIZE,
@@ -69,7 +79,7 @@ export function openPool(url: string, options: { max?: number } = {}): StorePool
   });
   // Without a listener, a dropped idle connection would be an uncaught 'error' and end the process.
   pool.on('error', () => {});
-  return { pool, where: describeStore(url) };
+  return { pool, where: describeStore(url), schema };
 }
 
 /**
@@ -110,6 +120,8 @@ export async function query<R extends pg.QueryResultRow>(
   text: string,
   params: readonly unknown[] = [],
 ): Promise<pg.QueryResult<R>> {
+  if (store.schema !== null)
+    return transaction(store, (client) => client.query<R>(text, params as unknown[]));
   try {
     return await store.pool.query<R>(text, params as unknown[]);
   } catch (err) {
@@ -118,7 +130,23 @@ export async function query<R extends pg.QueryResultRow>(
 }
 
 /**
- * Runs `work` in one transaction on one connection: COMMIT when it resolves, ROLLBACK when it throws.
+ * Sends `text`, several statements in one simple-protocol message (one implicit transaction, one round
+ * trip), and returns the last statement's rows. Only for SQL built from checked numbers and names.
+ */
+export async function lastRows<R extends pg.QueryResultRow>(store: StorePool, text: string): Promise<R[]> {
+  try {
+    const result = (await store.pool.query(text)) as unknown as pg.QueryResult<R> | pg.QueryResult<R>[];
+    const last = Array.isArray(result) ? result[result.length - 1] : result;
+    return last?.rows ?? [];
+  } catch (err) {
+    throw storeError(err, store.where);
+  }
+}
+
+/**
+ * Runs `work` in one transaction on one connection, in the store's schema: COMMIT when it resolves,
+ * ROLLBACK when it throws. The schema is set per transaction (SET LOCAL), not per session, because
+ * PGlite serves every connection from one shared session.
  * Connection failures throw STORE_UNREACHABLE; a connection that failed is not returned to the pool.
  */
 export async function transaction<T>(
@@ -134,6 +162,8 @@ export async function transaction<T>(
   let broken: Error | undefined;
   try {
     await client.query('BEGIN');
+    if (store.schema !== null)
+      await client.query("SELECT set_config('search_path', $1, true)", [`${store.schema}, public`]);
     const result = await work(client);
     await client.query('COMMIT');
     return result;

@@ -8,17 +8,17 @@ import type { Change, CollectionMeta, ItemPage, ItemRecord, NewItem } from '../.
 import { createError } from '../../errors.js';
 import { toUnitFloat } from '../../image/preprocess.js';
 import type { Neighbours } from '../vector-index.js';
-import { openPool, query, type StorePool, transaction } from './connect.js';
+import { lastRows, openPool, query, type StorePool, transaction } from './connect.js';
 import { loadModel, type StoredModel, saveModel } from './models.js';
-import { assertSchema, HALFVEC_MAX_DIMS, migrate, readSpaces, type SpaceParams } from './schema.js';
 import {
-  type PgSearchOptions,
-  runSearch,
-  type Space,
-  searchParams,
-  searchSql,
-  setSearchParams,
-} from './search.js';
+  assertSchema,
+  HALFVEC_MAX_DIMS,
+  migrate,
+  readSpaces,
+  type SpaceParams,
+  withIndexesDeferred,
+} from './schema.js';
+import { type PgSearchOptions, type Space, searchSelect, searchSettings, toNeighbours } from './search.js';
 import { floatsOf, vectorParam } from './vectors.js';
 
 interface ItemRow {
@@ -65,13 +65,15 @@ export class PgStore {
   /**
    * Opens the store at `url` (a `postgres://` URL). With `migrate`, creates or upgrades the schema and
    * sizes its spaces first (what `aesearch index` does); without, only checks it (what `serve` does).
-   * Throws STORE_UNREACHABLE naming the host, STORE_SCHEMA when the schema is absent or old.
+   * With `schema`, its tables live in that PostgreSQL schema (which must exist) instead of the
+   * connection's search_path. Throws STORE_UNREACHABLE naming the host, STORE_SCHEMA when the schema is
+   * absent or old.
    */
   static async open(
     url: string,
-    options: { migrate?: SpaceParams; poolSize?: number } = {},
+    options: { migrate?: SpaceParams; poolSize?: number; schema?: string } = {},
   ): Promise<PgStore> {
-    const store = openPool(url, { max: options.poolSize });
+    const store = openPool(url, { max: options.poolSize, schema: options.schema });
     try {
       if (options.migrate) await migrate(store, options.migrate);
       return new PgStore(store, await assertSchema(store));
@@ -288,6 +290,14 @@ export class PgStore {
     });
   }
 
+  /**
+   * Runs `work` (adding many items, storing many codes) with the HNSW indexes built once afterwards
+   * instead of item by item; searches meanwhile are exact scans.
+   */
+  bulkLoad<T>(work: () => Promise<T>): Promise<T> {
+    return withIndexesDeferred(this.store, work);
+  }
+
   /** Stores the codes of `modelHash` for the given items in one transaction and records the model. */
   async setCodes(modelHash: string, rows: Iterable<readonly [number, Float32Array]>): Promise<void> {
     const list = [...rows];
@@ -341,11 +351,12 @@ export class PgStore {
     const n = Math.max(0, Math.floor(k));
     this.checkVector(space, vector);
     if (n === 0) return { ids: [], distances: [] };
-    const metric = this.current.metric;
-    return transaction(this.store, async (client) => {
-      await setSearchParams(client, n, options);
-      return runSearch(client, space, metric, vector, n, options.labels);
-    });
+    const select = searchSelect(space, this.current.metric, vector, n, options.labels);
+    const rows = await lastRows<{ id: number; distance: number }>(
+      this.store,
+      `${searchSettings(n, options, this.store.schema)} ${select}`,
+    );
+    return toNeighbours(rows);
   }
 
   /** The planner's plan (EXPLAIN FORMAT JSON) for `search` with the same settings, to check index use. */
@@ -356,15 +367,12 @@ export class PgStore {
     options: PgSearchOptions,
   ): Promise<unknown> {
     this.checkVector(space, vector);
-    return transaction(this.store, async (client) => {
-      await setSearchParams(client, k, options);
-      const sql = searchSql(space, this.current.metric, options.labels !== undefined);
-      const r = await client.query<{ 'QUERY PLAN': unknown }>(
-        `EXPLAIN (FORMAT JSON) ${sql}`,
-        searchParams(vector, k, options.labels),
-      );
-      return r.rows[0]?.['QUERY PLAN'];
-    });
+    const select = searchSelect(space, this.current.metric, vector, k, options.labels);
+    const rows = await lastRows<{ 'QUERY PLAN': unknown }>(
+      this.store,
+      `${searchSettings(k, options, this.store.schema)} EXPLAIN (FORMAT JSON) ${select}`,
+    );
+    return rows[0]?.['QUERY PLAN'];
   }
 
   private checkVector(space: Space, vector: Float32Array | readonly number[]): void {

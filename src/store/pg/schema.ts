@@ -96,46 +96,68 @@ export async function readSpaces(client: pg.ClientBase | StorePool): Promise<Spa
   return result.rows[0]?.value ?? null;
 }
 
+/** True when the pixel space exists and pgvector can index it. */
+function pixelIndexable(params: SpaceParams): boolean {
+  return params.pixelDims !== null && params.pixelDims <= HALFVEC_MAX_DIMS;
+}
+
+/** CREATE INDEX statements of the HNSW indexes `params` asks for. */
+function vectorIndexSql(params: SpaceParams): string[] {
+  const hnsw = `WITH (m = ${int(params.m)}, ef_construction = ${int(params.efConstruction)})`;
+  const code = `CREATE INDEX IF NOT EXISTS aesearch_items_code ON aesearch_items USING hnsw (code ${operatorClass('code', params.metric)}) ${hnsw}`;
+  const pixel = `CREATE INDEX IF NOT EXISTS aesearch_items_pixel ON aesearch_items USING hnsw (pixel ${operatorClass('pixel', 'l2')}) ${hnsw}`;
+  return pixelIndexable(params) ? [code, pixel] : [code];
+}
+
 /**
  * Sizes the vector columns for `params` and (re)builds their HNSW indexes when the recorded parameters
- * differ. A new code size or metric drops the stored codes (they belong to the old model); the pixel
- * vectors survive a change of model.
+ * differ. A new code size drops the stored codes (they belong to the old model); the pixel vectors
+ * survive a change of model.
  */
 async function ensureSpaces(client: pg.ClientBase, params: SpaceParams): Promise<void> {
   const old = await readSpaces(client);
-  const same = (a: SpaceParams | null, keys: readonly (keyof SpaceParams)[]) =>
-    a !== null && keys.every((k) => a[k] === params[k]);
-  const hnsw = `WITH (m = ${int(params.m)}, ef_construction = ${int(params.efConstruction)})`;
-  if (!same(old, ['codeDims', 'metric', 'm', 'efConstruction'])) {
+  const same = (keys: readonly (keyof SpaceParams)[]) =>
+    old !== null && keys.every((k) => old[k] === params[k]);
+  if (!same(['codeDims', 'metric', 'm', 'efConstruction'])) {
     await client.query('DROP INDEX IF EXISTS aesearch_items_code');
     if (old?.codeDims !== params.codeDims)
       await client.query(
         `ALTER TABLE aesearch_items ALTER COLUMN code TYPE vector(${int(params.codeDims)}) USING NULL`,
       );
-    await client.query(
-      `CREATE INDEX aesearch_items_code ON aesearch_items USING hnsw (code ${operatorClass('code', params.metric)}) ${hnsw}`,
-    );
   }
-  if (!same(old, ['pixelDims', 'm', 'efConstruction'])) {
+  if (!same(['pixelDims', 'm', 'efConstruction'])) {
     await client.query('DROP INDEX IF EXISTS aesearch_items_pixel');
-    const dims = params.pixelDims;
-    if (dims !== null && dims <= HALFVEC_MAX_DIMS) {
-      if (old?.pixelDims !== dims)
-        await client.query(
-          `ALTER TABLE aesearch_items ALTER COLUMN pixel TYPE halfvec(${int(dims)}) USING NULL`,
-        );
-      await client.query(
-        `CREATE INDEX aesearch_items_pixel ON aesearch_items USING hnsw (pixel ${operatorClass('pixel', 'l2')}) ${hnsw}`,
-      );
-    } else {
-      await client.query('ALTER TABLE aesearch_items ALTER COLUMN pixel TYPE halfvec USING NULL');
+    if (old?.pixelDims !== params.pixelDims) {
+      const type = pixelIndexable(params) ? `halfvec(${int(params.pixelDims ?? 0)})` : 'halfvec';
+      await client.query(`ALTER TABLE aesearch_items ALTER COLUMN pixel TYPE ${type} USING NULL`);
     }
   }
+  for (const sql of vectorIndexSql(params)) await client.query(sql);
   await client.query(
     `INSERT INTO aesearch_meta (key, value) VALUES ('spaces', $1)
      ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`,
     [JSON.stringify(params)],
   );
+}
+
+/**
+ * Runs `work` (a bulk load) with the HNSW indexes dropped, then builds them again, even when `work`
+ * throws: pgvector builds an index over loaded rows many times faster than it inserts them one by one.
+ * Searches meanwhile are exact scans: right, but slow.
+ */
+export async function withIndexesDeferred<T>(store: StorePool, work: () => Promise<T>): Promise<T> {
+  const params = await assertSchema(store);
+  await transaction(store, async (client) => {
+    await client.query('DROP INDEX IF EXISTS aesearch_items_code');
+    await client.query('DROP INDEX IF EXISTS aesearch_items_pixel');
+  });
+  try {
+    return await work();
+  } finally {
+    await transaction(store, async (client) => {
+      for (const sql of vectorIndexSql(params)) await client.query(sql);
+    });
+  }
 }
 
 /** A positive integer for DDL, where parameters cannot be bound; anything else is a programming error. */

@@ -1,10 +1,12 @@
 /**
- * Nearest-neighbour queries on the PostgreSQL store: the SQL that pgvector's HNSW indexes answer, and
- * running it with a per-query `hnsw.ef_search` (transaction-local) and, with a label filter, an
- * iterative index scan so that filtering does not starve the result.
+ * Nearest-neighbour queries on the PostgreSQL store: the SQL that pgvector's HNSW indexes answer, with a
+ * per-query `hnsw.ef_search` and, with a label filter, an iterative index scan so that filtering does
+ * not starve the result. The settings and the SELECT go as one multi-statement message, which
+ * PostgreSQL runs as one implicit transaction: the settings are transaction-local (set_config(...,
+ * true), i.e. SET LOCAL) and a search costs one round trip, not four (BEGIN, SET, SELECT, COMMIT).
  */
-import type pg from 'pg';
-import type { Metric, Neighbours } from '../vector-index.js';
+
+import type { Metric } from '../vector-index.js';
 import { vectorParam } from './vectors.js';
 
 /** A searchable space: the model's codes or the raw pixels. */
@@ -21,56 +23,48 @@ export interface PgSearchOptions {
   readonly labels?: readonly number[];
 }
 
+/** An integer for SQL text; anything else is a programming error, never user text reaching SQL. */
+function int(n: number): number {
+  if (!Number.isSafeInteger(n)) throw new RangeError(`Expected an integer but got ${n}`);
+  return n;
+}
+
 /**
- * The SELECT for `space`: distance by the operator the space's HNSW index was built for (`<->` true
- * L2, `<=>` 1 - cosine), so the planner can walk the index. $1 the query vector, $2 k, $3 the labels.
+ * The SELECT for `space` with its values inlined: distance by the operator the space's HNSW index was
+ * built for (`<->` true L2, `<=>` 1 - cosine), so the planner can walk the index.
  */
-export function searchSql(space: Space, metric: Metric, withLabels: boolean): string {
-  const column = space === 'code' ? 'code' : 'pixel';
-  const cast = space === 'code' ? 'vector' : 'halfvec';
-  const op = space === 'code' && metric === 'cosine' ? '<=>' : '<->';
-  const distance = `${column} ${op} $1::${cast}`;
-  const where = withLabels ? 'WHERE label = ANY($3::int[])' : '';
-  return `SELECT id, ${distance} AS distance FROM aesearch_items ${where} ORDER BY ${distance} LIMIT $2`;
-}
-
-/** Sets the transaction-local search parameters on `client` (inside BEGIN). */
-export async function setSearchParams(
-  client: pg.ClientBase,
-  k: number,
-  options: PgSearchOptions,
-): Promise<void> {
-  const ef = Math.min(MAX_EF_SEARCH, Math.max(options.efSearch, k));
-  await client.query("SELECT set_config('hnsw.ef_search', $1, true)", [String(ef)]);
-  if (options.labels !== undefined)
-    await client.query("SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true)");
-}
-
-/** The parameters of `searchSql` for one query. */
-export function searchParams(
-  vector: Float32Array | readonly number[],
-  k: number,
-  labels?: readonly number[],
-): unknown[] {
-  const params: unknown[] = [vectorParam(vector), k];
-  if (labels !== undefined) params.push(labels);
-  return params;
-}
-
-/** Runs one search on `client` (inside BEGIN, after setSearchParams); nearest first. */
-export async function runSearch(
-  client: pg.ClientBase,
+export function searchSelect(
   space: Space,
   metric: Metric,
   vector: Float32Array | readonly number[],
   k: number,
   labels?: readonly number[],
-): Promise<Neighbours> {
-  const result = await client.query<{ id: number; distance: number }>(
-    searchSql(space, metric, labels !== undefined),
-    searchParams(vector, k, labels),
-  );
-  // relaxed_order may return a filtered scan slightly out of order
-  const rows = result.rows.sort((a, b) => a.distance - b.distance);
-  return { ids: rows.map((r) => r.id), distances: rows.map((r) => Math.max(0, r.distance)) };
+): string {
+  const column = space === 'code' ? 'code' : 'pixel';
+  const cast = space === 'code' ? 'vector' : 'halfvec';
+  const op = space === 'code' && metric === 'cosine' ? '<=>' : '<->';
+  // vectorParam prints numbers only, so the literal needs no escaping
+  const distance = `${column} ${op} '${vectorParam(vector)}'::${cast}`;
+  const where = labels === undefined ? '' : `WHERE label = ANY('{${labels.map(int).join(',')}}'::int[])`;
+  return `SELECT id, ${distance} AS distance FROM aesearch_items ${where} ORDER BY ${distance} LIMIT ${int(k)}`;
+}
+
+/** The transaction-local settings a search runs under, as statements to send before it. */
+export function searchSettings(k: number, options: PgSearchOptions, schema: string | null): string {
+  const ef = Math.min(MAX_EF_SEARCH, Math.max(int(options.efSearch), int(k)));
+  const settings = [`SELECT set_config('hnsw.ef_search', '${ef}', true);`];
+  if (options.labels !== undefined)
+    settings.push("SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true);");
+  // schema names are checked to be plain SQL names when the pool is opened
+  if (schema !== null) settings.push(`SELECT set_config('search_path', '${schema}, public', true);`);
+  return settings.join(' ');
+}
+
+/** Search result rows, nearest first (relaxed_order may return a filtered scan slightly out of order). */
+export function toNeighbours(rows: readonly { id: number; distance: number }[]): {
+  ids: number[];
+  distances: number[];
+} {
+  const sorted = [...rows].sort((a, b) => a.distance - b.distance);
+  return { ids: sorted.map((r) => r.id), distances: sorted.map((r) => Math.max(0, r.distance)) };
 }
