@@ -131,7 +131,7 @@ describe('PgStore (PostgreSQL + pgvector)', () => {
   it('refuses to serve a store that `aesearch index` has not created, naming the way out', async () => {
     await assert.rejects(PgStore.open(db.url), (err) => {
       assert.ok(isAesearchError(err, 'STORE_SCHEMA'));
-      assert.match(err.message, new RegExp(`store at ${db.host}/\\w+ has no aesearch schema`));
+      assert.match(err.message, new RegExp(`store at ${db.host}/[^ ]+ has no aesearch schema`));
       assert.match(err.message, /run `aesearch index --store URL`/);
       return true;
     });
@@ -251,8 +251,9 @@ describe('PgStore (PostgreSQL + pgvector)', () => {
     ]) {
       await assert.rejects(attempt(), (err) => {
         assert.ok(isAesearchError(err, 'STORE_UNREACHABLE'), String(err));
-        assert.match(err.message, new RegExp(`^Cannot reach the PostgreSQL store at ${db.host}/\\w+ \\(`));
+        assert.match(err.message, new RegExp(`^Cannot reach the PostgreSQL store at ${db.host}/[^ ]+ \\(`));
         assert.match(err.message, /check that the server runs and the URL in --store\/AESEARCH_STORE$/);
+        assert.doesNotMatch(err.message, /:postgres@|password/, 'the URL is shown without its password');
         return true;
       });
     }
@@ -292,6 +293,25 @@ describe('PgStore (PostgreSQL + pgvector)', () => {
       assert.equal((await wide.search('code', randomCode(), 3, { efSearch: 40 })).ids.length, 3);
     } finally {
       await wide.close();
+    }
+  });
+
+  it("drops the old model's codes when a model of another code size migrates the store", async () => {
+    const next = await PgStore.open(db.url, { migrate: { ...SPACES, codeDims: CODE_DIMS / 2 } });
+    try {
+      assert.equal(await next.codesModel(), null);
+      assert.equal(await next.code(codes.keys().next().value ?? 0), undefined);
+      await assert.rejects(next.assertModel('model-a'), (err) => {
+        assert.ok(isAesearchError(err, 'INDEX_MISMATCH'));
+        assert.match(
+          err.message,
+          /was built with model none \(no codes are stored\) but the current one is model-a/,
+        );
+        return true;
+      });
+      assert.equal(await next.count(), COUNT);
+    } finally {
+      await next.close();
     }
   });
 });

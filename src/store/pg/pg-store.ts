@@ -215,7 +215,7 @@ export class PgStore {
       throw createError('INDEX_MISMATCH', {
         file: `the PostgreSQL store at ${this.where}`,
         what: 'model',
-        index: stored ?? 'no model',
+        index: stored ?? 'none (no codes are stored)',
         current: weightsHash,
       });
   }

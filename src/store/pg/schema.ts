@@ -120,10 +120,13 @@ async function ensureSpaces(client: pg.ClientBase, params: SpaceParams): Promise
     old !== null && keys.every((k) => old[k] === params[k]);
   if (!same(['codeDims', 'metric', 'm', 'efConstruction'])) {
     await client.query('DROP INDEX IF EXISTS aesearch_items_code');
-    if (old?.codeDims !== params.codeDims)
+    if (old?.codeDims !== params.codeDims) {
       await client.query(
         `ALTER TABLE aesearch_items ALTER COLUMN code TYPE vector(${int(params.codeDims)}) USING NULL`,
       );
+      // the codes are gone, so no model's codes are stored any more
+      await client.query("DELETE FROM aesearch_meta WHERE key = 'codes_model'");
+    }
   }
   if (!same(['pixelDims', 'm', 'efConstruction'])) {
     await client.query('DROP INDEX IF EXISTS aesearch_items_pixel');
