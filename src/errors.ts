@@ -119,6 +119,22 @@ const ERRORS = {
     message: ({ file, reason }: { file: Arg; reason: Arg }) =>
       `The checkpoint ${file} cannot be used (${reason}); train without --resume to start over`,
   },
+  // the PostgreSQL store
+  STORE_UNREACHABLE: {
+    status: 503,
+    message: ({ host, why }: { host: Arg; why: Arg }) =>
+      `Cannot reach the PostgreSQL store at ${host} (${why}); check that the server runs and the URL in --store/AESEARCH_STORE`,
+  },
+  STORE_SCHEMA: {
+    status: 503,
+    message: ({ host, found, expected }: { host: Arg; found: Arg; expected: Arg }) =>
+      `The PostgreSQL store at ${host} has ${found} but this aesearch needs schema version ${expected}; run \`aesearch index --store URL\` to create or migrate it`,
+  },
+  PIXEL_SPACE_TOO_WIDE: {
+    status: 409,
+    message: ({ dims, limit }: { dims: Arg; limit: Arg }) =>
+      `The pixel space has ${dims} dims but pgvector's HNSW index takes at most ${limit} (halfvec); search the code space, or use the embedded store for pixel search`,
+  },
   // evaluation
   EVAL_NEEDS_LABELS: {
     status: 500,
