@@ -4,9 +4,10 @@
  * of each against exact search. The PostgreSQL side runs in its own schema, dropped afterwards, so a
  * store that holds a collection is left as it was.
  */
-import type { NewItem } from '../collection/catalogue.js';
+
 import { openPool, query } from '../store/pg/connect.js';
 import { PgStore } from '../store/pg/pg-store.js';
+import type { PgNewItem } from '../store/pg/writes.js';
 import {
   DEFAULT_HNSW,
   type HnswParams,
@@ -104,7 +105,7 @@ async function loadPg(url: string, codes: Float32Array, dims: number, metric: Me
   const empty = new Uint8Array(0);
   const load = store.bulkLoad(async () => {
     for (let start = 0; start < count; start += INSERT_BATCH) {
-      const batch: NewItem[] = [];
+      const batch: PgNewItem[] = [];
       for (let id = start; id < Math.min(count, start + INSERT_BATCH); id++)
         batch.push({
           id,

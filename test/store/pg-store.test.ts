@@ -4,12 +4,12 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { NewItem } from '../../src/collection/catalogue.js';
 import { isAesearchError } from '../../src/errors.js';
 import { toUnitFloat } from '../../src/image/preprocess.js';
 import type { ModelManifest } from '../../src/model/store.js';
 import { PgStore } from '../../src/store/pg/pg-store.js';
 import type { SpaceParams } from '../../src/store/pg/schema.js';
+import type { PgNewItem } from '../../src/store/pg/writes.js';
 import type { Metric } from '../../src/store/vector-index.js';
 import { createRng } from '../../src/util/rng.js';
 import { startPg, type TestPg } from '../helpers/pg.js';
@@ -34,7 +34,7 @@ function randomCode(): Float32Array {
   return Float32Array.from({ length: CODE_DIMS }, () => rng() * 2 - 1);
 }
 
-function newItem(n: number, code: Float32Array | null = randomCode()): NewItem {
+function newItem(n: number, code: Float32Array | null = randomCode()): PgNewItem {
   return {
     source: `random/${n}.png`,
     root: null,
@@ -320,7 +320,7 @@ function fakeManifest(weightsHash: string): ModelManifest {
   return {
     version: 1,
     dir: `model-${weightsHash}`,
-    arch: { arch: 'dense', side: SIDE, codeSize: CODE_DIMS } as unknown as ModelManifest['arch'],
+    arch: { arch: 'dense', side: SIDE, channels: 1, codeSize: CODE_DIMS } as unknown as ModelManifest['arch'],
     codeSize: CODE_DIMS,
     inputShape: [SIDE, SIDE, 1],
     dataset: { name: 'random', fingerprint: 'f', count: COUNT, origin: 'test' },

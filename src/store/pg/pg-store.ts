@@ -4,7 +4,7 @@
  * `Catalogue`'s, but every method is async and every write is one transaction; many servers share one
  * store and see each other's changes at once.
  */
-import type { Change, CollectionMeta, ItemPage, ItemRecord, NewItem } from '../../collection/catalogue.js';
+import type { Change, CollectionMeta, ItemPage, ItemRecord } from '../../collection/catalogue.js';
 import { createError } from '../../errors.js';
 import type { Neighbours } from '../vector-index.js';
 import { lastRows, openPool, query, type StorePool, transaction } from './connect.js';
@@ -19,7 +19,7 @@ import {
 } from './schema.js';
 import { type PgSearchOptions, type Space, searchSelect, searchSettings, toNeighbours } from './search.js';
 import { floatsOf } from './vectors.js';
-import { deleteItems, insertItems, setMetaValue, updateCodes } from './writes.js';
+import { deleteItems, insertItems, type PgNewItem, setMetaValue, updateCodes } from './writes.js';
 
 interface ItemRow {
   id: number;
@@ -224,7 +224,7 @@ export class PgStore {
    * Adds `items` in one transaction, with their pixel vectors when the store has a pixel space, and
    * logs each in the change log; returns their ids in order.
    */
-  async add(items: readonly NewItem[]): Promise<number[]> {
+  async add(items: readonly PgNewItem[]): Promise<number[]> {
     if (items.length === 0) return [];
     const pixelDims = this.current.pixelDims;
     const withPixels = pixelDims !== null && pixelDims <= HALFVEC_MAX_DIMS;

@@ -4,6 +4,10 @@
  */
 import type pg from 'pg';
 import type { NewItem } from '../../collection/catalogue.js';
+
+/** An item for the PostgreSQL store: a catalogue item with its code under the store's model, when known. */
+export type PgNewItem = NewItem & { readonly code?: Float32Array | null };
+
 import { toUnitFloat } from '../../image/preprocess.js';
 import { vectorParam } from './vectors.js';
 
@@ -17,7 +21,7 @@ function asBuffer(bytes: Uint8Array): Buffer {
  */
 export async function insertItems(
   client: pg.ClientBase,
-  items: readonly NewItem[],
+  items: readonly PgNewItem[],
   withPixels: boolean,
 ): Promise<number[]> {
   const labels = new Map<string, number>();
