@@ -33,7 +33,7 @@ import { useTinyScratch } from '../helpers/suite.js';
 /** A stand-in service: only what the holder and reloader read. */
 function fakeService(id: string, closed: string[]): SearchService {
   return {
-    state: { indexManifest: { dir: id, builtAt: 'then', dataset: { count: 1 } }, indexes: {} },
+    state: { indexManifest: { dir: id, builtAt: 'then', collection: { count: 1 } }, indexes: {} },
     close: () => closed.push(id),
   } as unknown as SearchService;
 }

@@ -7,7 +7,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Command, Option } from 'commander';
 import { createError, isAesearchError } from '../../errors.js';
-import { QUERY_SPACES, type QuerySpace, SearchService } from '../../search/search-service.js';
+import { type Hit, QUERY_SPACES, type QuerySpace, SearchService } from '../../search/search-service.js';
 import { prepare } from '../context.js';
 import { type CommonFlags, commonOptions, intIn } from '../options.js';
 
@@ -36,19 +36,14 @@ async function expandPaths(paths: readonly string[]): Promise<string[]> {
   return files;
 }
 
-type Result = { id: number; label: number | null; labelName: string | null; distance: number };
+type Result = Hit;
 
 async function searchFile(service: SearchService, file: string, flags: SearchFlags): Promise<Result[]> {
   const bytes = await readFile(file).catch(() => {
     throw createError('FILE_NOT_FOUND', { file });
   });
   const response = await service.searchByImage(bytes, { k: flags.k, spaces: [flags.space] }, { what: file });
-  return (response.spaces[flags.space]?.results ?? []).map(({ id, label, labelName, distance }) => ({
-    id,
-    label,
-    labelName,
-    distance,
-  }));
+  return response.spaces[flags.space]?.results ?? [];
 }
 
 function printResults(file: string, results: Result[], flags: SearchFlags): void {
@@ -59,7 +54,7 @@ function printResults(file: string, results: Result[], flags: SearchFlags): void
   process.stdout.write(`${results.length} nearest by ${flags.space} distance to ${file}:\n`);
   for (const [rank, r] of results.entries()) {
     process.stdout.write(
-      `${String(rank + 1).padStart(3)}. id ${String(r.id).padStart(6)}  ${(r.labelName ?? '-').padEnd(12)}  ${r.distance.toFixed(4)}\n`,
+      `${String(rank + 1).padStart(3)}. id ${String(r.id).padStart(6)}  ${(r.labelName ?? '-').padEnd(12)}  ${r.distance.toFixed(4)}  ${r.source}\n`,
     );
   }
 }
