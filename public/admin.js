@@ -72,6 +72,11 @@ export function wireAdmin({ onPick, onChanged }) {
     openForm(false);
     $('#admin-toggle').focus();
   });
+  $('#admin-form').addEventListener('keydown', (event) => {
+    if (event.key !== 'Escape') return;
+    openForm(false);
+    $('#admin-toggle').focus();
+  });
   $('#admin-forget').addEventListener('click', () => {
     setToken('');
     openForm(false);

@@ -40,6 +40,8 @@ export function renderQuery(response, query) {
   $('#query').hidden = false;
   $('#hint').hidden = true;
   const image = $('#query-image');
+  // Blocky pixels only when enlarging (a 28 px upload); a photo shrunk that way would alias.
+  image.onload = () => image.classList.toggle('model-view', image.naturalWidth < image.clientWidth);
   image.src = query.kind === 'upload' ? query.objectUrl : sized(q.imageUrl, 224);
   image.alt =
     query.kind === 'upload' ? `Uploaded image ${query.name}` : `Item ${q.id}: ${q.labelName ?? 'unlabelled'}`;

@@ -338,6 +338,7 @@ describe('the web page in Chromium', { timeout: 120_000 }, () => {
     );
     assert.equal((await adminColumnIds('pixel'))[0], id, 'its own top hit by pixels too');
     assert.equal(await text(adminPage, '[data-stat="items"]'), '302');
+    await adminPage.screenshot({ path: join(OUTPUT_DIR, 'page-admin.png'), fullPage: true });
 
     await adminPage.getByRole('button', { name: 'Add to collection' }).click();
     await adminPage.locator('#add-report .report-duplicate').waitFor();
