@@ -46,11 +46,35 @@ export function searchItem(id, k) {
   return call(`/api/items/${id}/similar?k=${k}&space=both`);
 }
 
+/** A random live item (ids have gaps once items are removed), or null for an empty collection. */
+export async function randomItem(total) {
+  if (total <= 0) return null;
+  const page = await listItems({ offset: Math.floor(Math.random() * total), limit: 1, label: '' });
+  return page.items[0] ?? null;
+}
+
 /** A page of the collection; `label` is a label number or '' for all. */
 export function listItems({ offset, limit, label }) {
   const query = new URLSearchParams({ offset: String(offset), limit: String(limit) });
   if (label !== '') query.set('label', label);
   return call(`/api/items?${query}`);
+}
+
+function bearer(token) {
+  return { Authorization: `Bearer ${token}` };
+}
+
+/** Adds `files` (at most 32) to the collection, all labelled `label` ('' for none): the 201 report. */
+export function addItems(files, label, token) {
+  const form = new FormData();
+  for (const file of files) form.append('image', file, file.name || 'pasted-image');
+  if (label !== '') form.append('label', label);
+  return call('/api/items', { method: 'POST', body: form, headers: bearer(token) });
+}
+
+/** Removes item `id` from the collection (204, no body). */
+export function removeItem(id, token) {
+  return call(`/api/items/${id}`, { method: 'DELETE', headers: bearer(token) });
 }
 
 /** An item image URL at `size` px. */

@@ -2,7 +2,8 @@
  * The aesearch page: pick a query (file, drop, paste, random item, or any item while browsing), then show
  * its nearest neighbours by autoencoder code beside its nearest neighbours by pixels. No build step.
  */
-import { getStats, listItems, searchImage, searchItem } from './api.js';
+import { setQueryFiles, wireAdmin } from './admin.js';
+import { getStats, listItems, randomItem, searchImage, searchItem } from './api.js';
 import {
   renderBrowse,
   renderColumns,
@@ -20,7 +21,7 @@ const BROWSE_LIMIT = 60;
 const state = {
   k: 10,
   items: 0,
-  /** The query shown: { kind: 'upload', file, name, objectUrl } or { kind: 'item', id }. */
+  /** The query shown: { kind: 'upload', file, files, name, objectUrl } or { kind: 'item', id }. */
   current: null,
   /** Bumped per search, so a slow answer never overwrites a newer one. */
   seq: 0,
@@ -43,6 +44,7 @@ async function run(query) {
     if (state.current?.objectUrl && state.current.objectUrl !== query.objectUrl)
       URL.revokeObjectURL(state.current.objectUrl);
     state.current = query;
+    setQueryFiles(query.kind === 'upload' ? query.files : []);
     renderQuery(response, query);
     renderColumns(response);
     renderVerdict(response);
@@ -56,13 +58,29 @@ async function run(query) {
   }
 }
 
-function searchFile(file) {
+/** Searches by the first of `files`; all of them are what "Add to collection" would add. */
+function searchFiles(files) {
+  const [file] = files;
   if (!file) return;
-  run({ kind: 'upload', file, name: file.name || 'pasted image', objectUrl: URL.createObjectURL(file) });
+  const name = file.name || 'pasted image';
+  run({ kind: 'upload', file, files, name, objectUrl: URL.createObjectURL(file) });
 }
 
 function searchId(id) {
   run({ kind: 'item', id });
+}
+
+async function refreshStats() {
+  try {
+    const stats = await getStats();
+    state.items = stats.items;
+    renderStats(stats);
+    renderLabelFilter(stats);
+    return stats;
+  } catch (error) {
+    showMessage(error);
+    return null;
+  }
 }
 
 async function browse() {
@@ -81,7 +99,7 @@ async function browse() {
 function wireQueryInputs() {
   const input = $('#file');
   input.addEventListener('change', () => {
-    searchFile(input.files?.[0]);
+    searchFiles([...(input.files ?? [])]);
     input.value = '';
   });
   const zone = $('#dropzone');
@@ -95,17 +113,22 @@ function wireQueryInputs() {
   document.addEventListener('drop', (event) => {
     event.preventDefault();
     zone.classList.remove('dragging');
-    searchFile(event.dataTransfer?.files?.[0]);
+    searchFiles([...(event.dataTransfer?.files ?? [])]);
   });
   document.addEventListener('paste', (event) => {
     const files = [...(event.clipboardData?.files ?? [])];
-    const file = files.find((f) => f.type.startsWith('image/')) ?? files[0];
-    if (!file) return;
+    if (files.length === 0) return;
     event.preventDefault();
-    searchFile(file);
+    const images = files.filter((f) => f.type.startsWith('image/'));
+    searchFiles(images.length > 0 ? images : files);
   });
-  $('#random').addEventListener('click', () => {
-    if (state.items > 0) searchId(Math.floor(Math.random() * state.items));
+  $('#random').addEventListener('click', async () => {
+    try {
+      const item = await randomItem(state.items);
+      if (item) searchId(item.id);
+    } catch (error) {
+      showMessage(error);
+    }
   });
   $('#k').addEventListener('change', (event) => {
     state.k = Number(event.target.value);
@@ -140,19 +163,20 @@ function wireBrowse() {
   });
 }
 
+/** After an add or a remove: new counts and browse page; after an add, the current search again (it may find the new items). */
+async function collectionChanged(kind) {
+  await refreshStats();
+  await browse();
+  if (kind === 'add' && state.current) await run(state.current);
+}
+
 async function start() {
   wireQueryInputs();
   wireResults();
   wireBrowse();
+  wireAdmin({ onPick: searchId, onChanged: collectionChanged });
   state.k = Number($('#k').value);
-  try {
-    const stats = await getStats();
-    state.items = stats.items;
-    renderStats(stats);
-    renderLabelFilter(stats);
-  } catch (error) {
-    showMessage(error);
-  }
+  await refreshStats();
   await browse();
   const fromHash = /^#item=(\d+)$/.exec(location.hash);
   if (fromHash) searchId(Number(fromHash[1]));

@@ -17,6 +17,9 @@ export function el(tag, attrs = {}, ...children) {
 }
 
 const percent = (share) => `${Math.round(share * 100)}%`;
+// Image sizes asked of the server: twice the tiles' CSS size, so originals stay sharp on dense screens.
+const HIT_IMAGE_PX = 224;
+const THUMB_IMAGE_PX = 112;
 const SPACE_NAMES = { code: 'code', pixel: 'pixels' };
 
 /** Fills the header from /api/stats. */
@@ -31,17 +34,18 @@ export function renderStats(stats) {
   $('[data-stat="backend"]').title = stats.backend.description;
 }
 
-/** Shows the query: the image, the model's 28x28 input (uploads only) and the reconstruction. */
+/** Shows the query: the original, the model's grayscale input and the decoder's reconstruction. */
 export function renderQuery(response, query) {
   const { query: q } = response;
   $('#query').hidden = false;
   $('#hint').hidden = true;
   const image = $('#query-image');
+  // Blocky pixels only when enlarging (a 28 px upload); a photo shrunk that way would alias.
+  image.onload = () => image.classList.toggle('model-view', image.naturalWidth < image.clientWidth);
   image.src = query.kind === 'upload' ? query.objectUrl : sized(q.imageUrl, 224);
   image.alt =
     query.kind === 'upload' ? `Uploaded image ${query.name}` : `Item ${q.id}: ${q.labelName ?? 'unlabelled'}`;
   $('#query-image-caption').textContent = query.kind === 'upload' ? 'Your image' : `Item ${q.id}`;
-  $('#query-input-figure').hidden = query.kind !== 'upload';
   $('#query-input').src = q.image;
   $('#query-recon').src = q.reconstruction;
   const title = $('#query-title');
@@ -59,22 +63,38 @@ function metricFor(result, response) {
   return null;
 }
 
+/** The admin-only button that removes item `id` (style.css shows it only while a token is set). */
+function removeButton(id) {
+  return el(
+    'button',
+    {
+      type: 'button',
+      className: 'remove',
+      dataset: { remove: String(id) },
+      'aria-label': `Remove item ${id} from the collection`,
+      title: `Remove item ${id}`,
+    },
+    '×',
+  );
+}
+
 function hitItem(hit, rank, queryLabel) {
   const match = queryLabel !== null && hit.label === queryLabel;
   const name = hit.labelName ?? 'unlabelled';
   return el(
     'li',
-    {},
+    { className: 'tile', dataset: { item: String(hit.id) } },
     el(
       'button',
       {
         type: 'button',
         className: match ? 'hit match' : 'hit',
         dataset: { id: String(hit.id), label: String(hit.label) },
-        'aria-label': `Rank ${rank}: item ${hit.id}, ${name}, distance ${hit.distance.toFixed(3)}${match ? ', same label as the query' : ''}. Search by it.`,
+        title: `Item ${hit.id}: ${name}\n${hit.source}`,
+        'aria-label': `Rank ${rank}: item ${hit.id}, ${name}, ${hit.source}, distance ${hit.distance.toFixed(3)}${match ? ', same label as the query' : ''}. Search by it.`,
       },
       el('img', {
-        src: sized(hit.imageUrl, 112),
+        src: sized(hit.imageUrl, HIT_IMAGE_PX),
         alt: `Item ${hit.id}: ${name}`,
         width: 112,
         height: 112,
@@ -84,6 +104,7 @@ function hitItem(hit, rank, queryLabel) {
       el('span', { className: 'hit-label', 'aria-hidden': 'true' }, name),
       el('span', { className: 'hit-distance', 'aria-hidden': 'true' }, hit.distance.toFixed(3)),
     ),
+    removeButton(hit.id),
   );
 }
 
@@ -164,27 +185,28 @@ export function renderBrowse(page, onPick) {
     ...page.items.map((item) =>
       el(
         'li',
-        {},
+        { className: 'tile', dataset: { item: String(item.id) } },
         el(
           'button',
           {
             type: 'button',
             className: 'thumb',
-            dataset: { id: String(item.id) },
-            title: `Item ${item.id}: ${item.labelName ?? 'unlabelled'}`,
+            dataset: { id: String(item.id), label: String(item.label) },
+            title: `Item ${item.id}: ${item.labelName ?? 'unlabelled'}\n${item.source}`,
           },
           el('img', {
-            src: sized(item.imageUrl, 56),
+            src: sized(item.imageUrl, THUMB_IMAGE_PX),
             alt: `Item ${item.id}: ${item.labelName ?? 'unlabelled'}`,
             width: 56,
             height: 56,
             loading: 'lazy',
           }),
         ),
+        removeButton(item.id),
       ),
     ),
   );
-  for (const button of grid.querySelectorAll('button'))
+  for (const button of grid.querySelectorAll('.thumb'))
     button.addEventListener('click', () => onPick(Number(button.dataset.id)));
   const first = page.total === 0 ? 0 : page.offset + 1;
   const last = page.offset + page.items.length;
@@ -194,14 +216,17 @@ export function renderBrowse(page, onPick) {
   $('#next').disabled = last >= page.total;
 }
 
-/** Fills the label filter from the dataset's class names. */
+/** Fills the label filter from the collection's label names and counts, keeping the choice made. */
 export function renderLabelFilter(stats) {
   const select = $('#label-filter');
+  const chosen = select.value;
   const names = stats.dataset.classNames ?? [];
   const counts = stats.dataset.labelCounts ?? [];
-  select.append(
+  select.replaceChildren(
+    el('option', { value: '' }, 'All labels'),
     ...names.map((name, label) => el('option', { value: String(label) }, `${name} (${counts[label] ?? 0})`)),
   );
+  select.value = chosen;
   select.disabled = names.length === 0;
 }
 
@@ -218,4 +243,46 @@ export function showMessage(error) {
     el('strong', {}, error.code ? `${error.code}: ` : 'Error: '),
     el('span', {}, error.message),
   );
+}
+
+function reportLine(kind, ...children) {
+  return el(
+    'li',
+    { className: `report-${kind}` },
+    el('strong', {}, `${kind[0].toUpperCase()}${kind.slice(1)}: `),
+    ...children,
+  );
+}
+
+/** Shows what POST /api/items did with each file: added (with a button to search the new item), duplicate or rejected. */
+export function renderAddReport(report, onPick) {
+  const node = $('#add-report');
+  const pick = (id, text) => {
+    const button = el('button', { type: 'button', className: 'link', dataset: { id: String(id) } }, text);
+    button.addEventListener('click', () => onPick(id));
+    return button;
+  };
+  node.hidden = false;
+  node.replaceChildren(
+    el(
+      'ul',
+      {},
+      ...report.added.map((a) =>
+        reportLine('added', `${a.source} as `, pick(a.id, `item ${a.id}`), a.label ? ` (${a.label})` : null),
+      ),
+      ...report.duplicates.map((d) =>
+        reportLine('duplicate', `${d.source} is already `, pick(d.id, `item ${d.id}`)),
+      ),
+      ...report.rejected.map((r) =>
+        reportLine('rejected', `${r.source}: ${r.error.code}: ${r.error.message}`),
+      ),
+    ),
+  );
+}
+
+/** Hides the last add report. */
+export function clearAddReport() {
+  const node = $('#add-report');
+  node.hidden = true;
+  node.replaceChildren();
 }

@@ -2,19 +2,24 @@
  * The page in Debian's Chromium (playwright-core; never a downloaded browser), served by the real
  * server on a tiny trained index: upload through the file input, check both columns hold the API's
  * neighbours, click a result to search by it, see precision, browse, and read a rejected upload's message.
+ * Then, on a second server (a copy of the index, with an admin token): colour originals in the results,
+ * the token control, "Add to collection" and "Remove".
  */
 import assert from 'node:assert/strict';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { cp, mkdir, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Browser, chromium, type Page } from 'playwright-core';
+import sharp from 'sharp';
 import { PACKAGE_ROOT } from '../../src/config.js';
+import { loadDataset } from '../../src/dataset/load.js';
 import { createApp } from '../../src/http/app.js';
 import { fixedProvider } from '../../src/http/provider.js';
 import type { SearchService } from '../../src/search/search-service.js';
-import { pngOf, tempDir } from '../helpers/fixtures.js';
+import { pngOf, TEST_DATA_PATH, tempDir } from '../helpers/fixtures.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
 import { buildTinyIndex, type TinyIndex } from '../helpers/tiny-index.js';
 
 const CHROMIUM_ARGS = [
@@ -28,6 +33,7 @@ const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 const OUTPUT_DIR = join(PACKAGE_ROOT, 'test-output');
+const TOKEN = 'a-token-of-sixteen-chars-or-more';
 
 interface Hit {
   id: number;
@@ -62,11 +68,34 @@ describe('the web page in Chromium', { timeout: 120_000 }, () => {
   let browser: Browser;
   let scratch: { dir: string; cleanup: () => Promise<void> };
   let page: Page;
+  /** A server with an admin token on a copy of the tiny index, so changes leave the other tests alone. */
+  let admin: TestServer;
+  let adminPage: Page;
   const problems: string[] = [];
   const foreign: string[] = [];
 
+  /** A page on `base` that reports errors and requests elsewhere, once it is ready. */
+  async function openPage(base: string): Promise<Page> {
+    const opened = await browser.newPage({ viewport: { width: 1360, height: 1000 } });
+    opened.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+    opened.on('console', (msg) => {
+      if (msg.type() === 'error') problems.push(`console: ${msg.text()}`);
+    });
+    opened.on('request', (req) => {
+      if (!req.url().startsWith(base) && !req.url().startsWith('data:') && !req.url().startsWith('blob:'))
+        foreign.push(req.url());
+    });
+    await opened.goto(base);
+    await opened.waitForSelector('body[data-ready="true"]');
+    return opened;
+  }
+
   before(async () => {
     tiny = await buildTinyIndex();
+    scratch = await tempDir();
+    const adminIndex = join(scratch.dir, 'admin-index');
+    await cp(tiny.indexDir, adminIndex, { recursive: true });
+    admin = await startTestServer(adminIndex, { adminToken: TOKEN });
     service = await tiny.open();
     const app = createApp(fixedProvider(service, { name: 'cpu', description: 'cpu (test)' }), {
       maxUploadBytes: 1024 * 1024,
@@ -76,29 +105,20 @@ describe('the web page in Chromium', { timeout: 120_000 }, () => {
       const s = app.listen(0, '127.0.0.1', () => resolve(s));
     });
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
-    scratch = await tempDir();
     // chromium.launch gives every run a fresh temporary user-data dir of its own.
     browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
       headless: true,
       args: CHROMIUM_ARGS,
     });
-    page = await browser.newPage({ viewport: { width: 1360, height: 1000 } });
-    page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-    page.on('console', (msg) => {
-      if (msg.type() === 'error') problems.push(`console: ${msg.text()}`);
-    });
-    page.on('request', (req) => {
-      if (!req.url().startsWith(url) && !req.url().startsWith('data:') && !req.url().startsWith('blob:'))
-        foreign.push(req.url());
-    });
-    await page.goto(url);
-    await page.waitForSelector('body[data-ready="true"]');
+    page = await openPage(url);
+    adminPage = await openPage(admin.url);
   });
 
   after(async () => {
     await browser?.close();
     await new Promise((resolve) => server?.close(resolve));
+    await admin?.close();
     service?.close();
     await tiny?.cleanup();
     await scratch?.cleanup();
@@ -156,7 +176,7 @@ describe('the web page in Chromium', { timeout: 120_000 }, () => {
     assert.match(await text(page, '.column[data-space="code"] [data-role="ms"]'), /^\d+\.\d ms$/);
     await page.waitForFunction(() =>
       Array.from(document.querySelectorAll<HTMLImageElement>('.hit img')).every(
-        (img) => img.naturalWidth === 112,
+        (img) => img.naturalWidth === 224,
       ),
     );
 
@@ -200,8 +220,8 @@ describe('the web page in Chromium', { timeout: 120_000 }, () => {
     await page.selectOption('#label-filter', '1');
     // every() of an empty grid is true: wait for a filled grid of trousers only
     await page.waitForFunction(() => {
-      const thumbs = Array.from(document.querySelectorAll('#browse-grid .thumb'));
-      return thumbs.length > 0 && thumbs.every((b) => (b as HTMLElement).title.endsWith('Trouser'));
+      const thumbs = Array.from(document.querySelectorAll<HTMLElement>('#browse-grid .thumb'));
+      return thumbs.length > 0 && thumbs.every((b) => b.dataset.label === '1' && b.title.includes('Trouser'));
     });
     const labels = tiny.dataset.database.labels;
     const trousers = [...(labels ?? [])].filter((l) => l === 1).length;
@@ -224,10 +244,151 @@ describe('the web page in Chromium', { timeout: 120_000 }, () => {
     );
   });
 
+  /** Adds `png` through the API with the admin token; the new item's id. */
+  async function apiAdd(png: Buffer, name: string): Promise<number> {
+    const form = new FormData();
+    form.append('image', new Blob([new Uint8Array(png)], { type: 'image/png' }), name);
+    const res = await fetch(`${admin.url}api/items`, {
+      method: 'POST',
+      body: form,
+      headers: { Authorization: `Bearer ${TOKEN}` },
+    });
+    assert.equal(res.status, 201, await res.clone().text());
+    const body = (await res.json()) as { added: { id: number }[] };
+    assert.equal(body.added.length, 1);
+    return (body.added[0] as { id: number }).id;
+  }
+
+  /** The RGB of the centre pixel of the image `selector` shows, as the browser decoded it. */
+  async function centrePixel(on: Page, selector: string): Promise<number[]> {
+    await on.waitForFunction((sel) => {
+      const img = document.querySelector<HTMLImageElement>(sel);
+      return img?.complete === true && img.naturalWidth > 0;
+    }, selector);
+    return on.evaluate((sel) => {
+      const img = document.querySelector(sel) as HTMLImageElement;
+      const canvas = document.createElement('canvas');
+      canvas.width = img.naturalWidth;
+      canvas.height = img.naturalHeight;
+      const context = canvas.getContext('2d') as CanvasRenderingContext2D;
+      context.drawImage(img, 0, 0);
+      const { data } = context.getImageData(canvas.width >> 1, canvas.height >> 1, 1, 1);
+      return [data[0] ?? -1, data[1] ?? -1, data[2] ?? -1];
+    }, selector);
+  }
+
+  function adminColumnIds(space: 'code' | 'pixel'): Promise<number[]> {
+    return columnIds(adminPage, space);
+  }
+
+  it('shows an added colour image in colour in the results, and the model its grayscale input', async () => {
+    const red = await sharp({
+      create: { width: 64, height: 64, channels: 3, background: { r: 200, g: 30, b: 40 } },
+    })
+      .png()
+      .toBuffer();
+    const id = await apiAdd(red, 'red.png');
+    const file = join(scratch.dir, 'red.png');
+    await writeFile(file, red);
+    await adminPage.setInputFiles('#file', file);
+    const tile = `.column[data-space="code"] .hit[data-id="${id}"]`;
+    await adminPage.locator(tile).waitFor();
+    assert.equal((await adminColumnIds('code'))[0], id, 'the red image is its own top hit');
+    assert.equal(await adminPage.getAttribute(`${tile} img`, 'src'), `/api/items/${id}/image?size=224`);
+    assert.match((await adminPage.getAttribute(tile, 'title')) ?? '', /\nred\.png$/);
+    const [r = 0, g = 0, b = 0] = await centrePixel(adminPage, `${tile} img`);
+    assert.ok(r > g + 50 && r > b + 50, `a red tile, got rgb(${r}, ${g}, ${b})`);
+    const [ir, ig, ib] = await centrePixel(adminPage, '#query-input');
+    assert.ok(ir === ig && ig === ib, `the model sees grayscale, got rgb(${ir}, ${ig}, ${ib})`);
+    assert.equal(await text(adminPage, '[data-stat="items"]'), '300', 'the header counted before the add');
+  });
+
+  it('with the token typed in, adds the query image with a label; it is then its own top hit', async () => {
+    assert.equal(await adminPage.locator('#add-form').isHidden(), true, 'no add form without a token');
+    assert.equal(await adminPage.locator('.column .remove').first().isVisible(), false);
+    await adminPage.getByRole('button', { name: 'Admin token' }).click();
+    await adminPage.getByLabel('Admin token').fill(TOKEN);
+    await adminPage.keyboard.press('Enter');
+    await adminPage.locator('body.admin-on').waitFor();
+    assert.deepEqual(
+      await adminPage.evaluate(() => [
+        sessionStorage.getItem('aesearch.adminToken'),
+        localStorage.length,
+        document.cookie,
+      ]),
+      [TOKEN, 0, ''],
+    );
+    const more = await loadDataset({ data: 'fashion-mnist', searchPath: TEST_DATA_PATH, limit: 320 });
+    const shirt = pngOf(more.database.pixels.subarray(310 * 784, 311 * 784));
+    const file = join(scratch.dir, 'new-shirt.png');
+    await writeFile(file, shirt);
+    await adminPage.setInputFiles('#file', file);
+    await adminPage.locator('#query-title', { hasText: 'new-shirt.png' }).waitFor();
+    assert.equal(await text(adminPage, '#add-note'), 'Adds new-shirt.png.');
+    await adminPage.fill('#add-label', 'my shirts');
+    await adminPage.getByRole('button', { name: 'Add to collection' }).click();
+    const added = adminPage.locator('#add-report .report-added');
+    await added.waitFor();
+    const id = Number(await added.locator('button').getAttribute('data-id'));
+    assert.ok(id > 300, `a new id, got ${id}`);
+    assert.equal(await added.textContent(), `Added: new-shirt.png as item ${id} (my shirts)`);
+    await adminPage.waitForFunction(
+      (want) => document.querySelector<HTMLElement>('.column[data-space="code"] .hit')?.dataset.id === want,
+      String(id),
+    );
+    assert.equal((await adminColumnIds('pixel'))[0], id, 'its own top hit by pixels too');
+    assert.equal(await text(adminPage, '[data-stat="items"]'), '302');
+    await adminPage.screenshot({ path: join(OUTPUT_DIR, 'page-admin.png'), fullPage: true });
+
+    await adminPage.getByRole('button', { name: 'Add to collection' }).click();
+    await adminPage.locator('#add-report .report-duplicate').waitFor();
+    assert.equal(await text(adminPage, '#add-report'), `Duplicate: new-shirt.png is already item ${id}`);
+  });
+
+  it("removes an item with its tile's Remove button, from the results and from the browser", async () => {
+    const id = (await adminColumnIds('code'))[0] as number;
+    await adminPage
+      .getByRole('button', { name: `Remove item ${id} from the collection` })
+      .first()
+      .click();
+    await adminPage.waitForFunction(
+      (gone) => document.querySelector(`.hit[data-id="${gone}"]`) === null,
+      String(id),
+    );
+    assert.equal((await fetch(`${admin.url}api/items/${id}`)).status, 404);
+    await adminPage.locator('[data-stat="items"]', { hasText: '301' }).waitFor();
+
+    await adminPage.selectOption('#label-filter', '');
+    const first = Number(await adminPage.locator('#browse-grid .thumb').first().getAttribute('data-id'));
+    await adminPage.locator(`#browse-grid .tile[data-item="${first}"] .remove`).click();
+    await adminPage.waitForFunction(
+      (gone) => document.querySelector(`#browse-grid .thumb[data-id="${gone}"]`) === null,
+      String(first),
+    );
+    assert.equal((await fetch(`${admin.url}api/items/${first}`)).status, 404);
+    await adminPage.locator('#page-info', { hasText: 'of 300' }).waitFor();
+  });
+
+  it('shows the 401 message for a wrong token and forgets it', async () => {
+    await adminPage.getByRole('button', { name: 'Admin token set' }).click();
+    await adminPage.getByLabel('Admin token').fill('a-wrong-token-of-sixteen-chars');
+    await adminPage.keyboard.press('Enter');
+    const id = Number(await adminPage.locator('#browse-grid .thumb').first().getAttribute('data-id'));
+    await adminPage.locator(`#browse-grid .tile[data-item="${id}"] .remove`).click();
+    await adminPage.locator('#message:not([hidden])').waitFor();
+    assert.equal(
+      await text(adminPage, '#message'),
+      'UNAUTHORIZED: Expected the admin token in an "Authorization: Bearer <token>" header but received a wrong token; use the value of AESEARCH_ADMIN_TOKEN',
+    );
+    assert.equal(await adminPage.evaluate(() => sessionStorage.getItem('aesearch.adminToken')), null);
+    assert.equal(await adminPage.locator('body.admin-on').count(), 0);
+    assert.equal((await fetch(`${admin.url}api/items/${id}`)).status, 200, 'the item is still there');
+  });
+
   it('loaded everything from the server itself, without errors', () => {
     assert.deepEqual(foreign, []);
     assert.deepEqual(
-      problems.filter((p) => !p.includes('status of 415')),
+      problems.filter((p) => !p.includes('status of 415') && !p.includes('status of 401')),
       [],
     );
   });
