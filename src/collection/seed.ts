@@ -105,7 +105,8 @@ async function seedFolder(
       labelName: f.label,
       mtimeMs: f.mtimeMs,
     })),
-    { onProgress: events.onProgress },
+    // Ids from 0 in file order, as a dataset's (a file that cannot be read leaves its id unused).
+    { onProgress: events.onProgress, ids: files.map((_, i) => i) },
   );
   for (const r of report.rejected) events.onSkip?.(r.source, r.error.message);
   if (report.added.length === 0) throw createError('EMPTY_DATASET', { where: meta.name });

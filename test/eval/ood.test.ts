@@ -92,10 +92,10 @@ describe('reconstruction error', () => {
   it('is the mean squared error of input and reconstruction, one per image, in [0, 1]', () => {
     const area = SIDE * SIDE;
     const two = tiny.dataset.queries.pixels.subarray(0, 2 * area);
-    const errors = reconstructionErrors(model, two, SIDE);
+    const errors = reconstructionErrors(model, two, SIDE * SIDE);
     assert.equal(errors.length, 2);
-    const blank = reconstructionErrors(model, new Uint8Array(area), SIDE)[0] ?? -1;
-    const full = reconstructionErrors(model, new Uint8Array(area).fill(255), SIDE)[0] ?? -1;
+    const blank = reconstructionErrors(model, new Uint8Array(area), SIDE * SIDE)[0] ?? -1;
+    const full = reconstructionErrors(model, new Uint8Array(area).fill(255), SIDE * SIDE)[0] ?? -1;
     for (const e of [...errors, blank, full]) assert.ok(e >= 0 && e <= 1, `error ${e}`);
     assert.notEqual(blank, full);
     // By hand: the decoder's output for the first query, and the mean of its squared differences.
@@ -108,7 +108,7 @@ describe('reconstruction error', () => {
     for (let i = 0; i < area; i++) sum += ((input[i] ?? 0) - (recon[i] ?? 0)) ** 2;
     assert.ok(Math.abs((errors[0] ?? -1) - sum / area) < 1e-6, `${errors[0]} vs ${sum / area}`);
     assert.equal(
-      reconstructionErrors(model, two.subarray(area), SIDE)[0],
+      reconstructionErrors(model, two.subarray(area), SIDE * SIDE)[0],
       errors[1],
       'batching does not change it',
     );
