@@ -203,14 +203,14 @@ export class Catalogue {
   }
 
   /**
-   * The fingerprint of the dataset the collection was seeded from, while the collection is still exactly
-   * that dataset (no change since); null for folders or once an item was added or removed.
+   * The fingerprint of the dataset the collection was seeded from, and whether the collection is still
+   * exactly that dataset (no change since); null for folders.
    */
-  seedFingerprint(): string | null {
+  seed(): { fingerprint: string; unchanged: boolean } | null {
     const value = this.db.prepare("SELECT value FROM meta WHERE key = 'seed'").pluck().get();
     if (typeof value !== 'string') return null;
     const seed = JSON.parse(value) as { fingerprint: string; seq: number };
-    return seed.seq === this.lastSeq() ? seed.fingerprint : null;
+    return { fingerprint: seed.fingerprint, unchanged: seed.seq === this.lastSeq() };
   }
 
   /** Records that the collection is, as of now, exactly the dataset with `fingerprint`. */

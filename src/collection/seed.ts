@@ -154,7 +154,7 @@ export async function catalogueFor(
     if (
       meta &&
       sameCollection(meta, wanted) &&
-      (!dataset || catalogue.seedFingerprint() === dataset.fingerprint)
+      (!dataset || catalogue.seed()?.fingerprint === dataset.fingerprint)
     )
       return { catalogue, meta, seeded: false };
     catalogue.close();

@@ -69,7 +69,7 @@ async function trySaved(
   const refusal =
     code.metric !== metric
       ? `the index uses ${code.metric} distance and this eval ${metric}`
-      : catalogue.seedFingerprint() !== dataset.fingerprint
+      : !(catalogue.seed()?.fingerprint === dataset.fingerprint && catalogue.seed()?.unchanged)
         ? `the collection in ${indexDir} is not exactly this dataset's database (it was seeded from other data, or items were added or removed since)`
         : undefined;
   const codes = refusal

@@ -149,4 +149,24 @@ describe('aesearch add, remove and sync', () => {
       done.close();
     }
   });
+
+  it('a rebuild from the same data keeps every item added and removed since', async () => {
+    const before = await SearchService.open(indexDir);
+    const count = before.count;
+    before.close();
+    const run = await runCli(['index', '--limit', '300', '--index-dir', indexDir], {
+      AESEARCH_DATA_PATH: TEST_DATA_PATH.join(':'),
+    });
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stderr, new RegExp(`collection: fashion-mnist \\(${count} items\\)`));
+    const after = await SearchService.open(indexDir);
+    try {
+      assert.equal(after.count, count);
+      assert.throws(() => after.item(5), { code: 'ITEM_NOT_FOUND' }, 'a removed item stays removed');
+      const found = await after.searchByImage(png(402), { k: 1, spaces: ['code'] });
+      assert.equal(found.spaces.code?.results[0]?.source, 'shoes/p2.png');
+    } finally {
+      after.close();
+    }
+  });
 });
