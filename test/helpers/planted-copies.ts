@@ -35,7 +35,8 @@ export async function plantedCopy(png: Uint8Array, edit: PlantedEdit, rng: () =>
       return image.resize(side(width), side(height), { fit: 'fill' }).png().toBuffer();
     }
     case 'crop': {
-      const keep = (s: number) => Math.max(1, Math.round(s * (1 - 0.05 * rng())));
+      // At least one pixel goes, so a crop is never the unedited image.
+      const keep = (s: number) => Math.max(1, Math.min(s - 1, Math.round(s * (1 - 0.05 * rng()))));
       const w = keep(width);
       const h = keep(height);
       const left = Math.floor(rng() * (width - w + 1));
