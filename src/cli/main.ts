@@ -7,6 +7,7 @@ import { PACKAGE_ROOT } from '../config.js';
 import { isAesearchError } from '../errors.js';
 import { registerBench } from './commands/bench.js';
 import { registerCollection } from './commands/collection.js';
+import { registerDuplicates } from './commands/duplicates.js';
 import { registerEval } from './commands/eval.js';
 import { registerIndex } from './commands/index-cmd.js';
 import { registerSearch } from './commands/search.js';
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerIndex(program);
   registerCollection(program);
   registerSearch(program);
+  registerDuplicates(program);
   registerEval(program);
   registerServe(program);
   registerStart(program);

@@ -14,6 +14,7 @@ import { type LogLine, requestLog } from './request-log.js';
 import { requestScope } from './request-scope.js';
 import { adminRoutes } from './routes/admin.js';
 import { collectionRoutes } from './routes/collection.js';
+import { duplicatesRoutes } from './routes/duplicates.js';
 import { infoRoutes } from './routes/info.js';
 import { type ItemImages, itemImages, itemRoutes } from './routes/items.js';
 import { searchRoutes } from './routes/search.js';
@@ -83,6 +84,7 @@ export function createApp(provider: ServiceProvider, config: AppConfig, options:
   app.use(metricsRoute(metrics, options.scrape));
   app.use(searchRoutes(provider, config.maxUploadBytes, queue, uploads, metrics));
   app.use(itemRoutes(provider, images));
+  app.use(duplicatesRoutes(provider));
   app.use(infoRoutes(provider, queue, uploads));
   app.use(adminRoutes(provider, config.adminToken ?? ''));
   app.use(collectionRoutes(provider, config.adminToken ?? '', config.maxUploadBytes, queue, uploads));

@@ -169,3 +169,17 @@ export function listOptions(query: Source, service: SearchService): ListOptions 
   const label = optionalParam(query, 'query', 'label', labelParam(labelCount(service)));
   return label === undefined ? { offset, limit } : { offset, limit, label };
 }
+
+/** Bounds of `limit` for pages of near-duplicate groups. */
+export const DUPLICATES_LIMIT_RANGE = { min: 1, max: 200, fallback: 20 } as const;
+
+const OFFSET_PARAM = wholeNumber(0, 1_000_000_000);
+const DUPLICATES_LIMIT_PARAM = wholeNumber(DUPLICATES_LIMIT_RANGE.min, DUPLICATES_LIMIT_RANGE.max);
+
+/** maxDistance (absent: the collection's default D), offset and limit of GET /api/duplicates. */
+export function duplicatesOptions(query: Source): { maxDistance?: number; offset: number; limit: number } {
+  const maxDistance = optionalParam(query, 'query', 'maxDistance', MAX_DISTANCE_PARAM);
+  const offset = paramOr(query, 'query', 'offset', OFFSET_PARAM, 0);
+  const limit = paramOr(query, 'query', 'limit', DUPLICATES_LIMIT_PARAM, DUPLICATES_LIMIT_RANGE.fallback);
+  return maxDistance === undefined ? { offset, limit } : { maxDistance, offset, limit };
+}
