@@ -3,6 +3,7 @@
  * its nearest neighbours by autoencoder code beside its nearest neighbours by pixels. No build step.
  */
 import { getStats, listItems, searchImage, searchItem } from './api.js';
+import { placeQuery, startMap } from './map.js';
 import {
   renderBrowse,
   renderColumns,
@@ -12,6 +13,7 @@ import {
   renderVerdict,
   showMessage,
 } from './render.js';
+import { renderUnusual } from './unusual.js';
 
 const $ = (selector) => document.querySelector(selector);
 // 60 fills whole rows of 20, 15, 10 or 6 columns (see style.css).
@@ -46,6 +48,8 @@ async function run(query) {
     renderQuery(response, query);
     renderColumns(response);
     renderVerdict(response);
+    renderUnusual(response);
+    placeQuery(response);
     history.replaceState(null, '', query.kind === 'item' ? `#item=${query.id}` : location.pathname);
   } catch (error) {
     if (seq !== state.seq) return;
@@ -154,6 +158,7 @@ async function start() {
     showMessage(error);
   }
   await browse();
+  await startMap(searchId);
   const fromHash = /^#item=(\d+)$/.exec(location.hash);
   if (fromHash) searchId(Number(fromHash[1]));
   document.body.dataset.ready = 'true';
