@@ -95,7 +95,10 @@ const schema = z
     /** Folder of the web page. */
     publicDir: z.string().min(1),
     /** A query is unusual when its reconstruction error is above this percentile of the collection's. */
-    unusualPercentile: z.number().gt(0).max(100),
+    unusualPercentile: z
+      .number()
+      .gt(0, { error: 'a percentile above 0 and at most 100' })
+      .max(100, { error: 'a percentile above 0 and at most 100' }),
   })
   .refine((c) => c.uploadBytesInFlight >= c.maxUploadBytes, {
     // Below it, an upload of the largest allowed size would be refused forever.

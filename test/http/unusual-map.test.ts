@@ -5,13 +5,15 @@
  * configurable, and the map leaves out removed items.
  */
 import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import request from 'supertest';
-import { PACKAGE_ROOT } from '../../src/config.js';
+import { loadConfig, PACKAGE_ROOT } from '../../src/config.js';
 import { createApp } from '../../src/http/app.js';
 import { fixedProvider } from '../../src/http/provider.js';
 import { SearchService } from '../../src/search/search-service.js';
+import { readIndexManifest } from '../../src/store/manifest.js';
 import { createRng } from '../../src/util/rng.js';
 import { pngOf } from '../helpers/fixtures.js';
 import { expectApiError, TEST_BACKEND } from '../helpers/http.js';
@@ -144,6 +146,18 @@ describe('unusual queries and the map of the collection', () => {
     assert.equal(res.body.query.map, null);
   });
 
+  it('reads the threshold percentile from AESEARCH_UNUSUAL_PERCENTILE, the flag winning, and refuses 0', () => {
+    assert.equal(loadConfig({}, {}, '/tmp').unusualPercentile, 99.5);
+    const env = { AESEARCH_UNUSUAL_PERCENTILE: '99' };
+    assert.equal(loadConfig({}, env, '/tmp').unusualPercentile, 99);
+    assert.equal(loadConfig({ unusualPercentile: 95 }, env, '/tmp').unusualPercentile, 95);
+    assert.throws(() => loadConfig({}, { AESEARCH_UNUSUAL_PERCENTILE: '0' }, '/tmp'), {
+      code: 'BAD_OPTION',
+      message:
+        'Expected unusualPercentile (--unusual-percentile or AESEARCH_UNUSUAL_PERCENTILE) to be a percentile above 0 and at most 100 but received 0',
+    });
+  });
+
   it('leaves removed items out of the map', async () => {
     const before = (await request(fx.app).get('/api/map')).body.points as MapPointJson[];
     assert.ok(before.some((p) => p.id === 7));
@@ -154,5 +168,17 @@ describe('unusual queries and the map of the collection', () => {
       after.some((p) => p.id === 7),
       false,
     );
+  });
+
+  it('refuses to open an index whose map file differs from the manifest, naming the file', async () => {
+    const manifest = await readIndexManifest(fx.tiny.indexDir);
+    const file = join(fx.tiny.indexDir, manifest.dir, 'map.json');
+    await writeFile(file, '{"method":"pca","points":[]}');
+    await assert.rejects(SearchService.open(fx.tiny.indexDir), {
+      code: 'INDEX_CORRUPT',
+      message: new RegExp(
+        `^${file} cannot be loaded \\(its sha256 [0-9a-f]{12}\\.\\.\\. differs from the manifest's [0-9a-f]{12}\\.\\.\\.\\); run \`aesearch index\` to rebuild it$`,
+      ),
+    });
   });
 });
