@@ -36,7 +36,7 @@ export async function embedImages(
  * Mean squared error between each of `count` flat images (floats in [0, 1]) and the decoder's
  * reconstruction of its code (count x codeSize floats): the autoencoder's surprise at each image.
  */
-export async function reconstructionErrors(
+export async function codeReconstructionErrors(
   decoder: tf.LayersModel,
   codes: Float32Array,
   images: Float32Array,

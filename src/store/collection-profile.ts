@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import { toUnitFloat } from '../image/preprocess.js';
-import { reconstructionErrors } from '../model/encoder.js';
+import { codeReconstructionErrors } from '../model/encoder.js';
 import { sha256File } from '../util/file-hash.js';
 import { errorSampleIds, writeErrors } from './error-distribution.js';
 import { layoutMap, MAP_POINTS_MAX, type MapMethod, stratifiedSample, writeMap } from './map-layout.js';
@@ -66,7 +66,7 @@ export class CollectionProfile {
       toUnitFloat(inputs.subarray(row * area, (row + 1) * area), images.subarray(j * area, (j + 1) * area));
       sampled.set(codes.subarray(row * codeSize, (row + 1) * codeSize), j * codeSize);
     });
-    this.errors.push(...(await reconstructionErrors(this.decoder, sampled, images, rows.length)));
+    this.errors.push(...(await codeReconstructionErrors(this.decoder, sampled, images, rows.length)));
   }
 
   /** Lays out the map and writes both files into `dir`; returns their manifest records. */

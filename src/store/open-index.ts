@@ -125,7 +125,6 @@ export async function openIndex(indexDir: string, options: OpenIndexOptions = {}
   try {
     const indexManifest = await readIndexManifest(indexDir);
     assertIndexMatches(indexManifest, model.manifest, join(indexDir, INDEX_MANIFEST));
-    const { errors, map } = await loadProfile(indexDir, indexManifest);
     const { catalogue, meta } = openCatalogue(indexDir, indexManifest);
     openedCatalogue = catalogue;
     const code = await open(indexManifest, indexManifest.code);
@@ -133,6 +132,7 @@ export async function openIndex(indexDir: string, options: OpenIndexOptions = {}
       indexManifest.pixel && options.pixel !== false
         ? await open(indexManifest, indexManifest.pixel)
         : undefined;
+    const { errors, map } = await loadProfile(indexDir, indexManifest);
     return {
       indexManifest,
       modelManifest: model.manifest,
