@@ -4,6 +4,7 @@
  */
 import { setQueryFiles, wireAdmin } from './admin.js';
 import { getStats, listItems, randomItem, searchImage, searchItem } from './api.js';
+import { placeQuery, startMap } from './map.js';
 import {
   renderBrowse,
   renderColumns,
@@ -13,6 +14,7 @@ import {
   renderVerdict,
   showMessage,
 } from './render.js';
+import { renderUnusual } from './unusual.js';
 
 const $ = (selector) => document.querySelector(selector);
 // 60 fills whole rows of 20, 15, 10 or 6 columns (see style.css).
@@ -48,6 +50,8 @@ async function run(query) {
     renderQuery(response, query);
     renderColumns(response);
     renderVerdict(response);
+    renderUnusual(response);
+    placeQuery(response);
     history.replaceState(null, '', query.kind === 'item' ? `#item=${query.id}` : location.pathname);
   } catch (error) {
     if (seq !== state.seq) return;
@@ -178,6 +182,7 @@ async function start() {
   state.k = Number($('#k').value);
   await refreshStats();
   await browse();
+  await startMap(searchId);
   const fromHash = /^#item=(\d+)$/.exec(location.hash);
   if (fromHash) searchId(Number(fromHash[1]));
   document.body.dataset.ready = 'true';

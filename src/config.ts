@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { createError } from './errors.js';
 import { DEFAULT_DECODE_BUDGET } from './image/decode-budget.js';
 import { IMAGE_SIDE_RANGE_PX } from './image/preprocess.js';
+import { DEFAULT_UNUSUAL_PERCENTILE } from './store/error-distribution.js';
 import { BACKEND_CHOICES } from './tfjs/backend.js';
 
 function findPackageRoot(from: string): string {
@@ -93,6 +94,11 @@ const schema = z
     }),
     /** Folder of the web page. */
     publicDir: z.string().min(1),
+    /** A query is unusual when its reconstruction error is above this percentile of the collection's. */
+    unusualPercentile: z
+      .number()
+      .gt(0, { error: 'a percentile above 0 and at most 100' })
+      .max(100, { error: 'a percentile above 0 and at most 100' }),
   })
   .refine((c) => c.uploadBytesInFlight >= c.maxUploadBytes, {
     // Below it, an upload of the largest allowed size would be refused forever.
@@ -126,6 +132,7 @@ export const ENV_VARS = {
   AESEARCH_IMAGE_CACHE_BYTES: 'imageCacheBytes',
   AESEARCH_ALLOWED_HOSTS: 'allowedHosts',
   AESEARCH_ADMIN_TOKEN: 'adminToken',
+  AESEARCH_UNUSUAL_PERCENTILE: 'unusualPercentile',
 } as const satisfies Record<string, keyof Config>;
 
 function defaults(cwd: string): Config {
@@ -147,6 +154,7 @@ function defaults(cwd: string): Config {
     allowedHosts: [],
     adminToken: '',
     publicDir: join(PACKAGE_ROOT, 'public'),
+    unusualPercentile: DEFAULT_UNUSUAL_PERCENTILE,
   };
 }
 
@@ -158,6 +166,7 @@ const NUMERIC_KEYS = new Set<keyof Config>([
   'maxDecodeBytes',
   'decodeTimeoutS',
   'imageCacheBytes',
+  'unusualPercentile',
   ...(Object.keys(DEFAULT_UPLOAD_LIMITS) as (keyof Config)[]),
 ]);
 
@@ -173,6 +182,7 @@ const CLI_KEYS = new Set<string>([
   'host',
   'workers',
   'allowedHosts',
+  'unusualPercentile',
 ]);
 
 /** A comma- or space-separated list of host names, as AESEARCH_ALLOWED_HOSTS and --allowed-hosts take it. */

@@ -193,6 +193,11 @@ const ERRORS = {
     message: ({ space }: { space: Arg }) =>
       `The index has no ${space} space; rebuild it with \`aesearch index\` (without --no-pixel)`,
   },
+  MAP_UNAVAILABLE: {
+    status: 409,
+    message: () =>
+      'The index has no map of the collection (it was built before maps were made); rebuild it with `aesearch index`',
+  },
   ITEM_NOT_FOUND: {
     status: 404,
     message: ({ id }: { id: Arg }) =>

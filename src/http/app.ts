@@ -17,6 +17,7 @@ import { collectionRoutes } from './routes/collection.js';
 import { duplicatesRoutes } from './routes/duplicates.js';
 import { infoRoutes } from './routes/info.js';
 import { type ItemImages, itemImages, itemRoutes } from './routes/items.js';
+import { mapRoutes } from './routes/map.js';
 import { searchRoutes } from './routes/search.js';
 import { rejectPathTricks, securityHeaders, servePage } from './static.js';
 import { UploadGuard, type UploadLimits, uploadLimits } from './upload-guard.js';
@@ -51,6 +52,7 @@ export type AppConfig = Pick<Config, 'maxUploadBytes' | 'publicDir'> &
       | 'maxDecodeBytes'
       | 'decodeTimeoutS'
       | 'imageCacheBytes'
+      | 'unusualPercentile'
     >
   > &
   Partial<UploadLimits>;
@@ -82,7 +84,8 @@ export function createApp(provider: ServiceProvider, config: AppConfig, options:
   app.use(securityHeaders);
   app.use(requestScope);
   app.use(metricsRoute(metrics, options.scrape));
-  app.use(searchRoutes(provider, config.maxUploadBytes, queue, uploads, metrics));
+  app.use(searchRoutes(provider, config.maxUploadBytes, queue, uploads, metrics, config.unusualPercentile));
+  app.use(mapRoutes(provider));
   app.use(itemRoutes(provider, images));
   app.use(duplicatesRoutes(provider));
   app.use(infoRoutes(provider, queue, uploads));

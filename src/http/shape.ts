@@ -35,8 +35,44 @@ export interface SearchJson {
     readonly image: string;
     /** The decoder's reconstruction of the query's code as a PNG data URI. */
     readonly reconstruction: string;
+    /** Mean squared error between the preprocessed query and its reconstruction, pixels in [0, 1]. */
+    readonly reconstructionError: number;
+    readonly unusual: UnusualJson;
+    /** Where the query lands on the map of the collection (GET /api/map's coordinates), or null. */
+    readonly map: { readonly x: number; readonly y: number } | null;
   };
   readonly spaces: Partial<Record<QuerySpace, SpaceJson>>;
+}
+
+/** The unusual-query warning's threshold: a percentile of the collection's errors and the error there. */
+export interface UnusualThreshold {
+  readonly percentile: number;
+  /** The error at that percentile; null when the index has no errors measured. */
+  readonly error: number | null;
+}
+
+/** Whether a query looks unlike the collection, by its reconstruction error. */
+export interface UnusualJson {
+  /** The query's error's percentile among the collection's items (0..100), or null when not measured. */
+  readonly percentile: number | null;
+  /** The error above which a query is unusual (the collection's `thresholdPercentile`th percentile). */
+  readonly threshold: number | null;
+  readonly thresholdPercentile: number;
+  readonly isUnusual: boolean;
+}
+
+/** The unusual part of a query's JSON. */
+export function unusualJson(
+  error: number,
+  percentile: number | null,
+  threshold: UnusualThreshold,
+): UnusualJson {
+  return {
+    percentile: percentile === null ? null : Math.round(percentile * 100) / 100,
+    threshold: threshold.error,
+    thresholdPercentile: threshold.percentile,
+    isUnusual: threshold.error !== null && error > threshold.error,
+  };
 }
 
 function roundMs(ms: number): number {
@@ -52,11 +88,15 @@ function spaceJson(result: SpaceResult): SpaceJson {
   };
 }
 
-/** The JSON for a search response; `format` is the query images' side (px) and channels. */
+/**
+ * The JSON for a search response; `format` is the query images' side (px) and channels, `unusual` the
+ * threshold of the unusual-query warning.
+ */
 export function searchJson(
   response: SearchResponse,
   k: number,
   format: Pick<InputFormat, 'side' | 'channels'>,
+  unusual: UnusualThreshold,
 ): SearchJson {
   const { side, channels } = format;
   const { query } = response;
@@ -74,6 +114,9 @@ export function searchJson(
       code: query.code,
       image: pngDataUri(encodePng(query.image, side, side, channels)),
       reconstruction: pngDataUri(encodePng(query.reconstruction, side, side, channels)),
+      reconstructionError: query.reconstructionError,
+      unusual: unusualJson(query.reconstructionError, query.errorPercentile, unusual),
+      map: query.mapPosition,
     },
     spaces,
   };

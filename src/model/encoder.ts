@@ -32,6 +32,34 @@ export async function embedImages(
   return codes;
 }
 
+/**
+ * Mean squared error between each of `count` flat images (floats in [0, 1]) and the decoder's
+ * reconstruction of its code (count x codeSize floats): the autoencoder's surprise at each image.
+ */
+export async function codeReconstructionErrors(
+  decoder: tf.LayersModel,
+  codes: Float32Array,
+  images: Float32Array,
+  count: number,
+  batchSize = EMBED_BATCH,
+): Promise<Float32Array> {
+  const inputSize = images.length / Math.max(count, 1);
+  const codeSize = codes.length / Math.max(count, 1);
+  const errors = new Float32Array(count);
+  for (let start = 0; start < count; start += batchSize) {
+    const n = Math.min(batchSize, count - start);
+    const out = tf.tidy(() => {
+      const x = tf.tensor2d(images.subarray(start * inputSize, (start + n) * inputSize), [n, inputSize]);
+      const code = tf.tensor2d(codes.subarray(start * codeSize, (start + n) * codeSize), [n, codeSize]);
+      const recon = (decoder.predict(code) as tf.Tensor).reshape([n, inputSize]);
+      return tf.mean(tf.squaredDifference(x, recon), 1);
+    });
+    errors.set(await out.data(), start);
+    out.dispose();
+  }
+  return errors;
+}
+
 /** Runs `model` on n rows of `input` and copies its output out; the tensors die inside tf.tidy. */
 function predictRows(model: tf.LayersModel, input: Float32Array, n: number): Float32Array {
   // Return the tensor from tidy, not its data: tidy walks a returned typed array element by element.

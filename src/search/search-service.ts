@@ -14,9 +14,12 @@ import { THUMB_IS_INPUT } from '../collection/seed.js';
 import { createError } from '../errors.js';
 import { encodePng } from '../image/png.js';
 import { type DecodeOptions, decodeImage, toUnitFloat } from '../image/preprocess.js';
+import { meanSquaredError, percentileOf, quantileOf } from '../store/error-distribution.js';
+import type { CollectionMap } from '../store/map-layout.js';
 import { closeIndex, type OpenedIndex, type OpenIndexOptions, openIndex } from '../store/open-index.js';
 import type { VectorIndex } from '../store/vector-index.js';
 import { type Embedded, EncodeBatcher } from './encode-batcher.js';
+import { MapPlacement, type MapPosition } from './map-placement.js';
 
 /** The two search spaces. */
 export const QUERY_SPACES = ['code', 'pixel'] as const;
@@ -80,6 +83,12 @@ export interface SearchResponse {
     readonly reconstruction: Uint8Array;
     /** The preprocessed query (the model input), side x side x channels. */
     readonly image: Uint8Array;
+    /** Mean squared error between the model input and the decoder's output, pixels in [0, 1]. */
+    readonly reconstructionError: number;
+    /** That error's percentile among the collection's items (measured at build time); null when not measured. */
+    readonly errorPercentile: number | null;
+    /** Where the query lands on the map of the collection; null without a map. */
+    readonly mapPosition: MapPosition | null;
   };
   readonly spaces: Partial<Record<QuerySpace, SpaceResult>>;
 }
@@ -110,6 +119,7 @@ export class SearchService {
   private following: Promise<number> | undefined;
   private labelNames: string[];
   private labelsById: Map<number, number> | undefined;
+  private placement: MapPlacement | undefined;
   /** Embeds model inputs with this service's model (through the micro-batcher). */
   readonly embedder: Embedder;
 
@@ -160,6 +170,42 @@ export class SearchService {
     if (label === null || label < 0) return null;
     if (label >= this.labelNames.length) this.labelNames = this.state.catalogue.labelNames();
     return this.labelNames[label] ?? String(label);
+  }
+
+  /**
+   * The reconstruction error at `percentile` (0..100) of the collection's items, as measured when the
+   * index was built; null for an index built before errors were measured.
+   */
+  errorAtPercentile(percentile: number): number | null {
+    return quantileOf(this.state.errors, percentile);
+  }
+
+  /**
+   * The map of the collection as built, without the items removed since and with their labels as of now
+   * (items added since are not on it until a rebuild); null for an index built without one.
+   */
+  map(): CollectionMap | null {
+    const { map } = this.state;
+    if (!map) return null;
+    const labels = this.itemLabels();
+    const points = map.points.flatMap((p) => {
+      const label = labels.get(p.id);
+      return label === undefined ? [] : [{ ...p, label: label < 0 ? null : label }];
+    });
+    return { method: map.method, points };
+  }
+
+  /** The query's reconstruction error, its percentile and its place on the map. */
+  private profileQuery(query: EmbeddedQuery) {
+    const reconstructionError = meanSquaredError(toUnitFloat(query.gray), query.reconstruction);
+    const { map } = this.state;
+    if (map && !this.placement)
+      this.placement = new MapPlacement(map.points, (id) => this.state.catalogue.code(this.model, id));
+    return {
+      reconstructionError,
+      errorPercentile: percentileOf(this.state.errors, reconstructionError),
+      mapPosition: this.placement?.place(query.code, (id) => this.itemLabels().has(id)) ?? null,
+    };
   }
 
   /** An item's id, label, label name, source and time added; throws ITEM_NOT_FOUND. */
@@ -326,6 +372,7 @@ export class SearchService {
           Math.round(Math.min(1, Math.max(0, v)) * 255),
         ),
         image: query.gray,
+        ...this.profileQuery(query),
       },
       spaces,
     };

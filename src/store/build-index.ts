@@ -17,6 +17,7 @@ import type { LoadedModel } from '../model/store.js';
 import { fsyncDir, removeOrphanTemps, writeJsonAtomic } from '../util/atomic-fs.js';
 import { sha256File } from '../util/file-hash.js';
 import { BackgroundBuild } from './background-build.js';
+import { CollectionProfile } from './collection-profile.js';
 import { removeUnnamed } from './folder-cleanup.js';
 import { INDEX_MANIFEST, type IndexManifest, type SpaceManifest } from './manifest.js';
 import type { HnswParams, Metric } from './vector-index.js';
@@ -113,11 +114,14 @@ export async function buildIndex(options: BuildIndexOptions): Promise<IndexManif
     options.onProgress?.('code', d, count),
   );
   let pixelBuild: BackgroundBuild | undefined;
+  const profile = new CollectionProfile(catalogue.labelsById(), model.decoder, params.seed);
   try {
     const batches: { ids: Int32Array; inputs: Uint8Array }[] = [];
     let embedded = 0;
     for (const { ids, inputs } of catalogue.inputBatches(READ_BATCH)) {
-      codeBuild.add(ids, await batchCodes(options, ids, inputs, area));
+      const codes = await batchCodes(options, ids, inputs, area);
+      codeBuild.add(ids, codes);
+      await profile.add(ids, codes, inputs, area);
       if (options.pixel) batches.push({ ids, inputs });
       embedded += ids.length;
       options.onProgress?.('embed', embedded, count);
@@ -129,6 +133,8 @@ export async function buildIndex(options: BuildIndexOptions): Promise<IndexManif
       );
       for (const { ids, inputs } of batches) pixelBuild.add(ids, toUnitFloat(inputs));
     }
+    // Laid out while the workers still insert: both cores busy.
+    const { errors, map } = await profile.finish(dir);
     const code = await finishSpace(codeBuild, dir, 'code.hnsw', codeSize, options.codeMetric, params);
     const pixel = pixelBuild ? await finishSpace(pixelBuild, dir, 'pixel.hnsw', area, 'l2', params) : null;
     await fsyncDir(dir);
@@ -147,6 +153,8 @@ export async function buildIndex(options: BuildIndexOptions): Promise<IndexManif
       preprocessing: meta,
       code,
       pixel,
+      errors,
+      map,
       backend: options.backend,
       embedSeconds,
       totalSeconds: (performance.now() - started) / 1000,

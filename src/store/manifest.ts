@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { createError } from '../errors.js';
 import { archConfigField, type ModelManifest } from '../model/store.js';
 import { readJsonFile } from '../util/read-json.js';
+import { MAP_METHODS } from './map-layout.js';
 import { type HnswParams, METRICS } from './vector-index.js';
 
 /** File name of the index manifest inside the index folder. */
@@ -40,6 +41,9 @@ const spaceManifest = z
   .readonly();
 export type SpaceManifest = z.infer<typeof spaceManifest>;
 
+/** A file of the ann folder measured at build time (see collection-profile.ts). */
+const profileFile = { file: plainName, count, sha256: z.string() };
+
 /** The schema of index/manifest.json. */
 export const indexManifestSchema = z
   .object({
@@ -58,6 +62,13 @@ export const indexManifestSchema = z
     preprocessing: z.unknown(),
     code: spaceManifest,
     pixel: spaceManifest.nullable(),
+    /** The items' reconstruction errors, a sorted sample (absent in indexes built before they were measured). */
+    errors: z.object(profileFile).readonly().optional(),
+    /** The map of the collection: a sample of the codes laid out in 2-D (absent in older indexes). */
+    map: z
+      .object({ ...profileFile, method: z.enum(MAP_METHODS), seconds: z.number() })
+      .readonly()
+      .optional(),
     backend: z.string(),
     embedSeconds: z.number(),
     totalSeconds: z.number(),

@@ -10,6 +10,7 @@ import { Catalogue, type CollectionMeta } from '../collection/catalogue.js';
 import { createError } from '../errors.js';
 import { type LoadedModel, loadModel, type ModelManifest } from '../model/store.js';
 import { sha256File } from '../util/file-hash.js';
+import { readErrors } from './error-distribution.js';
 import {
   assertIndexMatches,
   INDEX_MANIFEST,
@@ -17,6 +18,7 @@ import {
   readIndexManifest,
   type SpaceManifest,
 } from './manifest.js';
+import { type CollectionMap, readMap } from './map-layout.js';
 import { VectorIndex } from './vector-index.js';
 
 /** Everything a search service runs on. */
@@ -31,6 +33,10 @@ export interface OpenedIndex {
   readonly meta: CollectionMeta;
   /** The code space's HNSW index, and the pixel space's when the index has one (and it was asked for). */
   readonly indexes: { readonly code: VectorIndex; readonly pixel?: VectorIndex };
+  /** The items' reconstruction errors measured at build time, ascending (empty for older indexes). */
+  readonly errors: Float32Array;
+  /** The map of the collection as built, or null for older indexes. */
+  readonly map: CollectionMap | null;
 }
 
 /** What `openIndex` opens besides the index folder. */
@@ -68,6 +74,22 @@ async function loadSpace(
   const file = join(indexDir, manifest.dir, space.file);
   await verify(file, space.sha256);
   return VectorIndex.open(file, space.dims, space.metric, space.params.efSearch, space.count);
+}
+
+/** The errors and map files the manifest records, each checked against its sha256; throws INDEX_CORRUPT. */
+async function loadProfile(
+  indexDir: string,
+  manifest: IndexManifest,
+): Promise<{ errors: Float32Array; map: CollectionMap | null }> {
+  const path = (file: string) => join(indexDir, manifest.dir, file);
+  let errors: Float32Array = new Float32Array(0);
+  if (manifest.errors) {
+    await verify(path(manifest.errors.file), manifest.errors.sha256);
+    errors = await readErrors(path(manifest.errors.file), manifest.errors.count);
+  }
+  if (!manifest.map) return { errors, map: null };
+  await verify(path(manifest.map.file), manifest.map.sha256);
+  return { errors, map: await readMap(path(manifest.map.file)) };
 }
 
 /** The catalogue the manifest names; throws NO_COLLECTION or COLLECTION_CORRUPT naming the file. */
@@ -110,6 +132,7 @@ export async function openIndex(indexDir: string, options: OpenIndexOptions = {}
       indexManifest.pixel && options.pixel !== false
         ? await open(indexManifest, indexManifest.pixel)
         : undefined;
+    const { errors, map } = await loadProfile(indexDir, indexManifest);
     return {
       indexManifest,
       modelManifest: model.manifest,
@@ -118,6 +141,8 @@ export async function openIndex(indexDir: string, options: OpenIndexOptions = {}
       catalogue,
       meta,
       indexes: pixel ? { code, pixel } : { code },
+      errors,
+      map,
     };
   } catch (err) {
     for (const index of opened) index.dispose();

@@ -7,7 +7,7 @@ import { runServing, type ServingProcess, workerCount } from '../../server/clust
 import { serveIndex } from '../../server/serve.js';
 import type { BackendInfo } from '../../tfjs/backend.js';
 import { log, startBackend } from '../context.js';
-import { type CommonFlags, commonOptions, configOverrides, intIn } from '../options.js';
+import { type CommonFlags, commonOptions, configOverrides, intIn, numberIn } from '../options.js';
 
 /** Flags of the commands that serve. */
 export interface ServerFlags extends CommonFlags {
@@ -15,13 +15,14 @@ export interface ServerFlags extends CommonFlags {
   host?: string;
   workers?: number | 'auto';
   allowedHosts?: string;
+  unusualPercentile?: number;
 }
 
 function workersArg(value: string): number | 'auto' {
   return value === 'auto' ? value : intIn(1, 64)(value);
 }
 
-/** --port, --host, --workers and --allowed-hosts (defaults from the config: 3000, 127.0.0.1, 1, none). */
+/** --port, --host, --workers, --allowed-hosts and --unusual-percentile (defaults from the config: 3000, 127.0.0.1, 1, none, 99.5). */
 export function serverOptions(): Option[] {
   return [
     new Option(
@@ -37,6 +38,10 @@ export function serverOptions(): Option[] {
       '--allowed-hosts <names>',
       'comma-separated Host header names answered besides the listening address and localhost, * for any (env AESEARCH_ALLOWED_HOSTS)',
     ),
+    new Option(
+      '--unusual-percentile <p>',
+      "warn about a query whose reconstruction error is above this percentile of the collection's (default 99.5, env AESEARCH_UNUSUAL_PERCENTILE)",
+    ).argParser(numberIn(0, 100)),
   ];
 }
 
@@ -47,6 +52,7 @@ export function serverOverrides(flags: ServerFlags): Record<string, unknown> {
     host: flags.host,
     workers: flags.workers,
     allowedHosts: flags.allowedHosts === undefined ? undefined : splitHosts(flags.allowedHosts),
+    unusualPercentile: flags.unusualPercentile,
   };
 }
 

@@ -14,6 +14,7 @@ import {
   type SearchResponse,
   type SearchService,
 } from '../../search/search-service.js';
+import { DEFAULT_UNUSUAL_PERCENTILE } from '../../store/error-distribution.js';
 import { errorBody, methodNotAllowed } from '../error-handler.js';
 import type { AppMetrics } from '../metrics.js';
 import { itemId, labelCount, searchOptions } from '../params.js';
@@ -70,13 +71,13 @@ function admitSearch(provider: ServiceProvider, queue: WorkQueue): RequestHandle
  * One upload's answer; a batch's files are searched at once, so the service's micro-batcher encodes them
  * together, and a file that fails answers with its error in its place.
  */
-function searchUpload(queue: WorkQueue, metrics: AppMetrics): RequestHandler {
+function searchUpload(queue: WorkQueue, metrics: AppMetrics, unusualPercentile: number): RequestHandler {
   return async (req: Request, res: Response) => {
     const { service, options } = res.locals.search as SearchLocals;
     const search = async (upload: Upload) => {
       const decoding = queue.decoding;
       const found = await service.searchByImage(upload.bytes, options, { what: upload.what, decoding });
-      return answerJson(found, service, options, metrics);
+      return answerJson(found, service, options, metrics, unusualPercentile);
     };
     const batch = uploadedBatch(req);
     if (batch === undefined) {
@@ -100,31 +101,37 @@ function searchUpload(queue: WorkQueue, metrics: AppMetrics): RequestHandler {
   };
 }
 
-function searchSimilar(metrics: AppMetrics): RequestHandler {
+function searchSimilar(metrics: AppMetrics, unusualPercentile: number): RequestHandler {
   return async (req: Request, res: Response) => {
     const { service, options } = res.locals.search as SearchLocals;
     const id = itemId(req.params);
     const json = await scopeOf(res).hold(async () =>
-      answerJson(await service.searchById(id, options), service, options, metrics),
+      answerJson(await service.searchById(id, options), service, options, metrics, unusualPercentile),
     );
     res.json(json);
   };
 }
 
-/** The JSON of a search's answer, its time in each space recorded in `metrics`. */
+/**
+ * The JSON of a search's answer, its time in each space recorded in `metrics`; a query above the
+ * collection's `unusualPercentile`th percentile of reconstruction errors is flagged unusual.
+ */
 function answerJson(
   found: SearchResponse,
   service: SearchService,
   options: SearchOptions & { k: number },
   metrics: AppMetrics,
+  unusualPercentile: number,
 ): SearchJson {
   for (const result of Object.values(found.spaces)) metrics.observeSearch(result.space, result.ms);
-  return searchJson(found, options.k, service.state.meta);
+  const threshold = { percentile: unusualPercentile, error: service.errorAtPercentile(unusualPercentile) };
+  return searchJson(found, options.k, service.state.meta, threshold);
 }
 
 /**
  * The search routes; uploads are capped at `maxUploadBytes` and read under `uploads`' limits, both
- * routes pass through `queue`, and each space's search time goes into `metrics`.
+ * routes pass through `queue`, each space's search time goes into `metrics`, and queries above the
+ * collection's `unusualPercentile`th percentile of reconstruction errors are flagged unusual.
  */
 export function searchRoutes(
   provider: ServiceProvider,
@@ -132,6 +139,7 @@ export function searchRoutes(
   queue: WorkQueue,
   uploads: UploadGuard,
   metrics: AppMetrics,
+  unusualPercentile = DEFAULT_UNUSUAL_PERCENTILE,
 ): Router {
   const router = Router();
   router.post(
@@ -139,9 +147,13 @@ export function searchRoutes(
     checkUpload(provider, queue),
     readUpload(maxUploadBytes, uploads),
     admitSearch(provider, queue),
-    searchUpload(queue, metrics),
+    searchUpload(queue, metrics, unusualPercentile),
   );
   router.all('/api/search', methodNotAllowed('POST'));
-  router.get('/api/items/:id/similar', admitSearch(provider, queue), searchSimilar(metrics));
+  router.get(
+    '/api/items/:id/similar',
+    admitSearch(provider, queue),
+    searchSimilar(metrics, unusualPercentile),
+  );
   return router;
 }
