@@ -103,9 +103,11 @@ describe('aesearch add, remove and sync', () => {
   it('a running server answers with items the CLI adds, and stops answering with removed ones, within a second', async () => {
     const server = await startTestServer(indexDir);
     const base = server.url.replace(/\/$/, '');
-    const top = async (i: number) =>
-      (await request(base).post('/api/search?k=1&space=code').attach('image', png(i), 'q.png')).body.spaces
-        .code.results[0];
+    const top = async (i: number) => {
+      const res = await request(base).post('/api/search?k=1&space=code').attach('image', png(i), 'q.png');
+      assert.equal(res.status, 200, res.text);
+      return res.body.spaces.code.results[0];
+    };
     try {
       await writeFile(join(fx.scratch.dir, 'one.png'), png(440));
       const added = await cli(['add', join(fx.scratch.dir, 'one.png')]);
