@@ -390,7 +390,11 @@ export class SearchService {
       const distance = found.distances[i] ?? 0;
       if (id === selfId || hits.length >= options.k) return;
       if (options.maxDistance !== undefined && distance > options.maxDistance) return;
-      hits.push({ ...this.item(id), distance });
+      // Removed from the catalogue by another process, not yet marked deleted here (until the next follow).
+      const record = this.state.catalogue.item(id);
+      if (!record) return;
+      const { label, source, addedAt } = record;
+      hits.push({ id, label, labelName: this.labelName(label), source, addedAt, distance });
     });
     return hits;
   }
