@@ -6,20 +6,14 @@
  */
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type Browser, chromium, type Page } from 'playwright-core';
-import { PACKAGE_ROOT } from '../../src/config.js';
-import { createApp } from '../../src/http/app.js';
-import { fixedProvider } from '../../src/http/provider.js';
+import type { Page } from 'playwright-core';
 import type { SearchService } from '../../src/search/search-service.js';
 import { createRng } from '../../src/util/rng.js';
+import { type OpenPage, openPage } from '../helpers/browser.js';
 import { pngOf, tempDir } from '../helpers/fixtures.js';
 import { buildTinyIndex, type TinyIndex } from '../helpers/tiny-index.js';
-
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-sync'];
 
 interface MapPoint {
   id: number;
@@ -43,42 +37,22 @@ function loneliest(points: readonly MapPoint[]): MapPoint {
 describe('the unusual-query banner and the map in Chromium', { timeout: 120_000 }, () => {
   let tiny: TinyIndex;
   let service: SearchService;
-  let server: Server;
+  let opened: OpenPage | undefined;
   let url: string;
-  let browser: Browser;
   let page: Page;
   let scratch: { dir: string; cleanup: () => Promise<void> };
-  const problems: string[] = [];
+  let problems: string[] = [];
 
   before(async () => {
     tiny = await buildTinyIndex();
     service = await tiny.open();
-    const app = createApp(fixedProvider(service, { name: 'cpu', description: 'cpu (test)' }), {
-      maxUploadBytes: 1024 * 1024,
-      publicDir: join(PACKAGE_ROOT, 'public'),
-    });
-    server = await new Promise<Server>((resolve) => {
-      const s = app.listen(0, '127.0.0.1', () => resolve(s));
-    });
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
     scratch = await tempDir();
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: CHROMIUM_ARGS,
-    });
-    page = await browser.newPage({ viewport: { width: 1360, height: 1000 } });
-    page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-    page.on('console', (msg) => {
-      if (msg.type() === 'error') problems.push(`console: ${msg.text()}`);
-    });
-    await page.goto(url);
-    await page.waitForSelector('body[data-ready="true"]');
+    opened = await openPage(service);
+    ({ url, page, problems } = opened);
   });
 
   after(async () => {
-    await browser?.close();
-    await new Promise((resolve) => server?.close(resolve));
+    await opened?.close();
     service?.close();
     await tiny?.cleanup();
     await scratch?.cleanup();
