@@ -10,6 +10,7 @@ import { createError } from './errors.js';
 import { DEFAULT_DECODE_BUDGET } from './image/decode-budget.js';
 import { IMAGE_SIDE_RANGE_PX } from './image/preprocess.js';
 import { DEFAULT_UNUSUAL_PERCENTILE } from './store/error-distribution.js';
+import { isPostgresUrl } from './store/store-url.js';
 import { BACKEND_CHOICES } from './tfjs/backend.js';
 
 function findPackageRoot(from: string): string {
@@ -54,6 +55,11 @@ const schema = z
   .object({
     /** Folder of built artifacts: model, vector indexes, manifests. */
     indexDir: z.string().min(1),
+    /**
+     * Where the collection lives: a `postgres://` URL (PostgreSQL + pgvector), or null for the embedded
+     * store in indexDir. A path given as the store sets indexDir instead.
+     */
+    store: z.string().min(1).nullable(),
     /** Dataset name (fashion-mnist, mnist) or a folder of images. */
     data: z.string().min(1),
     /** Side of an image folder's model input, in pixels; unset means 32 (the named datasets are 28). */
@@ -112,6 +118,7 @@ export type Config = Readonly<z.infer<typeof schema>>;
 /** Environment variables read by `loadConfig`, and the keys they set. */
 export const ENV_VARS = {
   AESEARCH_INDEX_DIR: 'indexDir',
+  AESEARCH_STORE: 'store',
   AESEARCH_DATA: 'data',
   AESEARCH_DATA_PATH: 'dataPath',
   AESEARCH_IMAGE_SIZE: 'imageSize',
@@ -138,6 +145,7 @@ export const ENV_VARS = {
 function defaults(cwd: string): Config {
   return {
     indexDir: join(cwd, 'index'),
+    store: null,
     data: 'fashion-mnist',
     gray: false,
     dataPath: [join(PACKAGE_ROOT, 'data'), '/usr/share/datasets'],
@@ -173,6 +181,7 @@ const NUMERIC_KEYS = new Set<keyof Config>([
 /** Settings that also have a command-line flag (the others are set in the environment). */
 const CLI_KEYS = new Set<string>([
   'indexDir',
+  'store',
   'data',
   'dataPath',
   'imageSize',
@@ -244,9 +253,11 @@ export function loadConfig(
     });
   }
   const c = parsed.data;
+  const folderStore = c.store !== null && !isPostgresUrl(c.store) ? c.store : null;
   return Object.freeze({
     ...c,
-    indexDir: resolve(cwd, c.indexDir),
+    store: folderStore === null ? c.store : null,
+    indexDir: resolve(cwd, folderStore ?? c.indexDir),
     data: c.data in { 'fashion-mnist': 1, mnist: 1 } ? c.data : resolve(cwd, c.data),
     dataPath: Object.freeze(c.dataPath.map((p) => resolve(cwd, p))) as string[],
     publicDir: resolve(cwd, c.publicDir),

@@ -193,6 +193,11 @@ const ERRORS = {
     message: ({ space }: { space: Arg }) =>
       `The index has no ${space} space; rebuild it with \`aesearch index\` (without --no-pixel)`,
   },
+  EMBEDDED_ONLY: {
+    status: 409,
+    message: ({ what, where }: { what: Arg; where: Arg }) =>
+      `${what} works on the embedded store (an index folder) only, and this collection is in ${where}; run it with --store set to an index folder`,
+  },
   MAP_UNAVAILABLE: {
     status: 409,
     message: () =>

@@ -48,6 +48,10 @@ export function commonOptions(): Option[] {
       '--index-dir <dir>',
       'folder of built artifacts: model, vector indexes, manifests (env AESEARCH_INDEX_DIR)',
     ),
+    new Option(
+      '--store <url|dir>',
+      'where the collection lives: postgres://user:pass@host:port/db for PostgreSQL + pgvector, or an index folder (the default, --index-dir) (env AESEARCH_STORE)',
+    ),
     new Option('--backend <name>', 'tfjs backend (env AESEARCH_BACKEND)').choices(BACKEND_CHOICES),
   ];
 }
@@ -59,6 +63,7 @@ export interface CommonFlags {
   gray?: boolean;
   dataPath?: string;
   indexDir?: string;
+  store?: string;
   backend?: string;
 }
 
@@ -70,6 +75,7 @@ export function configOverrides(flags: CommonFlags): Record<string, unknown> {
     gray: flags.gray,
     dataPath: flags.dataPath?.split(':').filter(Boolean),
     indexDir: flags.indexDir,
+    store: flags.store,
     backend: flags.backend,
   };
 }

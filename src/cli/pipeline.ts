@@ -14,6 +14,7 @@ import { loadModel, MODEL_MANIFEST, type ModelManifest } from '../model/store.js
 import { type BuildStage, buildIndex } from '../store/build-index.js';
 import { removeUnnamed } from '../store/folder-cleanup.js';
 import { INDEX_MANIFEST, type IndexManifest, readIndexManifest } from '../store/manifest.js';
+import { type PublishReport, type PublishStage, publishIndex } from '../store/pg/publish.js';
 import { DEFAULT_HNSW, type Metric } from '../store/vector-index.js';
 import type { BackendInfo } from '../tfjs/backend.js';
 import type { TrainConfig } from '../train/train-config.js';
@@ -116,6 +117,25 @@ async function currentCatalogue(indexDir: string): Promise<string | null> {
     return (await readIndexManifest(indexDir)).catalogue;
   } catch {
     return null;
+  }
+}
+
+/** Publishes the build in `indexDir` into the PostgreSQL store at `url`, with a progress bar per stage. */
+export async function publishWithProgress(url: string, indexDir: string): Promise<PublishReport> {
+  const labels: Record<PublishStage, string> = {
+    copy: 'copying items to the store',
+    codes: 'storing codes',
+    embed: 'embedding items added since',
+  };
+  const bars: Partial<Record<PublishStage, Bar>> = {};
+  try {
+    return await publishIndex(url, indexDir, (stage, done, total) => {
+      const bar = bars[stage] ?? startBar(labels[stage], total);
+      bars[stage] = bar;
+      bar.update(done, undefined, total);
+    });
+  } finally {
+    for (const bar of Object.values(bars)) bar.stop();
   }
 }
 

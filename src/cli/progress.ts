@@ -3,7 +3,8 @@ import cliProgress from 'cli-progress';
 
 /** A bar with a label and optional extra fields (e.g. loss) shown after the count. */
 export interface Bar {
-  update(value: number, fields?: Record<string, string | number>): void;
+  /** Moves to `value` (of a new `total`, when given: a stage whose size grows as it goes). */
+  update(value: number, fields?: Record<string, string | number>, total?: number): void;
   stop(): void;
 }
 
@@ -21,7 +22,10 @@ export function startBar(label: string, total: number, extra = ''): Bar {
   );
   bar.start(total, 0, extraFields(extra));
   return {
-    update: (value, fields) => bar.update(value, fields),
+    update: (value, fields, newTotal) => {
+      if (newTotal !== undefined) bar.setTotal(newTotal);
+      bar.update(value, fields);
+    },
     stop: () => bar.stop(),
   };
 }

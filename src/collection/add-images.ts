@@ -8,7 +8,8 @@ import { readFile } from 'node:fs/promises';
 import { isAesearchError } from '../errors.js';
 import type { InputFormat } from '../image/preprocess.js';
 import { mapWithConcurrency } from '../util/pool.js';
-import type { Catalogue, NewItem } from './catalogue.js';
+import type { NewItem } from './catalogue.js';
+import type { CollectionWriter } from './collection-writer.js';
 import { type ImageOrigin, ingestImage, sha256Hex } from './ingest.js';
 
 /** Items committed per transaction. */
@@ -70,7 +71,7 @@ function rejection(source: string, err: unknown): RejectedImage {
 
 /** Adds `images` to `catalogue` (whose format is `meta`); returns what was added, duplicated, rejected. */
 export async function addImages(
-  catalogue: Catalogue,
+  catalogue: CollectionWriter,
   meta: InputFormat,
   images: readonly ImageToAdd[],
   options: AddOptions = {},
@@ -83,7 +84,7 @@ export async function addImages(
       try {
         const bytes = 'bytes' in image ? image.bytes : new Uint8Array(await readFile(image.path));
         const sha = sha256Hex(bytes);
-        const existing = catalogue.findBySha256(sha);
+        const existing = await catalogue.findBySha256(sha);
         if (existing) return { duplicateOf: existing.id };
         return { item: await ingestImage(bytes, meta, image, { ...options.decoding, what: image.source }) };
       } catch (err) {
@@ -108,7 +109,7 @@ export async function addImages(
       ? { model: options.embedder.model, codes: await options.embedder.embed(fresh.map((f) => f.input)) }
       : undefined;
     // Copies inside one batch (or added by another writer meanwhile) come back as duplicates.
-    catalogue.add(fresh, codes).forEach(({ id, duplicate }, i) => {
+    (await catalogue.add(fresh, codes)).forEach(({ id, duplicate }, i) => {
       const item = fresh[i] as NewItem;
       if (duplicate) report.duplicates.push({ source: sources[i] ?? item.source, id });
       else report.added.push({ id, source: item.source, label: item.labelName });

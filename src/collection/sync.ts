@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { InputFormat } from '../image/preprocess.js';
 import { type AddOptions, addImages, type ChangeReport, type ImageToAdd } from './add-images.js';
-import type { Catalogue } from './catalogue.js';
+import type { CollectionWriter } from './collection-writer.js';
 import { sha256Hex } from './ingest.js';
 import { type ScannedFile, scanFolder } from './scan.js';
 import { planSync } from './sync-plan.js';
@@ -20,14 +20,14 @@ export function fileToAdd(file: ScannedFile, label: string | null = file.label):
 
 /** Syncs the items from folder `dir` with what it holds now; see the module comment. */
 export async function syncFolder(
-  catalogue: Catalogue,
+  catalogue: CollectionWriter,
   meta: InputFormat,
   dir: string,
   options: AddOptions = {},
 ): Promise<ChangeReport> {
   const files = await scanFolder(dir);
   const root = resolve(dir);
-  const plan = planSync(files, catalogue.itemsUnder(root));
+  const plan = planSync(files, await catalogue.itemsUnder(root));
   const changed: ScannedFile[] = [];
   const stale: number[] = plan.remove.map((item) => item.id);
   for (const { file, item } of plan.check) {
@@ -36,7 +36,7 @@ export async function syncFolder(
     stale.push(item.id);
     changed.push(file);
   }
-  const removed = catalogue.remove(stale);
+  const removed = await catalogue.remove(stale);
   const report = await addImages(
     catalogue,
     meta,

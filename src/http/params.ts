@@ -105,7 +105,7 @@ const ID_SCHEMA = z
 
 /** The number of labels `service`'s dataset has (0 without labels). */
 export function labelCount(service: SearchService): number {
-  return service.state.catalogue.labelNames().length;
+  return service.source.labelNames().length;
 }
 
 /** A label of a dataset with `classes` labels (none accepted when it has none). */

@@ -4,7 +4,7 @@
  */
 
 import type { SearchService } from '../search/search-service.js';
-import { indexIdentity, type ReloadStatus, type ServiceLease } from '../search/service-status.js';
+import type { ReloadStatus, ServiceLease } from '../search/service-status.js';
 import type { BackendInfo } from '../tfjs/backend.js';
 
 /** Hands each request a lease on the current service; routes never keep a service between requests. */
@@ -28,6 +28,6 @@ export function fixedProvider(
   return {
     acquire: () => ({ service, release: () => {} }),
     backend,
-    status: () => ({ index: indexIdentity(service.state.indexManifest), loadedAt, lastReload: null }),
+    status: () => ({ index: service.source.identity, loadedAt, lastReload: null }),
   };
 }

@@ -10,7 +10,7 @@ import { writeFileAtomic } from '../util/atomic-fs.js';
 // registers the custom layers saved encoders may contain, before any model is loaded
 import './architectures/l2-normalize.js';
 
-const WEIGHTS_FILE = 'weights.bin';
+export const WEIGHTS_FILE = 'weights.bin';
 
 /** Writes `model` to `dir`/model.json and `dir`/weights.bin (each atomically). */
 export async function saveLayersModel(model: tf.LayersModel, dir: string): Promise<void> {
@@ -38,11 +38,19 @@ export async function saveLayersModel(model: tf.LayersModel, dir: string): Promi
   );
 }
 
+/** Reads one file of a saved model by its path relative to the model's folder (e.g. `model.json`). */
+export type ReadModelFile = (name: string) => Promise<Uint8Array>;
+
 /** Loads a model written by `saveLayersModel` (or any single-shard tfjs layers model). Throws on a missing file. */
-export async function loadLayersModel(dir: string): Promise<tf.LayersModel> {
-  const json = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8'));
+export function loadLayersModel(dir: string): Promise<tf.LayersModel> {
+  return readLayersModel((name) => readFile(join(dir, name)));
+}
+
+/** Loads a single-shard tfjs layers model whose files `read` gives (from a folder, or a store). */
+export async function readLayersModel(read: ReadModelFile): Promise<tf.LayersModel> {
+  const json = JSON.parse(new TextDecoder().decode(await read('model.json')));
   const manifest = json.weightsManifest?.[0];
-  const weights = await readFile(join(dir, manifest?.paths?.[0] ?? WEIGHTS_FILE));
+  const weights = await read(String(manifest?.paths?.[0] ?? WEIGHTS_FILE).replace(/^\.\//, ''));
   const weightData = weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength);
   return tf.loadLayersModel(
     tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: manifest?.weights ?? [], weightData }),

@@ -3,6 +3,7 @@
  * `index/model.json`, the model manifest, which names that folder. The manifest is renamed into place
  * last, so a crash during a save leaves the previous model loadable.
  */
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
@@ -10,7 +11,13 @@ import { createError } from '../errors.js';
 import { fsyncDir, removeOrphanTemps, writeJsonAtomic } from '../util/atomic-fs.js';
 import { readJsonFile } from '../util/read-json.js';
 import { ARCH_NAMES, type ArchConfig } from './architectures/types.js';
-import { hashWeights, loadLayersModel, saveLayersModel } from './model-io.js';
+import {
+  hashWeights,
+  type ReadModelFile,
+  readLayersModel,
+  saveLayersModel,
+  WEIGHTS_FILE,
+} from './model-io.js';
 
 /** File name of the model manifest inside the index folder. */
 export const MODEL_MANIFEST = 'model.json';
@@ -131,15 +138,45 @@ export async function saveModel(
   return manifest;
 }
 
+/** The files of a model by their path relative to its folder (`encoder/model.json`, ...). */
+function modelFiles(): string[] {
+  // A function, not a constant: model-io.ts and this module import each other.
+  return ['encoder', 'decoder'].flatMap((part) => [`${part}/model.json`, `${part}/${WEIGHTS_FILE}`]);
+}
+
+/** Reads the files of the current model in `indexDir` (for publishing it to a store). */
+export async function readModelFiles(
+  indexDir: string,
+  manifest: ModelManifest,
+): Promise<Map<string, Uint8Array>> {
+  const dir = join(indexDir, manifest.dir);
+  const files = new Map<string, Uint8Array>();
+  for (const name of modelFiles()) files.set(name, new Uint8Array(await readFile(join(dir, name))));
+  return files;
+}
+
 /** Loads the current model; throws NO_MODEL, or MODEL_CORRUPT when its files are missing or damaged. */
 export async function loadModel(indexDir: string): Promise<LoadedModel> {
   const manifest = await readModelManifest(indexDir);
   const dir = join(indexDir, manifest.dir);
+  return loadModelFiles(manifest, dir, (name) => readFile(join(dir, name)));
+}
+
+/**
+ * Loads the model `manifest` describes from the files `read` gives (`encoder/model.json`, ...) and checks
+ * its weights hash; throws MODEL_CORRUPT naming `where`.
+ */
+export async function loadModelFiles(
+  manifest: ModelManifest,
+  where: string,
+  read: ReadModelFile,
+): Promise<LoadedModel> {
+  const dir = where;
   let encoder: tf.LayersModel;
   let decoder: tf.LayersModel;
   try {
-    encoder = await loadLayersModel(join(dir, 'encoder'));
-    decoder = await loadLayersModel(join(dir, 'decoder'));
+    encoder = await readLayersModel((name) => read(`encoder/${name}`));
+    decoder = await readLayersModel((name) => read(`decoder/${name}`));
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     const reason = e.code === 'ENOENT' ? `${e.path ?? 'a file'} is missing` : e.message.split('\n')[0];

@@ -23,8 +23,8 @@ export interface ItemPage {
 }
 
 /** Lists `limit` live items from `offset` (in id order), optionally only those labelled `label`. */
-export function listItems(service: SearchService, options: ListOptions): ItemPage {
-  const page = service.state.catalogue.items(options);
+export async function listItems(service: SearchService, options: ListOptions): Promise<ItemPage> {
+  const page = await service.source.items(options);
   return {
     total: page.total,
     items: page.items.map((r) => ({
@@ -38,10 +38,10 @@ export function listItems(service: SearchService, options: ListOptions): ItemPag
 }
 
 /** Number of live items per label (index = label), or null for an unlabelled collection. */
-export function labelCounts(service: SearchService): number[] | null {
-  const names = service.state.catalogue.labelNames();
+export async function labelCounts(service: SearchService): Promise<number[] | null> {
+  const names = service.source.labelNames();
   if (names.length === 0) return null;
-  const byLabel = service.state.catalogue.countsByLabel();
+  const byLabel = await service.source.countsByLabel();
   return names.map((_, label) => byLabel.get(label) ?? 0);
 }
 
@@ -70,9 +70,10 @@ export interface CollectionSummary {
 }
 
 /** Summarises an open collection for display. */
-export function describeCollection(service: SearchService): CollectionSummary {
-  const { meta, indexManifest: index, modelManifest: model, catalogue } = service.state;
-  const names = catalogue.labelNames();
+export async function describeCollection(service: SearchService): Promise<CollectionSummary> {
+  const { meta, manifest: index } = service.source;
+  const model = service.modelManifest;
+  const names = service.source.labelNames();
   return {
     dataset: {
       name: meta.name,
@@ -82,7 +83,7 @@ export function describeCollection(service: SearchService): CollectionSummary {
       channels: meta.channels,
       items: service.count,
       classNames: names.length > 0 ? names : null,
-      labelCounts: labelCounts(service),
+      labelCounts: await labelCounts(service),
     },
     items: service.count,
     codeSize: model.codeSize,
@@ -99,7 +100,7 @@ export function describeCollection(service: SearchService): CollectionSummary {
       builtAt: index.builtAt,
       embedSeconds: index.embedSeconds,
       totalSeconds: index.totalSeconds,
-      deletedSlots: service.state.indexes.code.deletedSlots,
+      deletedSlots: service.source.deletedSlots,
     },
     manifests: { index, model },
   };

@@ -16,6 +16,9 @@ import type { SearchService } from './search-service.js';
 /** Neighbours asked of the code index per item: a group larger than this still forms through chains. */
 export const DUPLICATE_NEIGHBOURS = 10;
 
+/** How EMBEDDED_ONLY names this feature. */
+const DUPLICATES_WHAT = 'Finding near-duplicates';
+
 /** Items searched between event-loop yields, so a server keeps answering while the graph is built. */
 const YIELD_EVERY = 500;
 
@@ -61,7 +64,7 @@ function distanceFn(metric: 'l2' | 'cosine'): (x: Float32Array, y: Float32Array)
 
 /** Every live item's code under the service's model (embedding an input when its code is not stored). */
 async function codesOf(service: SearchService, ids: Int32Array): Promise<Map<number, Float32Array>> {
-  const { catalogue } = service.state;
+  const { catalogue } = service.embedded(DUPLICATES_WHAT);
   const codes = new Map<number, Float32Array>();
   for (const id of ids) {
     const stored = catalogue.code(service.model, id);
@@ -75,7 +78,7 @@ async function codesOf(service: SearchService, ids: Int32Array): Promise<Map<num
 /** Builds the neighbour graph of the service's collection as it is now. */
 async function prepare(service: SearchService): Promise<Prepared> {
   await service.follow();
-  const { catalogue, indexes } = service.state;
+  const { catalogue, indexes } = service.embedded(DUPLICATES_WHAT);
   const seq = catalogue.lastSeq();
   const ids = catalogue.ids();
   const codes = await codesOf(service, ids);
@@ -114,7 +117,7 @@ class DuplicateFinder {
 
   async find(maxDistance?: number): Promise<DuplicatesAnswer> {
     let prepared = await this.current();
-    if (prepared.seq !== this.service.state.catalogue.lastSeq()) {
+    if (prepared.seq !== this.service.embedded(DUPLICATES_WHAT).catalogue.lastSeq()) {
       this.prepared = undefined;
       prepared = await this.current();
     }

@@ -18,16 +18,24 @@ export interface MapPosition {
 export class MapPlacement {
   private readonly codes: (Float32Array | undefined)[];
 
-  /** `codeOf` gives an item's code (undefined when it has none, e.g. removed); read once, here. */
+  /** `codes` holds each point's code, in order (undefined when it has none, e.g. removed). */
   constructor(
     private readonly points: readonly MapPoint[],
-    codeOf: (id: number) => Float32Array | undefined,
+    codes: readonly (Float32Array | undefined)[],
   ) {
-    this.codes = points.map((p) => codeOf(p.id));
+    this.codes = [...codes];
   }
 
-  /** Where `code` lands, from the points `alive` accepts; null when there are none. */
-  place(code: Float32Array, alive: (id: number) => boolean): MapPosition | null {
+  /** The placement of `points`, their codes read once through `codesOf` (undefined for an item without one). */
+  static async load(
+    points: readonly MapPoint[],
+    codesOf: (ids: readonly number[]) => Promise<(Float32Array | undefined)[]>,
+  ): Promise<MapPlacement> {
+    return new MapPlacement(points, await codesOf(points.map((p) => p.id)));
+  }
+
+  /** Where `code` lands, from the points `alive` accepts (all by default); null when there are none. */
+  place(code: Float32Array, alive: (id: number) => boolean = () => true): MapPosition | null {
     const nearest: { d: number; p: MapPoint }[] = [];
     this.points.forEach((p, i) => {
       const other = this.codes[i];

@@ -14,10 +14,12 @@ import { THUMB_IS_INPUT } from '../collection/seed.js';
 import { createError } from '../errors.js';
 import { encodePng } from '../image/png.js';
 import { type DecodeOptions, decodeImage, toUnitFloat } from '../image/preprocess.js';
+import type { LoadedModel, ModelManifest } from '../model/store.js';
+import type { CollectionSource, SourceHit } from '../store/collection-source.js';
+import { type EmbeddedParts, EmbeddedSource } from '../store/embedded-source.js';
 import { meanSquaredError, percentileOf, quantileOf } from '../store/error-distribution.js';
 import type { CollectionMap } from '../store/map-layout.js';
-import { closeIndex, type OpenedIndex, type OpenIndexOptions, openIndex } from '../store/open-index.js';
-import type { VectorIndex } from '../store/vector-index.js';
+import { type OpenIndexOptions, openIndex } from '../store/open-index.js';
 import { type Embedded, EncodeBatcher } from './encode-batcher.js';
 import { MapPlacement, type MapPosition } from './map-placement.js';
 
@@ -93,9 +95,6 @@ export interface SearchResponse {
   readonly spaces: Partial<Record<QuerySpace, SpaceResult>>;
 }
 
-/** Everything a SearchService runs on: an opened index (see openIndex). */
-export type SearchState = OpenedIndex;
-
 /** A query whose code and reconstruction are known: an uploaded image (`id` null) or a stored item. */
 interface EmbeddedQuery extends Embedded {
   readonly gray: Uint8Array;
@@ -109,29 +108,26 @@ function share(hits: readonly Hit[], label: number | null): number | null {
   return hits.filter((h) => h.label === label).length / hits.length;
 }
 
-/** Searches one opened index; owns it (and its micro-batcher) until `close`. */
+/** Searches one collection (in either store) with one model; owns both (and its micro-batcher) until `close`. */
 export class SearchService {
   private readonly batcher: EncodeBatcher;
   private closed = false;
-  /** The last change of the catalogue applied to the vector indexes. */
-  private appliedSeq: number;
   /** The running `follow`, so calls from a timer and from a request never interleave. */
   private following: Promise<number> | undefined;
-  private labelNames: string[];
-  private labelsById: Map<number, number> | undefined;
-  private placement: MapPlacement | undefined;
+  private placement: Promise<MapPlacement> | undefined;
   /** Embeds model inputs with this service's model (through the micro-batcher). */
   readonly embedder: Embedder;
 
-  constructor(readonly state: SearchState) {
-    this.batcher = new EncodeBatcher(state.encoder, state.decoder);
+  constructor(
+    /** The model it embeds with (owned: closing the service frees it). */
+    readonly loadedModel: LoadedModel,
+    readonly source: CollectionSource,
+  ) {
+    this.batcher = new EncodeBatcher(loadedModel.encoder, loadedModel.decoder);
     this.embedder = {
-      model: state.modelManifest.weightsHash,
-      embed: (inputs) =>
-        Promise.all(inputs.map(async (input) => (await this.batcher.embed(toUnitFloat(input))).code)),
+      model: loadedModel.manifest.weightsHash,
+      embed: (inputs) => Promise.all(inputs.map((input) => this.embedInput(input))),
     };
-    this.appliedSeq = state.indexManifest.changesSeq;
-    this.labelNames = state.catalogue.labelNames();
   }
 
   /**
@@ -139,11 +135,18 @@ export class SearchService {
    * made to the collection since the index was built.
    */
   static async open(indexDir: string, options: OpenIndexOptions = {}): Promise<SearchService> {
-    const service = new SearchService(await openIndex(indexDir, options));
+    const { modelManifest, encoder, decoder, ...parts } = await openIndex(indexDir, options);
+    const source = new EmbeddedSource({ ...parts, model: modelManifest.weightsHash });
+    return SearchService.serve({ manifest: modelManifest, encoder, decoder }, source);
+  }
+
+  /** A service on `source` with `model`, the changes since its build applied; closes both when that fails. */
+  static async serve(model: LoadedModel, source: CollectionSource): Promise<SearchService> {
+    const service = new SearchService(model, source);
     try {
       await service.follow();
     } catch (err) {
-      service.close();
+      await service.close();
       throw err;
     }
     return service;
@@ -151,25 +154,29 @@ export class SearchService {
 
   /** The model's weights hash: the codes it makes are stored under it. */
   get model(): string {
-    return this.state.modelManifest.weightsHash;
+    return this.loadedModel.manifest.weightsHash;
+  }
+
+  /** The served model's manifest. */
+  get modelManifest(): ModelManifest {
+    return this.loadedModel.manifest;
+  }
+
+  /** The index folder's parts; throws EMBEDDED_ONLY on another store (for what only the embedded store does). */
+  embedded(what: string): EmbeddedParts {
+    if (this.source instanceof EmbeddedSource) return this.source.parts;
+    throw createError('EMBEDDED_ONLY', { what, where: this.source.where });
   }
 
   /** Number of items searchable now. */
   get count(): number {
-    return this.state.indexes.code.count;
-  }
-
-  /** Each live item's label (-1 when none), for the label filter; read once, then kept up to date by `follow`. */
-  private itemLabels(): Map<number, number> {
-    this.labelsById ??= this.state.catalogue.labelsById();
-    return this.labelsById;
+    return this.source.count;
   }
 
   /** A label number's name, or null. */
   labelName(label: number | null): string | null {
     if (label === null || label < 0) return null;
-    if (label >= this.labelNames.length) this.labelNames = this.state.catalogue.labelNames();
-    return this.labelNames[label] ?? String(label);
+    return this.source.labelNames()[label] ?? String(label);
   }
 
   /**
@@ -177,17 +184,17 @@ export class SearchService {
    * index was built; null for an index built before errors were measured.
    */
   errorAtPercentile(percentile: number): number | null {
-    return quantileOf(this.state.errors, percentile);
+    return quantileOf(this.source.errors, percentile);
   }
 
   /**
    * The map of the collection as built, without the items removed since and with their labels as of now
    * (items added since are not on it until a rebuild); null for an index built without one.
    */
-  map(): CollectionMap | null {
-    const { map } = this.state;
+  async map(): Promise<CollectionMap | null> {
+    const { map } = this.source;
     if (!map) return null;
-    const labels = this.itemLabels();
+    const labels = await this.source.labelsOf(map.points.map((p) => p.id));
     const points = map.points.flatMap((p) => {
       const label = labels.get(p.id);
       return label === undefined ? [] : [{ ...p, label: label < 0 ? null : label }];
@@ -196,59 +203,64 @@ export class SearchService {
   }
 
   /** The query's reconstruction error, its percentile and its place on the map. */
-  private profileQuery(query: EmbeddedQuery) {
+  private async profileQuery(query: EmbeddedQuery) {
     const reconstructionError = meanSquaredError(toUnitFloat(query.gray), query.reconstruction);
-    const { map } = this.state;
-    if (map && !this.placement)
-      this.placement = new MapPlacement(map.points, (id) => this.state.catalogue.code(this.model, id));
+    const { map } = this.source;
+    if (map) this.placement ??= MapPlacement.load(map.points, (ids) => this.codesOf(ids));
+    const placement = await this.placement;
     return {
       reconstructionError,
-      errorPercentile: percentileOf(this.state.errors, reconstructionError),
-      mapPosition: this.placement?.place(query.code, (id) => this.itemLabels().has(id)) ?? null,
+      errorPercentile: percentileOf(this.source.errors, reconstructionError),
+      mapPosition: placement?.place(query.code) ?? null,
     };
+  }
+
+  private async codesOf(ids: readonly number[]): Promise<(Float32Array | undefined)[]> {
+    const codes: (Float32Array | undefined)[] = [];
+    for (const id of ids) codes.push(await this.source.code(id));
+    return codes;
+  }
+
+  private async record(id: number) {
+    const record = Number.isInteger(id) ? await this.source.item(id) : undefined;
+    if (!record) throw createError('ITEM_NOT_FOUND', { id });
+    return record;
   }
 
   /** An item's id, label, label name, source and time added; throws ITEM_NOT_FOUND. */
-  item(id: number): ItemInfo {
-    const record = Number.isInteger(id) ? this.state.catalogue.item(id) : undefined;
-    if (!record) throw createError('ITEM_NOT_FOUND', { id });
-    return {
-      id,
-      label: record.label,
-      labelName: this.labelName(record.label),
-      source: record.source,
-      addedAt: record.addedAt,
-    };
+  async item(id: number): Promise<ItemInfo> {
+    const { label, source, addedAt } = await this.record(id);
+    return { id, label, labelName: this.labelName(label), source, addedAt };
   }
 
   /** An item's model input (side x side x channels bytes); throws ITEM_NOT_FOUND. */
-  itemPixels(id: number): Uint8Array {
-    const input = Number.isInteger(id) ? this.state.catalogue.input(id) : undefined;
+  async itemPixels(id: number): Promise<Uint8Array> {
+    const input = Number.isInteger(id) ? await this.source.input(id) : undefined;
     if (!input) throw createError('ITEM_NOT_FOUND', { id });
     return input;
   }
 
   /** The thumbnail of an item's original, or undefined when its original is its model input (IDX datasets). */
-  thumbnail(id: number): { bytes: Uint8Array; type: string } | undefined {
-    const thumb = this.state.catalogue.thumbnail(id);
+  async thumbnail(id: number): Promise<{ bytes: Uint8Array; type: string } | undefined> {
+    const thumb = await this.source.thumbnail(id);
     return thumb && thumb.type !== THUMB_IS_INPUT ? thumb : undefined;
   }
 
   /** An item's model input as PNG, scaled to about `size` px with nearest-neighbour sampling. */
   async itemPng(id: number, size: number): Promise<Buffer> {
-    const { side, channels } = this.state.meta;
-    return encodePng(this.itemPixels(id), side, side, channels, Math.max(1, Math.round(size / side)));
+    const { side, channels } = this.source.meta;
+    return encodePng(await this.itemPixels(id), side, side, channels, Math.max(1, Math.round(size / side)));
   }
 
   /**
    * Adds images (uploads or files) to the collection, embedded with this service's model, and applies
-   * the change at once; other servers pick it up from the catalogue's change log.
+   * the change at once; other servers pick it up from the store's change log.
    */
   async addImages(
     images: readonly ImageToAdd[],
     options: Omit<AddOptions, 'embedder' | 'ids'> = {},
   ): Promise<ChangeReport> {
-    const report = await addImages(this.state.catalogue, this.state.meta, images, {
+    const report = await addImages(this.source.writer, this.source.meta, images, {
       ...options,
       embedder: this.embedder,
     });
@@ -258,46 +270,25 @@ export class SearchService {
 
   /** Removes items from the collection and applies the change at once; returns the ids that were there. */
   async removeItems(ids: readonly number[]): Promise<number[]> {
-    const removed = this.state.catalogue.remove(ids);
+    const removed = await this.source.writer.remove(ids);
     await this.follow();
     return removed;
   }
 
   /**
-   * Applies the catalogue's changes since the last call to the vector indexes in place (an added item's
-   * stored code, or its input embedded now when its code is of another model; a removed item marked
-   * deleted). Returns the number of changes applied. Calls never overlap.
+   * Applies the changes other processes made to the collection since the last call (see the source's
+   * `follow`). Returns the number of changes applied. Calls never overlap.
    */
   follow(): Promise<number> {
-    const run = (this.following ?? Promise.resolve(0)).then(() => this.applyChanges());
+    const run = (this.following ?? Promise.resolve(0)).then(() =>
+      this.closed ? 0 : this.source.follow((input) => this.embedInput(input)),
+    );
     this.following = run.catch(() => 0);
     return run;
   }
 
-  private async applyChanges(): Promise<number> {
-    if (this.closed) return 0;
-    const changes = this.state.catalogue.changesSince(this.appliedSeq);
-    const { code, pixel } = this.state.indexes;
-    for (const change of changes) {
-      if (this.closed) return 0;
-      if (change.op === 'remove') {
-        this.labelsById?.delete(change.itemId);
-        code.remove(change.itemId);
-        pixel?.remove(change.itemId);
-      } else {
-        const input = this.state.catalogue.input(change.itemId);
-        // Removed again since: its own 'remove' change follows, nothing to add.
-        if (input) {
-          this.labelsById?.set(change.itemId, this.state.catalogue.item(change.itemId)?.label ?? -1);
-          const floats = toUnitFloat(input);
-          const stored = this.state.catalogue.code(this.model, change.itemId);
-          code.add(change.itemId, stored ?? (await this.batcher.embed(floats)).code);
-          pixel?.add(change.itemId, floats);
-        }
-      }
-      this.appliedSeq = change.seq;
-    }
-    return changes.length;
+  private async embedInput(input: Uint8Array): Promise<Float32Array> {
+    return (await this.batcher.embed(toUnitFloat(input))).code;
   }
 
   /**
@@ -309,7 +300,7 @@ export class SearchService {
     options: SearchOptions,
     upload: UploadOptions = {},
   ): Promise<SearchResponse> {
-    const gray = await decodeImage(bytes, this.state.meta, {
+    const gray = await decodeImage(bytes, this.source.meta, {
       what: upload.what ?? 'the upload',
       ...upload.decoding,
     });
@@ -318,8 +309,8 @@ export class SearchService {
 
   /** Neighbours of stored item `id`, excluding the item itself; throws ITEM_NOT_FOUND, SPACE_UNAVAILABLE. */
   async searchById(id: number, options: SearchOptions): Promise<SearchResponse> {
-    const gray = this.itemPixels(id);
-    const stored = this.state.catalogue.code(this.model, id);
+    const gray = await this.itemPixels(id);
+    const stored = await this.source.code(id);
     if (!stored) return this.answer({ ...(await this.embedImage(gray)), id, embedMs: 0 }, options);
     const embedded = await this.batcher.reconstruct(stored);
     return this.answer({ ...embedded, gray, id, embedMs: 0 }, options);
@@ -327,8 +318,9 @@ export class SearchService {
 
   /** Runs one image query through the models and the code index, so the first real one does not pay for tfjs compiling its kernels. */
   async warmUp(): Promise<void> {
-    const first = this.state.catalogue.items({ offset: 0, limit: 1 }).items[0];
-    if (first) this.answer(await this.embedImage(this.itemPixels(first.id)), { k: 1, spaces: ['code'] });
+    const first = (await this.source.items({ offset: 0, limit: 1 })).items[0];
+    if (first)
+      await this.answer(await this.embedImage(await this.itemPixels(first.id)), { k: 1, spaces: ['code'] });
   }
 
   private async embedImage(gray: Uint8Array): Promise<EmbeddedQuery> {
@@ -338,17 +330,21 @@ export class SearchService {
   }
 
   /** The neighbours of an embedded query in each space asked for, with agreement and precision. */
-  private answer(query: EmbeddedQuery, options: SearchOptions): SearchResponse {
+  private async answer(query: EmbeddedQuery, options: SearchOptions): Promise<SearchResponse> {
     const raw: Partial<Record<QuerySpace, { hits: Hit[]; ms: number }>> = {};
     for (const space of options.spaces) {
-      const index = this.state.indexes[space];
-      if (!index) throw createError('SPACE_UNAVAILABLE', { space });
+      if (!this.source.spaces.includes(space)) throw createError('SPACE_UNAVAILABLE', { space });
       const started = performance.now();
       const vector = space === 'code' ? query.code : toUnitFloat(query.gray);
-      const hits = this.neighbours(index, vector, options, query.id);
+      const found = await this.source.search(space, vector, {
+        k: options.k,
+        exclude: query.id,
+        ...(options.labels === undefined ? {} : { labels: options.labels }),
+      });
+      const hits = this.toHits(found, options.maxDistance);
       raw[space] = { hits, ms: performance.now() - started + (space === 'code' ? query.embedMs : 0) };
     }
-    const label = query.id === null ? null : this.item(query.id).label;
+    const label = query.id === null ? null : (await this.item(query.id)).label;
     const spaces: Partial<Record<QuerySpace, SpaceResult>> = {};
     for (const space of options.spaces) {
       const mine = raw[space];
@@ -372,57 +368,35 @@ export class SearchService {
           Math.round(Math.min(1, Math.max(0, v)) * 255),
         ),
         image: query.gray,
-        ...this.profileQuery(query),
+        ...(await this.profileQuery(query)),
       },
       spaces,
     };
   }
 
-  private neighbours(
-    index: VectorIndex,
-    vector: Float32Array,
-    options: SearchOptions,
-    selfId: number | null,
-  ): Hit[] {
-    const found = this.searchIndex(index, vector, options, selfId);
-    const hits: Hit[] = [];
-    found.ids.forEach((id, i) => {
-      const distance = found.distances[i] ?? 0;
-      if (id === selfId || hits.length >= options.k) return;
-      if (options.maxDistance !== undefined && distance > options.maxDistance) return;
-      // Removed from the catalogue by another process, not yet marked deleted here (until the next follow).
-      const record = this.state.catalogue.item(id);
-      if (!record) return;
-      const { label, source, addedAt } = record;
-      hits.push({ id, label, labelName: this.labelName(label), source, addedAt, distance });
-    });
-    return hits;
+  private toHits(found: readonly SourceHit[], maxDistance: number | undefined): Hit[] {
+    return found
+      .filter((h) => maxDistance === undefined || h.distance <= maxDistance)
+      .map(({ record: { id, label, source, addedAt }, distance }) => ({
+        id,
+        label,
+        labelName: this.labelName(label),
+        source,
+        addedAt,
+        distance,
+      }));
   }
 
   /**
-   * The index's answer for `options`: k + 1 when the query item itself may come back (it is dropped
-   * afterwards), or, with a label filter, k that the filter (which also keeps the query item out) accepts.
+   * Stops the micro-batcher (queries still waiting in it are refused), frees the model's tensors and
+   * closes the source. Idempotent.
    */
-  private searchIndex(
-    index: VectorIndex,
-    vector: Float32Array,
-    options: SearchOptions,
-    selfId: number | null,
-  ) {
-    if (options.labels === undefined) return index.search(vector, options.k + (selfId === null ? 0 : 1));
-    const wanted = new Set(options.labels);
-    const labels = this.itemLabels();
-    return index.search(vector, options.k, (id) => id !== selfId && wanted.has(labels.get(id) ?? -1));
-  }
-
-  /**
-   * Stops the micro-batcher (queries still waiting in it are refused) and frees the model's tensors and
-   * the HNSW indexes' native memory. Idempotent.
-   */
-  close(): void {
+  async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.batcher.close();
-    closeIndex(this.state);
+    this.loadedModel.encoder.dispose();
+    this.loadedModel.decoder.dispose();
+    await this.source.close();
   }
 }

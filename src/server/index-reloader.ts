@@ -6,12 +6,7 @@
  */
 
 import type { SearchService } from '../search/search-service.js';
-import {
-  describeIndex,
-  indexIdentity,
-  type ReloadAttempt,
-  type ReloadStatus,
-} from '../search/service-status.js';
+import { describeIndex, type ReloadAttempt, type ReloadStatus } from '../search/service-status.js';
 import type { ServiceHolder } from './service-holder.js';
 
 /** Opens the index on disk; gets the service being replaced (to reuse what has not changed). */
@@ -35,7 +30,7 @@ export class IndexReloader {
   /** What is served now. */
   status(): ReloadStatus {
     return {
-      index: indexIdentity(this.holder.current.state.indexManifest),
+      index: this.holder.current.source.identity,
       loadedAt: this.loadedAt,
       lastReload: this.last,
     };

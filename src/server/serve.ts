@@ -11,7 +11,8 @@ import type { Config } from '../config.js';
 import { createError } from '../errors.js';
 import { createApp } from '../http/app.js';
 import { AppMetrics, type Scrape } from '../http/metrics.js';
-import { SearchService } from '../search/search-service.js';
+import { openService } from '../search/open-service.js';
+import type { SearchService } from '../search/search-service.js';
 import { describeIndex } from '../search/service-status.js';
 import type { BackendInfo } from '../tfjs/backend.js';
 import { type LogLine, type ServingProcess, watchSignals } from './cluster.js';
@@ -19,6 +20,7 @@ import { WorkerMetrics } from './cluster-metrics.js';
 import { IndexReloader } from './index-reloader.js';
 import { watchIndex } from './index-watch.js';
 import { holderProvider, ServiceHolder } from './service-holder.js';
+import { watchStoreBuild } from './store-watch.js';
 
 /** How long a graceful close waits for open connections before cutting them, in ms. */
 const CLOSE_GRACE_MS = 5000;
@@ -55,11 +57,11 @@ export function closeServer(server: Server): Promise<void> {
  * when the warm-up fails.
  */
 export async function openForReload(config: Config): Promise<SearchService> {
-  const next = await SearchService.open(config.indexDir);
+  const next = await openService(config);
   try {
     await next.warmUp();
   } catch (err) {
-    next.close();
+    await next.close();
     throw err;
   }
   return next;
@@ -163,12 +165,19 @@ export async function startServer(
   server.requestTimeout = requestTimeoutMs(config);
   // After start-up an 'error' (say, accept failing with EMFILE) is logged: unheard, it would end the process.
   server.on('error', (err) => options.log(`server error: ${err.message}`));
-  const watch = watchIndex(
-    config.indexDir,
-    () => holder.current.state.indexManifest.dir,
-    () => void reloader.reload('index/manifest.json changed'),
-    options.log,
-  );
+  const watch =
+    config.store === null
+      ? watchIndex(
+          config.indexDir,
+          () => holder.current.source.identity.id,
+          () => void reloader.reload('index/manifest.json changed'),
+          options.log,
+        )
+      : watchStoreBuild(
+          () => holder.current.source,
+          () => void reloader.reload('the store holds a new build'),
+          options.log,
+        );
   const follow = followChanges(holder, options.log);
   const close = async () => {
     clearInterval(follow);
@@ -180,7 +189,8 @@ export async function startServer(
 }
 
 function logStart(log: LogLine, service: SearchService, backend: BackendInfo, running: RunningServer): void {
-  const { meta, modelManifest: model } = service.state;
+  const { meta } = service.source;
+  const model = service.modelManifest;
   log(
     `serving ${service.count} items of ${meta.name} (${model.arch.arch} autoencoder, code ${model.codeSize}) ` +
       `on ${backend.name}`,
@@ -234,5 +244,5 @@ export async function serveUntilSignal(
 
 /** Opens the index in config.indexDir and serves it until a signal (see serveUntilSignal). */
 export async function serveIndex(config: Config, backend: BackendInfo, here: ServingProcess): Promise<void> {
-  await serveUntilSignal(await SearchService.open(config.indexDir), config, backend, here);
+  await serveUntilSignal(await openService(config), config, backend, here);
 }

@@ -28,7 +28,7 @@ const UMAP_EPOCHS = 200;
 export const MAP_METHODS = ['umap', 'pca'] as const;
 export type MapMethod = (typeof MAP_METHODS)[number];
 
-const mapFileSchema = z
+export const mapFileSchema = z
   .object({
     method: z.enum(MAP_METHODS),
     points: z.array(

@@ -137,7 +137,10 @@ describe('aesearch add, remove and sync', () => {
     const service = await SearchService.open(indexDir);
     try {
       assert.equal(service.count, partial, 'every listed item is in the index');
-      const hashes = service.state.catalogue.items({ offset: 0, limit: 1000 }).items.map((i) => i.sha256);
+      const hashes = service
+        .embedded('test')
+        .catalogue.items({ offset: 0, limit: 1000 })
+        .items.map((i) => i.sha256);
       assert.equal(new Set(hashes).size, hashes.length, 'no item twice');
     } finally {
       service.close();
@@ -164,7 +167,7 @@ describe('aesearch add, remove and sync', () => {
     const after = await SearchService.open(indexDir);
     try {
       assert.equal(after.count, count);
-      assert.throws(() => after.item(5), { code: 'ITEM_NOT_FOUND' }, 'a removed item stays removed');
+      await assert.rejects(after.item(5), { code: 'ITEM_NOT_FOUND' }, 'a removed item stays removed');
       const found = await after.searchByImage(png(402), { k: 1, spaces: ['code'] });
       assert.equal(found.spaces.code?.results[0]?.source, 'shoes/p2.png');
     } finally {

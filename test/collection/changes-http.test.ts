@@ -181,11 +181,11 @@ describe('POST /api/items and DELETE /api/items/:id', () => {
     const service = await SearchService.open(indexDir);
     try {
       assert.equal(service.count, 303);
-      assert.equal(service.state.catalogue.count(), 303);
+      assert.equal(service.embedded('test').catalogue.count(), 303);
       const found = await service.searchByImage(fresh[2] as Buffer, { k: 1, spaces: ['code', 'pixel'] });
       assert.equal(found.spaces.code?.results[0]?.source, 'c.png');
       assert.equal(found.spaces.pixel?.results[0]?.source, 'c.png');
-      assert.throws(() => service.item(7), { code: 'ITEM_NOT_FOUND' });
+      await assert.rejects(service.item(7), { code: 'ITEM_NOT_FOUND' });
     } finally {
       service.close();
     }

@@ -19,8 +19,8 @@ describe('a removal not yet followed', () => {
     await cp(fx.tiny.indexDir, indexDir, { recursive: true });
     const service = await SearchService.open(indexDir);
     try {
-      const png = pngOf(service.itemPixels(42));
-      const other = Catalogue.open(service.state.catalogue.file);
+      const png = pngOf(await service.itemPixels(42));
+      const other = Catalogue.open(service.embedded('test').catalogue.file);
       assert.deepEqual(other.remove([42]), [42]);
       other.close();
       const found = await service.searchByImage(png, { k: 5, spaces: ['code', 'pixel'] });

@@ -55,7 +55,7 @@ describe('a colour image folder: train -> index -> search -> eval', () => {
   it('answers a search with a colour query image and reconstruction, finding the image itself in pixels', async () => {
     const service = await SearchService.open(indexDir);
     try {
-      const { side, channels, invertLightBorder } = service.state.meta;
+      const { side, channels, invertLightBorder } = service.source.meta;
       const format = { side, channels, invertLightBorder };
       assert.deepEqual(format, { side: 32, channels: 3, invertLightBorder: false });
       assert.equal(service.count, PER_CLASS * CLASSES, 'every image is searchable');

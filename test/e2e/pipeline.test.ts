@@ -30,7 +30,7 @@ describe('train -> index -> search', () => {
     const service = await tiny.open();
     try {
       for (const id of [0, 123, LIMIT - 1]) {
-        const png = await pngOf(service.itemPixels(id));
+        const png = await pngOf(await service.itemPixels(id));
         const res = await service.searchByImage(png, { k: 5, spaces: ['code', 'pixel'] });
         for (const space of ['code', 'pixel'] as const) {
           const top = res.spaces[space]?.results[0];

@@ -20,7 +20,7 @@ describe('bad uploads', () => {
   let png42: Buffer;
 
   before(async () => {
-    png42 = await pngOf(fx.service.itemPixels(42));
+    png42 = await pngOf(await fx.service.itemPixels(42));
   });
 
   const upload = (bytes: Buffer, name = 'q.png', query = '') =>
@@ -54,7 +54,7 @@ describe('bad uploads', () => {
   });
 
   it('refuses truncated PNG and JPEG files with NOT_AN_IMAGE, saying they are truncated', async () => {
-    const jpeg = await jpegOf(fx.service.itemPixels(42));
+    const jpeg = await jpegOf(await fx.service.itemPixels(42));
     for (const [name, cut] of [
       ['q.png', png42.subarray(0, Math.floor(png42.length / 2))],
       ['q.jpg', jpeg.subarray(0, Math.floor(jpeg.length / 2))],
@@ -92,7 +92,7 @@ describe('bad uploads', () => {
 
   it('searches odd encodings of item 42: animated GIF (first frame), 16-bit PNG, CMYK JPEG, alpha, WebP', async () => {
     const lossless = new Set(['animated GIF (3 frames)', '16-bit PNG', 'WebP']);
-    for (const [name, bytes] of Object.entries(await oddImages(fx.service.itemPixels(42)))) {
+    for (const [name, bytes] of Object.entries(await oddImages(await fx.service.itemPixels(42)))) {
       const res = await upload(bytes, 'q', '?k=3');
       assert.equal(res.status, 200, `${name}: ${JSON.stringify(res.body)}`);
       for (const space of ['code', 'pixel']) assert.equal(res.body.spaces[space].results.length, 3, name);

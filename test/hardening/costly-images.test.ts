@@ -70,7 +70,7 @@ describe('costly images', () => {
       flat(5000, 5000).jpeg({ progressive: true }).toBuffer(),
     ]);
     Object.assign(images, { photo50mp, screenshot, scan, png16i, progressive });
-    images.small = await pngOf(fx.service.itemPixels(9));
+    images.small = await pngOf(await fx.service.itemPixels(9));
   });
 
   /** An app on the tiny index whose queue decodes in `slots`, within `budget`. */

@@ -48,11 +48,11 @@ async function killWhen(args: string[], dir: string, moment: (names: string[]) =
 async function assertSearchable(indexDir: string): Promise<string> {
   const service = await SearchService.open(indexDir);
   try {
-    const png = await pngOf(service.itemPixels(11));
+    const png = await pngOf(await service.itemPixels(11));
     const found = await service.searchByImage(png, { k: 1, spaces: ['code', 'pixel'] });
     assert.equal(found.spaces.code?.results[0]?.id, 11);
     assert.equal(found.spaces.pixel?.results[0]?.id, 11);
-    return service.state.indexManifest.dir;
+    return service.source.manifest.dir;
   } finally {
     service.close();
   }

@@ -36,7 +36,7 @@ function lockedLine(dir: string, command: string, pid: number | undefined): RegE
 async function assertSearchable(indexDir: string): Promise<void> {
   const service = await SearchService.open(indexDir);
   try {
-    const png = encodePng(service.itemPixels(11), 28, 28, 1);
+    const png = encodePng(await service.itemPixels(11), 28, 28, 1);
     const found = await service.searchByImage(png, { k: 1, spaces: ['code', 'pixel'] });
     assert.equal(found.spaces.code?.results[0]?.id, 11);
     assert.equal(found.spaces.pixel?.results[0]?.id, 11);

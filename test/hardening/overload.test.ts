@@ -33,7 +33,7 @@ describe('overload', () => {
       publicDir: join(PACKAGE_ROOT, 'public'),
     };
     listening = await listenApp(createApp(fixedProvider(service, TEST_BACKEND), config, { queue }));
-    png = await pngOf(service.itemPixels(5));
+    png = await pngOf(await service.itemPixels(5));
   });
   after(async () => {
     await listening.close();

@@ -22,7 +22,7 @@ describe('bad parameters and path tricks', () => {
 
   before(async () => {
     listening = await listenApp(fx.app);
-    png = await pngOf(fx.service.itemPixels(7));
+    png = await pngOf(await fx.service.itemPixels(7));
   });
   after(async () => {
     await listening.close();

@@ -33,7 +33,7 @@ import { useTinyScratch } from '../helpers/suite.js';
 /** A stand-in service: only what the holder and reloader read. */
 function fakeService(id: string, closed: string[]): SearchService {
   return {
-    state: { indexManifest: { dir: id, builtAt: 'then', collection: { count: 1 } }, indexes: {} },
+    source: { manifest: { dir: id }, identity: { id, builtAt: 'then', items: 1 } },
     close: () => closed.push(id),
   } as unknown as SearchService;
 }
@@ -66,8 +66,8 @@ describe('service holder and reloader', () => {
     const first = holder.acquire();
     const second = holder.acquire();
     holder.swap(fakeService('b', closed));
-    assert.equal(holder.current.state.indexManifest.dir, 'b');
-    assert.equal(holder.acquire().service.state.indexManifest.dir, 'b', 'new leases get the new service');
+    assert.equal(holder.current.source.manifest.dir, 'b');
+    assert.equal(holder.acquire().service.source.manifest.dir, 'b', 'new leases get the new service');
     first.release();
     first.release();
     assert.deepEqual(closed, [], 'a is still leased');
@@ -140,7 +140,7 @@ describe('reloading a served index', { timeout: 180_000 }, () => {
 
   before(async () => {
     const service = await fx.tiny.open();
-    png = await pngOf(service.itemPixels(9));
+    png = await pngOf(await service.itemPixels(9));
     service.close();
   });
 

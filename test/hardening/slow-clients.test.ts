@@ -95,7 +95,7 @@ describe('slow clients', () => {
   before(async () => {
     tiny = await buildTinyIndex();
     service = await tiny.open();
-    png = await pngOf(service.itemPixels(5));
+    png = await pngOf(await service.itemPixels(5));
   });
   after(async () => {
     await Promise.all(open.map((l) => l.close()));

@@ -33,8 +33,8 @@ describe('batch search', () => {
   let png7: Buffer;
 
   before(async () => {
-    png42 = await pngOf(fx.service.itemPixels(42));
-    png7 = await pngOf(fx.service.itemPixels(7));
+    png42 = await pngOf(await fx.service.itemPixels(42));
+    png7 = await pngOf(await fx.service.itemPixels(7));
   });
 
   it('answers one search per file, in order, each as the single search would, and a bad file with its error', async () => {

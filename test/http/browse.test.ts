@@ -73,7 +73,12 @@ describe('item, stats and page routes', () => {
       );
       assert.deepEqual(
         res.body.items,
-        [10, 11, 12].map((id) => ({ ...fx.service.item(id), imageUrl: `/api/items/${id}/image` })),
+        await Promise.all(
+          [10, 11, 12].map(async (id) => ({
+            ...(await fx.service.item(id)),
+            imageUrl: `/api/items/${id}/image`,
+          })),
+        ),
       );
       const end = await request(fx.app).get('/api/items?offset=299&limit=5');
       assert.deepEqual(
@@ -125,7 +130,7 @@ describe('item, stats and page routes', () => {
 
     it('describes one item', async () => {
       const res = await request(fx.app).get('/api/items/5');
-      assert.deepEqual(res.body, { ...fx.service.item(5), imageUrl: '/api/items/5/image' });
+      assert.deepEqual(res.body, { ...(await fx.service.item(5)), imageUrl: '/api/items/5/image' });
     });
   });
 
@@ -150,13 +155,13 @@ describe('item, stats and page routes', () => {
       assert.equal(body.index.pixel.dims, 784);
       assert.equal(typeof body.index.code.params.efSearch, 'number');
       assert.equal(typeof body.index.code.buildSeconds, 'number');
-      assert.equal(body.index.builtAt, fx.service.state.indexManifest.builtAt);
-      assert.deepEqual(body.manifests.index, withoutAbsolutePaths(fx.service.state.indexManifest));
-      assert.deepEqual(body.manifests.model, withoutAbsolutePaths(fx.service.state.modelManifest));
+      assert.equal(body.index.builtAt, fx.service.source.manifest.builtAt);
+      assert.deepEqual(body.manifests.index, withoutAbsolutePaths(fx.service.source.manifest));
+      assert.deepEqual(body.manifests.model, withoutAbsolutePaths(fx.service.modelManifest));
     });
 
     it('leaves absolute paths out: the dataset folder is named relative to the working folder', async () => {
-      const { origin } = fx.service.state.meta;
+      const { origin } = fx.service.source.meta;
       assert.ok(origin.startsWith(`${PACKAGE_ROOT}/data/fashion-mnist`), origin);
       const res = await request(fx.app).get('/api/stats');
       assert.equal(res.body.dataset.origin, withoutAbsolutePaths(origin));

@@ -92,7 +92,7 @@ describe('GET /api/duplicates', () => {
     assert.equal(exact.distance, 0);
     assert.equal(body.groups[0]?.distance, 0);
     const original = exact.items[0];
-    const item = fx.service.item(exactPair[0]);
+    const item = await fx.service.item(exactPair[0]);
     assert.deepEqual(original, {
       id: exactPair[0],
       label: item.label,

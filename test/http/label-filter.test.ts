@@ -26,7 +26,7 @@ describe('label filter', () => {
       counts.set(label, (counts.get(label) ?? 0) + 1);
     const [label, count] = [...counts].sort((a, b) => a[1] - b[1])[0] ?? [0, 0];
     rare = { label, count };
-    png42 = await pngOf(fx.service.itemPixels(42));
+    png42 = await pngOf(await fx.service.itemPixels(42));
   });
 
   it('POST /api/search returns exactly k hits, all of the rare label, in both spaces', async () => {

@@ -24,7 +24,7 @@ describe('GET /metrics', () => {
   let png42: Buffer;
 
   before(async () => {
-    png42 = await pngOf(fx.service.itemPixels(42));
+    png42 = await pngOf(await fx.service.itemPixels(42));
   });
 
   it('counts requests by route pattern and status, and times them by route and by space', async () => {

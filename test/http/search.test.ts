@@ -7,6 +7,7 @@ import { before, describe, it } from 'node:test';
 import request from 'supertest';
 import { encodePng } from '../../src/image/png.js';
 import { SearchService } from '../../src/search/search-service.js';
+import { EmbeddedSource } from '../../src/store/embedded-source.js';
 import { pngOf } from '../helpers/fixtures.js';
 import { appFor, badIdMessage, expectApiError, expectGetErrors, noItemMessage } from '../helpers/http.js';
 import { useTinyApp } from '../helpers/suite.js';
@@ -16,7 +17,7 @@ describe('search routes', () => {
   let png42: Buffer;
 
   before(async () => {
-    png42 = await pngOf(fx.service.itemPixels(42));
+    png42 = await pngOf(await fx.service.itemPixels(42));
   });
 
   describe('POST /api/search', () => {
@@ -40,7 +41,7 @@ describe('search routes', () => {
         assert.equal(result.results[0].id, 42);
         assert.ok(result.results[0].distance < 1e-3);
         assert.equal(result.results[0].imageUrl, '/api/items/42/image');
-        assert.equal(result.results[0].labelName, fx.service.item(42).labelName);
+        assert.equal(result.results[0].labelName, (await fx.service.item(42)).labelName);
         assert.equal(typeof result.ms, 'number');
         assert.ok(result.agreement >= 0 && result.agreement <= 1);
         assert.equal(result.precision, null, 'an upload has no label of its own');
@@ -69,7 +70,7 @@ describe('search routes', () => {
         r.body.spaces[space].results.map((h: { id: number }) => h.id);
       for (const space of ['code', 'pixel']) assert.deepEqual(ids(raw, space), ids(multipart, space));
       assert.deepEqual(raw.body.query.code, multipart.body.query.code);
-      const big = encodePng(fx.service.itemPixels(42), 28, 28, 1, 2);
+      const big = encodePng(await fx.service.itemPixels(42), 28, 28, 1, 2);
       const scaled = await request(fx.app)
         .post('/api/search?k=1&space=pixel')
         .set('Content-Type', 'image/png')
@@ -101,7 +102,7 @@ describe('search routes', () => {
       const res = await request(fx.app).get('/api/items/42/similar?k=6');
       assert.equal(res.status, 200, JSON.stringify(res.body));
       const { query } = res.body;
-      const own = fx.service.item(42);
+      const own = await fx.service.item(42);
       assert.deepEqual(
         [query.id, query.label, query.labelName, query.imageUrl],
         [42, own.label, own.labelName, '/api/items/42/image'],
@@ -138,10 +139,11 @@ describe('search routes', () => {
 
   describe('an index without a pixel space', () => {
     it('serves code results for space=both and SPACE_UNAVAILABLE (409) for space=pixel', async () => {
-      const codeOnly = new SearchService({
-        ...fx.service.state,
-        indexes: { code: fx.service.state.indexes.code },
-      });
+      const parts = fx.service.embedded('test');
+      const codeOnly = new SearchService(
+        fx.service.loadedModel,
+        new EmbeddedSource({ ...parts, indexes: { code: parts.indexes.code } }),
+      );
       const codeApp = appFor(codeOnly);
       const both = await request(codeApp).get('/api/items/3/similar?k=2');
       assert.equal(both.status, 200);

@@ -13,6 +13,7 @@ import { loadConfig, PACKAGE_ROOT } from '../../src/config.js';
 import { createApp } from '../../src/http/app.js';
 import { fixedProvider } from '../../src/http/provider.js';
 import { SearchService } from '../../src/search/search-service.js';
+import { EmbeddedSource } from '../../src/store/embedded-source.js';
 import { readIndexManifest } from '../../src/store/manifest.js';
 import { createRng } from '../../src/util/rng.js';
 import { pngOf } from '../helpers/fixtures.js';
@@ -42,12 +43,12 @@ describe('unusual queries and the map of the collection', () => {
   it('answers an upload of a stored item with its build-time error, a percentile, and no warning', async () => {
     const res = await request(fx.app)
       .post('/api/search?k=3')
-      .attach('image', await pngOf(fx.service.itemPixels(42)), 'q.png');
+      .attach('image', await pngOf(await fx.service.itemPixels(42)), 'q.png');
     assert.equal(res.status, 200, JSON.stringify(res.body));
     const { reconstructionError, unusual } = res.body.query;
     assert.ok(reconstructionError > 0, `error ${reconstructionError}`);
     // Every item of a tiny collection is measured at build time: the upload's error is one of them.
-    const errors = fx.service.state.errors;
+    const errors = fx.service.source.errors;
     assert.equal(errors.length, fx.service.count);
     const nearest = Math.min(...Array.from(errors, (e) => Math.abs(e - reconstructionError)));
     assert.ok(nearest < 1e-5 * reconstructionError, `off by ${nearest}`);
@@ -67,7 +68,7 @@ describe('unusual queries and the map of the collection', () => {
     const res = await request(fx.app).post('/api/search?k=3').attach('image', noisePng(5), 'noise.png');
     assert.equal(res.status, 200, JSON.stringify(res.body));
     const { reconstructionError, unusual } = res.body.query;
-    const worst = fx.service.state.errors.at(-1) ?? 0;
+    const worst = fx.service.source.errors.at(-1) ?? 0;
     assert.ok(reconstructionError > worst, `noise ${reconstructionError} vs the worst item ${worst}`);
     assert.equal(unusual.percentile, 100);
     assert.equal(unusual.isUnusual, true);
@@ -99,7 +100,7 @@ describe('unusual queries and the map of the collection', () => {
     assert.deepEqual(Object.keys(points[0] ?? {}).sort(), ['id', 'label', 'x', 'y']);
     for (const p of points) {
       assert.ok(p.x >= 0 && p.x <= 1 && p.y >= 0 && p.y <= 1, JSON.stringify(p));
-      assert.equal(p.label, fx.service.item(p.id).label);
+      assert.equal(p.label, (await fx.service.item(p.id)).label);
     }
     const spread = Math.max(...points.map((p) => p.x)) - Math.min(...points.map((p) => p.x));
     assert.ok(spread > 0.99, 'the longer side spans the map');
@@ -124,7 +125,10 @@ describe('unusual queries and the map of the collection', () => {
 
   it('answers MAP_UNAVAILABLE and no percentile for an index built before maps and errors', async () => {
     // The same opened index as an older build would have it; never closed (fx.service owns it).
-    const older = new SearchService({ ...fx.service.state, map: null, errors: new Float32Array(0) });
+    const older = new SearchService(
+      fx.service.loadedModel,
+      new EmbeddedSource({ ...fx.service.embedded('test'), map: null, errors: new Float32Array(0) }),
+    );
     const app = createApp(fixedProvider(older, TEST_BACKEND), {
       maxUploadBytes: 1 << 20,
       publicDir: join(PACKAGE_ROOT, 'public'),

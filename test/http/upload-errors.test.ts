@@ -17,7 +17,7 @@ describe('POST /api/search refusals', () => {
   let png42: Buffer;
 
   before(async () => {
-    png42 = await pngOf(fx.service.itemPixels(42));
+    png42 = await pngOf(await fx.service.itemPixels(42));
   });
 
   it('rejects a file over the limit with FILE_TOO_LARGE (413), multipart and raw', async () => {

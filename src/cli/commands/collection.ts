@@ -13,7 +13,8 @@ import { scanFolder } from '../../collection/scan.js';
 import { fileToAdd, syncFolder } from '../../collection/sync.js';
 import type { Config } from '../../config.js';
 import { createError } from '../../errors.js';
-import { SearchService } from '../../search/search-service.js';
+import { openService } from '../../search/open-service.js';
+import type { SearchService } from '../../search/search-service.js';
 import { log, prepare } from '../context.js';
 import { waitOption, withIndexLock } from '../index-lock.js';
 import { type CommonFlags, commonOptions, intIn } from '../options.js';
@@ -43,8 +44,11 @@ async function withCollection(
   wait: boolean,
   change: (service: SearchService, progress: (done: number, total: number) => void) => Promise<ChangeReport>,
 ): Promise<ChangeReport> {
-  return withIndexLock(config.indexDir, command, wait, async () => {
-    const service = await SearchService.open(config.indexDir, { pixel: false });
+  // PostgreSQL takes its writers in turn itself (one transaction each); an index folder needs its lock.
+  const locked = <T>(work: () => Promise<T>) =>
+    config.store === null ? withIndexLock(config.indexDir, command, wait, work) : work();
+  return locked(async () => {
+    const service = await openService(config, { pixel: false });
     let bar: Bar | undefined;
     try {
       return await change(service, (done, total) => {
@@ -53,7 +57,7 @@ async function withCollection(
       });
     } finally {
       bar?.stop();
-      service.close();
+      await service.close();
     }
   });
 }
@@ -136,7 +140,7 @@ export function registerCollection(program: Command): void {
       const { config } = await prepare(flags);
       const once = () =>
         withCollection(config, 'sync', flags.wait ?? false, (service, onProgress) =>
-          syncFolder(service.state.catalogue, service.state.meta, dir, {
+          syncFolder(service.source.writer, service.source.meta, dir, {
             embedder: service.embedder,
             onProgress,
           }),

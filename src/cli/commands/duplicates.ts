@@ -5,7 +5,7 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { findDuplicates } from '../../search/duplicate-finder.js';
 import { DEFAULT_D_SHARE_OF_MEDIAN } from '../../search/duplicates.js';
-import { SearchService } from '../../search/search-service.js';
+import { openService } from '../../search/open-service.js';
 import { log, prepare } from '../context.js';
 import { type CommonFlags, commonOptions } from '../options.js';
 
@@ -43,17 +43,21 @@ export function registerDuplicates(program: Command): void {
   for (const o of commonOptions()) cmd.addOption(o);
   cmd.action(async (flags: DuplicatesFlags) => {
     const { config } = await prepare(flags);
-    const service = await SearchService.open(config.indexDir, { pixel: false });
+    const service = await openService(config, { pixel: false });
     try {
       const answer = await findDuplicates(service, flags.maxDistance);
-      const groups = answer.groups.map((group) => ({
-        items: group.ids.map((id) => {
-          const { label, labelName, source } = service.item(id);
-          return { id, label, labelName, source };
-        }),
-        distance: group.distance,
-        exact: group.exact,
-      }));
+      const groups = await Promise.all(
+        answer.groups.map(async (group) => ({
+          items: await Promise.all(
+            group.ids.map(async (id) => {
+              const { label, labelName, source } = await service.item(id);
+              return { id, label, labelName, source };
+            }),
+          ),
+          distance: group.distance,
+          exact: group.exact,
+        })),
+      );
       if (flags.json) {
         const { maxDistance, defaultMaxDistance } = answer;
         const total = groups.length;
@@ -70,7 +74,7 @@ export function registerDuplicates(program: Command): void {
         process.stdout.write(`${group.distance.toFixed(4)}${group.exact ? ' exact' : ''}  ${items}\n`);
       }
     } finally {
-      service.close();
+      await service.close();
     }
   });
 }

@@ -6,7 +6,7 @@ import { METRICS, type Metric } from '../../store/vector-index.js';
 import { seedSource, startBackend } from '../context.js';
 import { waitOption, withIndexLock } from '../index-lock.js';
 import { type CommonFlags, commonOptions, configOverrides, intIn } from '../options.js';
-import { DEFAULT_INDEX_SETTINGS, indexWithProgress } from '../pipeline.js';
+import { DEFAULT_INDEX_SETTINGS, indexWithProgress, publishWithProgress } from '../pipeline.js';
 
 interface IndexFlags extends CommonFlags {
   m: number;
@@ -24,7 +24,7 @@ export function registerIndex(program: Command): void {
   const cmd = program
     .command('index')
     .description(
-      'seed the collection from --data (or keep it, with its added and removed items, when it is that one), embed every item with the trained encoder and build the HNSW indexes (code, and pixel unless --no-pixel)',
+      'seed the collection from --data (or keep it, with its added and removed items, when it is that one), embed every item with the trained encoder and build the HNSW indexes (code, and pixel unless --no-pixel); with --store postgres://..., then publish it into that PostgreSQL store (created or migrated here, never by serve)',
     )
     .option('--m <n>', 'HNSW links per node', intIn(2, 200), DEFAULT_INDEX_SETTINGS.m)
     .option(
@@ -60,6 +60,14 @@ export function registerIndex(program: Command): void {
         : { seed: { ...seedSource(config), limit: flags.limit } };
       return indexWithProgress(config, backend, source, flags);
     });
+    if (config.store !== null) {
+      const published = await publishWithProgress(config.store, config.indexDir);
+      process.stdout.write(
+        `published to the PostgreSQL store at ${published.where}: ${published.items} items` +
+          `${published.copied > 0 ? ` (${published.copied} copied from ${config.indexDir})` : ''}` +
+          `${published.embedded > 0 ? `, ${published.embedded} embedded now` : ''} in ${published.seconds.toFixed(1)} s\n`,
+      );
+    }
     process.stdout.write(
       `indexed ${manifest.collection.count} images of ${manifest.collection.name} (model ${manifest.model.weightsHash}, ` +
         `code ${manifest.code.dims}-d ${manifest.code.metric}) in ${manifest.totalSeconds.toFixed(1)} s into ${config.indexDir}\n`,

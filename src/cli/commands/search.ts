@@ -7,7 +7,8 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Command, Option } from 'commander';
 import { createError, isAesearchError } from '../../errors.js';
-import { type Hit, QUERY_SPACES, type QuerySpace, SearchService } from '../../search/search-service.js';
+import { openService } from '../../search/open-service.js';
+import { type Hit, QUERY_SPACES, type QuerySpace, type SearchService } from '../../search/search-service.js';
 import { prepare } from '../context.js';
 import { type CommonFlags, commonOptions, intIn } from '../options.js';
 
@@ -88,7 +89,7 @@ export function registerSearch(program: Command): void {
     const { config } = await prepare(flags);
     const files = await expandPaths(paths);
     // The pixel index (the bigger one by far) is opened only when it is searched.
-    const service = await SearchService.open(config.indexDir, { ...config, pixel: flags.space === 'pixel' });
+    const service = await openService(config, { pixel: flags.space === 'pixel' });
     let failed = 0;
     try {
       for (const file of files) {
@@ -102,7 +103,7 @@ export function registerSearch(program: Command): void {
         }
       }
     } finally {
-      service.close();
+      await service.close();
     }
     if (failed > 0) throw createError('SEARCHES_FAILED', { failed, total: files.length });
   });

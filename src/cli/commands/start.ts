@@ -6,6 +6,7 @@
 import type { Command } from 'commander';
 import type { Config } from '../../config.js';
 import { type AesearchError, isAesearchError } from '../../errors.js';
+import { openService } from '../../search/open-service.js';
 import { SearchService } from '../../search/search-service.js';
 import { serveIndex, serveUntilSignal } from '../../server/serve.js';
 import type { BackendInfo } from '../../tfjs/backend.js';
@@ -60,6 +61,8 @@ async function rebuild(
  * has damaged. Under the lock it looks again: the run it waited for may have completed the folder.
  */
 async function openRepairing(config: Config, backend: BackendInfo, wait: boolean): Promise<SearchService> {
+  // A PostgreSQL store is built by `aesearch index --store URL`, never by a server.
+  if (config.store !== null) return openService(config);
   try {
     return await SearchService.open(config.indexDir);
   } catch (err) {

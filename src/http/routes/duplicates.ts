@@ -11,12 +11,14 @@ import type { ServiceProvider } from '../provider.js';
 import { scopeOf, serviceFor } from '../request-scope.js';
 import { itemImageUrl } from '../shape.js';
 
-function groupJson(service: SearchService, group: DuplicateGroup) {
+async function groupJson(service: SearchService, group: DuplicateGroup) {
   return {
-    items: group.ids.map((id) => {
-      const { label, labelName } = service.item(id);
-      return { id, label, labelName, imageUrl: itemImageUrl(id) };
-    }),
+    items: await Promise.all(
+      group.ids.map(async (id) => {
+        const { label, labelName } = await service.item(id);
+        return { id, label, labelName, imageUrl: itemImageUrl(id) };
+      }),
+    ),
     distance: group.distance,
     exact: group.exact,
   };
@@ -28,15 +30,15 @@ function list(provider: ServiceProvider) {
     const options = duplicatesOptions(req.query);
     // Held: building the neighbour graph runs while a reload could otherwise close the service.
     const answer = await scopeOf(res).hold(() => findDuplicates(service, options.maxDistance));
+    const page = answer.groups.slice(options.offset, options.offset + options.limit);
+    const groups = await Promise.all(page.map((group) => groupJson(service, group)));
     res.json({
       maxDistance: answer.maxDistance,
       defaultMaxDistance: answer.defaultMaxDistance,
       offset: options.offset,
       limit: options.limit,
       total: answer.groups.length,
-      groups: answer.groups
-        .slice(options.offset, options.offset + options.limit)
-        .map((group) => groupJson(service, group)),
+      groups,
     });
   };
 }

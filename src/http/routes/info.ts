@@ -13,11 +13,12 @@ import { availableSpaces } from './search.js';
 export function infoRoutes(provider: ServiceProvider, queue: WorkQueue, uploads: UploadGuard): Router {
   const router = Router();
   const started = Date.now();
-  router.get('/api/stats', (_req, res) => {
+  router.get('/api/stats', async (_req, res) => {
     const service = serviceFor(res, provider);
+    const summary = await describeCollection(service);
     res.json(
       withoutAbsolutePaths({
-        ...describeCollection(service),
+        ...summary,
         spaces: availableSpaces(service),
         backend: { name: provider.backend.name, description: provider.backend.description },
         served: provider.status(),

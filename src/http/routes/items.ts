@@ -33,8 +33,8 @@ export function itemImages(cacheBytes: number): ItemImages {
   };
 }
 
-function itemJson(service: SearchService, id: number) {
-  return { ...service.item(id), imageUrl: itemImageUrl(id) };
+async function itemJson(service: SearchService, id: number) {
+  return { ...(await service.item(id)), imageUrl: itemImageUrl(id) };
 }
 
 /** An image answer: its bytes and content type. */
@@ -44,10 +44,10 @@ interface ImageAnswer {
 }
 
 function list(provider: ServiceProvider) {
-  return (req: Request, res: Response): void => {
+  return async (req: Request, res: Response): Promise<void> => {
     const service = serviceFor(res, provider);
     const options = listOptions(req.query, service);
-    const page = listItems(service, options);
+    const page = await listItems(service, options);
     res.json({
       offset: options.offset,
       limit: options.limit,
@@ -66,7 +66,7 @@ async function render(
   original: boolean,
 ): Promise<ImageAnswer> {
   if (original) {
-    const thumb = service.thumbnail(id);
+    const thumb = await service.thumbnail(id);
     if (thumb) {
       const bytes = await sharp(thumb.bytes)
         .resize(size, size, { fit: 'inside', withoutEnlargement: true })
@@ -83,9 +83,9 @@ function image(provider: ServiceProvider, { cache, encodes }: ItemImages, origin
     const service = serviceFor(res, provider);
     const id = itemId(req.params);
     const size = imageSize(req.query);
-    service.item(id);
-    // Item ids are never reused, so (catalogue, id) names one picture for good.
-    const key = `${service.state.catalogue.name}:${id}:${size}:${original ? 'o' : 'i'}`;
+    await service.item(id);
+    // Item ids are never reused, so (store, id) names one picture for good.
+    const key = `${service.source.where}:${id}:${size}:${original ? 'o' : 'i'}`;
     const answer = await scopeOf(res).hold(() =>
       cache.get(key, () => encodes.run(() => render(service, id, size, original))),
     );
@@ -98,9 +98,9 @@ function image(provider: ServiceProvider, { cache, encodes }: ItemImages, origin
 export function itemRoutes(provider: ServiceProvider, images: ItemImages): Router {
   const router = Router();
   router.get('/api/items', list(provider));
-  router.get('/api/items/:id', (req, res) => {
+  router.get('/api/items/:id', async (req, res) => {
     const service = serviceFor(res, provider);
-    res.json(itemJson(service, itemId(req.params)));
+    res.json(await itemJson(service, itemId(req.params)));
   });
   router.get('/api/items/:id/image', image(provider, images, true));
   router.get('/api/items/:id/input', image(provider, images, false));

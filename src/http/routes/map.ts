@@ -7,9 +7,9 @@ import { serviceFor } from '../request-scope.js';
 /** The map route: `{ method, labelNames, points: [{ id, x, y, label }] }`, or MAP_UNAVAILABLE. */
 export function mapRoutes(provider: ServiceProvider): Router {
   const router = Router();
-  router.get('/api/map', (_req, res) => {
+  router.get('/api/map', async (_req, res) => {
     const service = serviceFor(res, provider);
-    const map = service.map();
+    const map = await service.map();
     if (!map) throw createError('MAP_UNAVAILABLE');
     const labelNames = [...new Set(map.points.map((p) => p.label))]
       .filter((label) => label !== null)

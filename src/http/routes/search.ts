@@ -27,7 +27,7 @@ import type { WorkQueue } from '../work-queue.js';
 
 /** The spaces `service`'s index holds, code first. */
 export function availableSpaces(service: SearchService): QuerySpace[] {
-  return QUERY_SPACES.filter((space) => service.state.indexes[space] !== undefined);
+  return QUERY_SPACES.filter((space) => service.source.spaces.includes(space));
 }
 
 interface SearchLocals {
@@ -125,7 +125,7 @@ function answerJson(
 ): SearchJson {
   for (const result of Object.values(found.spaces)) metrics.observeSearch(result.space, result.ms);
   const threshold = { percentile: unusualPercentile, error: service.errorAtPercentile(unusualPercentile) };
-  return searchJson(found, options.k, service.state.meta, threshold);
+  return searchJson(found, options.k, service.source.meta, threshold);
 }
 
 /**

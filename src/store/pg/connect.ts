@@ -43,11 +43,6 @@ export interface StorePool {
   readonly schema: string | null;
 }
 
-/** True when `url` names a PostgreSQL store rather than a folder. */
-export function isPostgresUrl(url: string): boolean {
-  return /^postgres(ql)?:\/\//i.test(url);
-}
-
 /** `host:port/database` of a `postgres://` URL, without user or password. */
 export function describeStore(url: string): string {
   try {

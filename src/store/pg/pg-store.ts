@@ -4,9 +4,10 @@
  * `Catalogue`'s, but every method is async and every write is one transaction; many servers share one
  * store and see each other's changes at once.
  */
-import type { Change, CollectionMeta, ItemPage, ItemRecord } from '../../collection/catalogue.js';
+import type { Change, CollectionMeta, ItemPage, ItemRecord, NewItem } from '../../collection/catalogue.js';
 import { createError } from '../../errors.js';
 import type { Neighbours } from '../vector-index.js';
+import { type PublishedBuild, readBuild, writeBuild } from './build-record.js';
 import { lastRows, openPool, query, type StorePool, transaction } from './connect.js';
 import { loadModel, type StoredModel, saveModel } from './models.js';
 import {
@@ -19,7 +20,15 @@ import {
 } from './schema.js';
 import { type PgSearchOptions, type Space, searchSelect, searchSettings, toNeighbours } from './search.js';
 import { floatsOf } from './vectors.js';
-import { deleteItems, insertItems, type PgNewItem, setMetaValue, updateCodes } from './writes.js';
+import {
+  defineLabels,
+  deleteItems,
+  insertItems,
+  insertUnique,
+  type PgNewItem,
+  setMetaValue,
+  updateCodes,
+} from './writes.js';
 
 interface ItemRow {
   id: number;
@@ -229,6 +238,86 @@ export class PgStore {
     const pixelDims = this.current.pixelDims;
     const withPixels = pixelDims !== null && pixelDims <= HALFVEC_MAX_DIMS;
     return transaction(this.store, (client) => insertItems(client, items, withPixels));
+  }
+
+  /**
+   * Adds `items` with their codes (when given, under the store's model) in one transaction; an item whose
+   * sha256 is already stored is not added and comes back as that item with `duplicate` true (checked under
+   * a transaction lock, so two servers cannot add the same bytes twice).
+   */
+  async addUnique(
+    items: readonly NewItem[],
+    codes?: { model: string; codes: readonly Float32Array[] },
+  ): Promise<{ id: number; duplicate: boolean }[]> {
+    if (items.length === 0) return [];
+    const pixelDims = this.current.pixelDims;
+    const withPixels = pixelDims !== null && pixelDims <= HALFVEC_MAX_DIMS;
+    const withCodes = items.map((item, i) => ({ ...item, code: codes?.codes[i] ?? null }));
+    return transaction(this.store, (client) => insertUnique(client, withCodes, withPixels));
+  }
+
+  /** Defines the label names in order (label i is names[i]) before items with them are added. */
+  async defineLabels(names: readonly string[]): Promise<void> {
+    await transaction(this.store, (client) => defineLabels(client, names));
+  }
+
+  /** The records of those of `ids` that exist, in no particular order. */
+  async records(ids: readonly number[]): Promise<ItemRecord[]> {
+    if (ids.length === 0) return [];
+    const r = await query<ItemRow>(
+      this.store,
+      `SELECT ${ITEM_COLUMNS} FROM aesearch_items WHERE id = ANY($1::int[])`,
+      [ids],
+    );
+    return r.rows.map(toRecord);
+  }
+
+  /** The labels (-1 when none) of those of `ids` that exist. */
+  async labelsOf(ids: readonly number[]): Promise<Map<number, number>> {
+    const r = await query<{ id: number; label: number | null }>(
+      this.store,
+      'SELECT id, label FROM aesearch_items WHERE id = ANY($1::int[])',
+      [ids],
+    );
+    return new Map(r.rows.map((row) => [row.id, row.label ?? -1]));
+  }
+
+  /** The stored codes of those of `ids` that have one. */
+  async codes(ids: readonly number[]): Promise<Map<number, Float32Array>> {
+    const r = await query<{ id: number; code: number[] }>(
+      this.store,
+      'SELECT id, code::real[] AS code FROM aesearch_items WHERE id = ANY($1::int[]) AND code IS NOT NULL',
+      [ids],
+    );
+    return new Map(r.rows.map((row) => [row.id, floatsOf(row.code)]));
+  }
+
+  /** Up to `limit` items without a code (added by a process on another model, or before a new one), by id. */
+  async withoutCode(limit: number): Promise<{ id: number; input: Uint8Array }[]> {
+    const r = await query<{ id: number; input: Buffer }>(
+      this.store,
+      'SELECT id, input FROM aesearch_items WHERE code IS NULL ORDER BY id LIMIT $1',
+      [limit],
+    );
+    return r.rows.map((row) => ({ id: row.id, input: asBytes(row.input) }));
+  }
+
+  /** Forgets every stored code (they belong to a model being replaced). */
+  async clearCodes(): Promise<void> {
+    await transaction(this.store, async (client) => {
+      await client.query('UPDATE aesearch_items SET code = NULL WHERE code IS NOT NULL');
+      await client.query("DELETE FROM aesearch_meta WHERE key = 'codes_model'");
+    });
+  }
+
+  /** The build the store serves (manifest, error distribution, map), or null before the first publish. */
+  async build(): Promise<PublishedBuild | null> {
+    return readBuild(await this.metaValue<unknown>('build'), this.where);
+  }
+
+  /** Records the build servers on this store serve; they pick it up without a restart. */
+  async publishBuild(build: PublishedBuild): Promise<void> {
+    await this.setMetaValue('build', writeBuild(build));
   }
 
   /** Removes the items with `ids` in one transaction; returns the ids that existed. */

@@ -64,6 +64,47 @@ export async function insertItems(
   return ids;
 }
 
+/** A transaction lock taken by every unique add, so two writers cannot both miss each other's copy. */
+const ADD_LOCK = 0x0ae5ea7d;
+
+/**
+ * Inserts those of `items` whose sha256 no stored item (nor an earlier one of `items`) has, under a
+ * transaction lock; returns, in order, each new item's id or the id of the item it duplicates.
+ */
+export async function insertUnique(
+  client: pg.ClientBase,
+  items: readonly PgNewItem[],
+  withPixels: boolean,
+): Promise<{ id: number; duplicate: boolean }[]> {
+  await client.query('SELECT pg_advisory_xact_lock($1)', [ADD_LOCK]);
+  const found = await client.query<{ sha256: string; id: number }>(
+    'SELECT DISTINCT ON (sha256) sha256, id FROM aesearch_items WHERE sha256 = ANY($1::text[]) ORDER BY sha256, id',
+    [items.map((i) => i.sha256)],
+  );
+  const existing = new Map(found.rows.map((r) => [r.sha256, r.id]));
+  const fresh: PgNewItem[] = [];
+  const freshIndex = new Map<string, number>();
+  // Each item: a stored id (duplicate), or the position of the fresh item it is (or copies).
+  const plan = items.map((item): { stored: number } | { fresh: number; duplicate: boolean } => {
+    const stored = existing.get(item.sha256);
+    if (stored !== undefined) return { stored };
+    const earlier = freshIndex.get(item.sha256);
+    if (earlier !== undefined) return { fresh: earlier, duplicate: true };
+    freshIndex.set(item.sha256, fresh.length);
+    fresh.push(item);
+    return { fresh: fresh.length - 1, duplicate: false };
+  });
+  const ids = await insertItems(client, fresh, withPixels);
+  return plan.map((p) =>
+    'stored' in p ? { id: p.stored, duplicate: true } : { id: ids[p.fresh] ?? -1, duplicate: p.duplicate },
+  );
+}
+
+/** Defines label names in order, so that label i is names[i] in an empty store. */
+export async function defineLabels(client: pg.ClientBase, names: readonly string[]): Promise<void> {
+  for (const name of names) await labelId(client, name);
+}
+
 /** Deletes the items with `ids` and logs each that existed as removed; returns those ids. */
 export async function deleteItems(client: pg.ClientBase, ids: readonly number[]): Promise<number[]> {
   const gone = await client.query<{ id: number }>(
