@@ -226,6 +226,13 @@ describe('docs links', () => {
     assert.deepEqual(missing, []);
   });
 
+  it("runs the README's test command in .ci/run", () => {
+    const command = /## Tests\n\n```sh\n([^\n]+)\n```/.exec(read('README.md'))?.[1];
+    assert.equal(command, 'npm test');
+    const ciLines = read('.ci/run').trimEnd().split('\n');
+    assert.equal(ciLines.at(-1), command, ".ci/run ends with the README's test command");
+  });
+
   describe('routes', () => {
     const fx = useTinyApp();
 
