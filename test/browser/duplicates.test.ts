@@ -80,7 +80,7 @@ describe('the near-duplicates view in Chromium', { timeout: 120_000 }, () => {
     assert.match((await page.locator('#dup-summary').textContent()) ?? '', /^Groups 1-\d+ of \d+ within /);
     await page
       .locator('#duplicates')
-      // Copied by hand to public/img/duplicates.png (the README's picture): a test never rewrites the repository.
+      // Copied by hand to public/img/duplicates.png (the picture in docs/collections.md): a test never rewrites the repository.
       .screenshot({ path: join(PACKAGE_ROOT, 'test-output', 'duplicates.png') });
     assert.deepEqual(problems, []);
   });

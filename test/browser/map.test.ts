@@ -2,7 +2,7 @@
  * The unusual-query banner and the map of the collection in Debian's Chromium (playwright-core), served
  * by the real app on a tiny trained index: the banner shows for a noise upload and not for an item of the
  * collection; the map draws its points with a legend, shows a thumbnail on hover, searches by a clicked
- * point and marks the query. With AESEARCH_MAP_SCREENSHOT set, saves the map as that PNG (the README's).
+ * point and marks the query. With AESEARCH_MAP_SCREENSHOT set, saves the map as that PNG (the one in docs/collections.md).
  */
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';

@@ -113,12 +113,12 @@ describe('GET /api/duplicates', () => {
       const mine = planted.filter((_, n) => edits[n] === edit);
       return `${edit} ${scorePairs(groups, mine).recall.toFixed(2)}`;
     });
-    // Printed so a run shows what the tiny model reaches (README, "Near-duplicates").
+    // Printed so a run shows what the tiny model reaches (docs/collections.md, "Near-duplicates").
     console.log(
       `planted copies at D ${body.maxDistance.toFixed(4)}: ${JSON.stringify(score)}; recall by edit: ${byEdit.join(', ')}`,
     );
     assert.ok(score.precision >= 0.95, JSON.stringify(score));
-    // The issue's 0.90 is not reached by these models (README, "Near-duplicates"): this guards what is.
+    // The issue's 0.90 is not reached by these models (docs/collections.md, "Near-duplicates"): this guards what is.
     assert.ok(score.recall >= 0.25, JSON.stringify(score));
   });
 
