@@ -4,7 +4,7 @@
  */
 
 import { loadConfig } from '../../src/config.js';
-import { SearchService } from '../../src/search/search-service.js';
+import { openService } from '../../src/search/open-service.js';
 import { type RunningServer, startServer } from '../../src/server/serve.js';
 import { TEST_DATA_PATH } from './fixtures.js';
 import { TEST_BACKEND } from './http.js';
@@ -14,17 +14,17 @@ export interface TestServer extends RunningServer {
   readonly lines: string[];
 }
 
-/** Opens the index in `indexDir` and serves it on 127.0.0.1 at a free port. */
+/** Opens the index in `indexDir` (or the PostgreSQL store `settings.store`) and serves it on 127.0.0.1 at a free port. */
 export async function startTestServer(
   indexDir: string,
-  settings: { adminToken?: string; queueLimit?: number } = {},
+  settings: { adminToken?: string; queueLimit?: number; store?: string } = {},
 ): Promise<TestServer> {
   const config = loadConfig(
     { indexDir, dataPath: TEST_DATA_PATH, port: 0, host: '127.0.0.1', ...settings },
     {},
   );
   const lines: string[] = [];
-  const service = await SearchService.open(config.indexDir);
+  const service = await openService(config);
   // Request lines are left out: thousands of them would read as a leak in the memory checks.
   const keep = (line: string) => {
     if (!/^[A-Z]+ \/\S* (\d{3}|aborted) /.test(line)) lines.push(line);
