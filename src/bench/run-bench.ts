@@ -27,6 +27,7 @@ import { type ModelInput, resolveTrainConfig } from '../train/train-config.js';
 import { runTraining } from '../train/train-run.js';
 import { type AddFigures, measureAdd } from './add-speed.js';
 import { machineSpeedLine, measureMachineSpeed } from './machine-speed.js';
+import { benchPgSearch, type PgSearchFigures } from './pg-search.js';
 import { type CurveRow, recallCurve } from './recall-curve.js';
 import { exactTopK, measureSearch, type SearchFigures } from './search-speed.js';
 import { measureTraining, type TrainFigures } from './train-speed.js';
@@ -66,6 +67,8 @@ export interface BenchReport {
   readonly bytesPerItem: number;
   readonly bytesPerItemPixel: number;
   readonly tensorsLeakedOver10kQueries: number;
+  /** With --store: code search on the embedded index and on PostgreSQL with the same codes; else null. */
+  readonly stores: PgSearchFigures | null;
   readonly peakRssMb: number;
 }
 
@@ -209,8 +212,28 @@ async function benchSearch(dataset: Dataset, model: Awaited<ReturnType<typeof lo
     pixelBuildS,
     encodeAndSearchQps,
     leaked: tf.memory().numTensors - before,
+    dbCodes,
     bytes: { code: await indexBytes(code, dims), pixel: await indexBytes(pixel, area) },
   };
+}
+
+/** Code search on both stores with the database's codes, in one run (see pg-search.ts). */
+async function benchStores(
+  url: string,
+  codes: Float32Array,
+  dims: number,
+  log: BenchLog,
+): Promise<PgSearchFigures> {
+  log(
+    `code search on both stores: the same ${codes.length / dims} codes in hnswlib and in PostgreSQL + pgvector`,
+  );
+  const figures = await benchPgSearch(url, { codes, dims, onProgress: (line) => log(`  ${line}`) });
+  log(
+    `  embedded ${figures.embedded.qps.toFixed(0)} q/s recall@10 ${figures.embedded.recall10.toFixed(4)}; ` +
+      `PostgreSQL ${figures.postgres.qps.toFixed(0)} q/s recall@10 ${figures.postgres.recall10.toFixed(4)}, ` +
+      `${figures.bytesPerItem.toFixed(0)} bytes per item`,
+  );
+  return figures;
 }
 
 /** In-memory bytes per item: the HNSW file (vectors + links) plus, for code space, the stored raw code. */
@@ -231,6 +254,7 @@ export async function runBench(
   backend: string,
   workDir: string,
   log: BenchLog,
+  store: string | null = null,
 ): Promise<BenchReport> {
   log('machine speed: the seed dense AE, batch 64, on one thread (wasm)');
   const reference = await measureMachineSpeed();
@@ -239,6 +263,7 @@ export async function runBench(
   const { model, manifest, count } = await benchIndex(dataset, workDir, backend, log);
   try {
     const s = await benchSearch(dataset, model, log);
+    const stores = store === null ? null : await benchStores(store, s.dbCodes, model.manifest.codeSize, log);
     log('adding 400 64x64 PNGs to the collection, against sharp decoding them alone; then removing 10%');
     const add = await measureAdd(workDir, workDir);
     log(
@@ -276,6 +301,7 @@ export async function runBench(
       bytesPerItem: s.bytes.code,
       bytesPerItemPixel: s.bytes.pixel,
       tensorsLeakedOver10kQueries: s.leaked,
+      stores,
       peakRssMb: process.resourceUsage().maxRSS / 1024,
     };
   } finally {

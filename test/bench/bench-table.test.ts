@@ -57,6 +57,7 @@ const report: BenchReport = {
   bytesPerItem: 128,
   bytesPerItemPixel: 3136,
   tensorsLeakedOver10kQueries: 0,
+  stores: null,
   peakRssMb: 812,
 };
 
@@ -86,6 +87,32 @@ describe('bench tables', () => {
       /\| search, code space, k=10 \| 12,000 q\/s, p50 0\.125 ms, p99 0\.500 ms, recall@10 0\.9991 \|/,
     );
     assert.match(table, /\| peak RSS \| 812 MB \|/);
+  });
+
+  it('adds the two stores side by side with --store, and nothing without', () => {
+    assert.doesNotMatch(benchTable(report), /PostgreSQL/);
+    const store = (qps: number, recall10: number) => ({ qps, recall10, buildSeconds: 12.5 });
+    const table = benchTable({
+      ...report,
+      stores: {
+        count: 60000,
+        dims: 32,
+        queries: 500,
+        embedded: store(20000, 0.999),
+        postgres: store(450, 0.987),
+        bytesPerItem: 420,
+        plans: { unfiltered: ['aesearch_items_code'], filtered: ['aesearch_items_code'] },
+      },
+    });
+    assert.match(
+      table,
+      /\| code search on 60,000 codes, embedded \(hnswlib\) \| 20,000 q\/s, recall@10 0\.9990, /,
+    );
+    assert.match(
+      table,
+      /\| code search on 60,000 codes, PostgreSQL \+ pgvector \| 450 q\/s, recall@10 0\.9870, /,
+    );
+    assert.match(table, /\| PostgreSQL bytes per item \(table, TOAST, indexes\) \| 420 \|/);
   });
 
   it('writes one curve row per build with recall / queries per second per ef', () => {

@@ -55,9 +55,23 @@ export function benchTable(r: BenchReport): string {
     ['encode + code search, one image', `${fmt(r.encodeAndSearchQps)} q/s`],
     ['bytes per item (code / pixel)', `${fmt(r.bytesPerItem)} / ${fmt(r.bytesPerItemPixel)}`],
     ['tensors leaked over all queries', String(r.tensorsLeakedOver10kQueries)],
+    ...storeRows(r),
     ['peak RSS', `${fmt(r.peakRssMb)} MB`],
   ];
   return ['| measure | value |', '|---|---|', ...rows.map(([a, b]) => `| ${a} | ${b} |`)].join('\n');
+}
+
+/** With --store: code search on each store, the same codes and queries. */
+function storeRows(r: BenchReport): [string, string][] {
+  const s = r.stores;
+  if (!s) return [];
+  const cell = (f: { qps: number; recall10: number; buildSeconds: number }) =>
+    `${fmt(f.qps)} q/s, recall@10 ${fmt(f.recall10, 4)}, loaded and indexed in ${fmt(f.buildSeconds, 1)} s`;
+  return [
+    [`code search on ${fmt(s.count)} codes, embedded (hnswlib)`, cell(s.embedded)],
+    [`code search on ${fmt(s.count)} codes, PostgreSQL + pgvector`, cell(s.postgres)],
+    ['PostgreSQL bytes per item (table, TOAST, indexes)', fmt(s.bytesPerItem)],
+  ];
 }
 
 /** The recall curve as a Markdown table: one row per build, recall@10 / queries/s per search ef. */
@@ -77,7 +91,7 @@ export function registerBench(program: Command): void {
   const cmd = program
     .command('bench')
     .description(
-      'measure training, embedding, indexing and search speed in this process; prints a table, or JSON with --json',
+      'measure training, embedding, indexing and search speed in this process; prints a table, or JSON with --json; with --store postgres://..., also code search on that PostgreSQL beside the embedded index (same codes, one run)',
     )
     .option('--json', 'print one JSON object instead of the table');
   for (const o of commonOptions()) cmd.addOption(o);
@@ -86,7 +100,7 @@ export function registerBench(program: Command): void {
     const dataset = await openDataset(config);
     const workDir = await mkdtemp(join(tmpdir(), 'aesearch-bench-'));
     try {
-      const report = await runBench(dataset, backend.name, workDir, log);
+      const report = await runBench(dataset, backend.name, workDir, log, config.store);
       process.stdout.write(
         flags.json
           ? `${JSON.stringify(report, null, 2)}\n`
