@@ -251,7 +251,7 @@ const ERRORS = {
   ROUTE_NOT_FOUND: {
     status: 404,
     message: ({ method, path }: { method: Arg; path: Arg }) =>
-      `No route ${method} ${path}; the API is listed in the README (GET /api/health checks the server)`,
+      `No route ${method} ${path}; the API is listed in docs/api.md (GET /api/health checks the server)`,
   },
   METHOD_NOT_ALLOWED: {
     status: 405,

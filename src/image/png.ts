@@ -2,7 +2,7 @@
  * The one PNG writer, for 8-bit grayscale or RGB images: the query's input and reconstruction in every search
  * answer, item images, the training's reconstruction grid and the eval's PNG uploads. It runs inline with
  * node's zlib: a sharp pipeline per image cost more main-thread time than the rest of a search request
- * put together (profiled under load, README "Load").
+ * put together (profiled under load, docs/benchmarks.md "Load").
  */
 import { deflateSync } from 'node:zlib';
 

@@ -3,7 +3,7 @@
  * each code c to unit length after an affine map: cosine uses (c - mean); whiten uses (c - mean) S^-1/2,
  * with S the code covariance shrunk towards a multiple of the identity. L2 search over the saved codes
  * then ranks as (whitened) cosine search. The saved decoder first maps a unit code back through the
- * mean norm and the inverse map. Measured on conv codes in the README ("What we tried").
+ * mean norm and the inverse map. Measured on conv codes in docs/models.md ("What we tried").
  */
 import * as tf from '@tensorflow/tfjs';
 import { gatherBatch } from '../dataset/float-images.js';
@@ -18,10 +18,10 @@ import { embedImages } from './encoder.js';
 /** Images used to estimate the mean and covariance: plenty for 64 dims, and fast. */
 const SAMPLE_IMAGES = 10_000;
 
-/** Weight of the identity in the shrunk covariance: measured best among 0.03-0.35 (README). */
+/** Weight of the identity in the shrunk covariance: measured best among 0.03-0.35 (docs/models.md). */
 const WHITEN_SHRINK = 0.1;
 
-/** Weight of the within-class covariance of the labelled codes in `whiten` with labels (measured, README). */
+/** Weight of the within-class covariance of the labelled codes in `whiten` with labels (measured, docs/models.md). */
 const WITHIN_CLASS_MIX = 0.9;
 
 /** Pooled within-class covariance of `codes` (n x dims) with `labels` (one per row): Σ scatter / n. */

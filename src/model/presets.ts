@@ -1,6 +1,6 @@
 /**
  * Named training settings for `aesearch train --preset NAME`. Explicit flags override a preset's values.
- * The README's quality table gives what each preset scores and how long it trains.
+ * docs/models.md's quality table gives what each preset scores and how long it trains.
  */
 import type { ArchConfig, ArchName, CodeNorm, NoiseType, UnpoolMode } from './architectures/types.js';
 
@@ -59,7 +59,7 @@ export const SEED_ARCH = Object.freeze({
   codeActivation: 'relu',
 } as const satisfies Partial<ArchConfig>);
 
-/** The best unsupervised settings (README, "What we tried"). */
+/** The best unsupervised settings (docs/models.md, "What we tried"). */
 const BEST: Preset['settings'] = {
   arch: 'conv',
   codeSize: 64,

@@ -32,7 +32,7 @@ export interface DuplicateGroup {
 /**
  * The default D is this share of the median nearest-neighbour distance. The median stays put while
  * fewer than half the items have a copy; the share was measured on planted copies (JPEG q50, resize,
- * crop <= 5%, brightness +-10%): see README, "Near-duplicates".
+ * crop <= 5%, brightness +-10%): see docs/collections.md, "Near-duplicates".
  */
 export const DEFAULT_D_SHARE_OF_MEDIAN = 0.4;
 

@@ -25,7 +25,7 @@ export interface HnswParams {
   readonly seed: number;
 }
 
-/** Defaults picked from the measured recall curve (see README, "Index parameters"). */
+/** Defaults picked from the measured recall curve (see docs/benchmarks.md, "Speed"). */
 export const DEFAULT_HNSW: HnswParams = Object.freeze({
   m: 16,
   efConstruction: 100,

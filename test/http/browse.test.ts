@@ -201,13 +201,13 @@ describe('item, stats and page routes', () => {
         await request(fx.app).get('/api/nothing'),
         404,
         'ROUTE_NOT_FOUND',
-        'No route GET /api/nothing; the API is listed in the README (GET /api/health checks the server)',
+        'No route GET /api/nothing; the API is listed in docs/api.md (GET /api/health checks the server)',
       );
       expectApiError(
         await request(fx.app).delete('/api/stats'),
         404,
         'ROUTE_NOT_FOUND',
-        'No route DELETE /api/stats; the API is listed in the README (GET /api/health checks the server)',
+        'No route DELETE /api/stats; the API is listed in docs/api.md (GET /api/health checks the server)',
       );
     });
 

@@ -8,7 +8,7 @@ import type { ArchConfig } from './types.js';
 // Added to logits that must not count in a softmax; exp() of it is 0 in float32.
 const MASKED_LOGIT = -1e9;
 
-/** Softmax temperature of the label term (the value every README run used). */
+/** Softmax temperature of the label term (the value every run in docs/models.md used). */
 export const LABEL_TEMPERATURE = 0.2;
 
 /**

@@ -54,7 +54,7 @@ export interface ArchConfig {
   readonly codeSize: number;
   /** Widths of the hidden dense layers between input and code, e.g. [256, 64]; mirrored in the decoder. */
   readonly hidden: readonly number[];
-  /** `linear` codes search better than the seed's `relu` ones (see README). */
+  /** `linear` codes search better than the seed's `relu` ones (see docs/models.md). */
   readonly codeActivation: 'linear' | 'relu';
   /**
    * `cosine` adds centring on the mean database code and unit length to the encoder after training,
