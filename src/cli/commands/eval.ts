@@ -15,8 +15,10 @@ import { writeEvalOutputs } from '../../eval/outputs.js';
 import { describeProtocol, type EvalReport, formatTable } from '../../eval/report.js';
 import { modelSummary, protocolOf, reportedKs, runEval } from '../../eval/run-eval.js';
 import type { StageReporter } from '../../eval/space-eval.js';
-import { loadModel } from '../../model/store.js';
+import { type LoadedModel, loadModel } from '../../model/store.js';
 import { readIndexManifest } from '../../store/manifest.js';
+import { loadStoredModel } from '../../store/pg/pg-source.js';
+import { PgStore } from '../../store/pg/pg-store.js';
 import { METRICS, type Metric } from '../../store/vector-index.js';
 import { writeJsonAtomic } from '../../util/atomic-fs.js';
 import { log, openDataset, prepare } from '../context.js';
@@ -51,12 +53,33 @@ export function parseKList(value: string): number[] {
 }
 
 /** The saved index's code metric and database size, when an index exists. */
-async function savedIndex(config: Config): Promise<{ metric: Metric; count: number; name: string } | null> {
+type SavedIndex = { metric: Metric; count: number; name: string };
+
+async function savedIndex(config: Config): Promise<SavedIndex | null> {
   try {
     const m = await readIndexManifest(config.indexDir);
     return { metric: m.code.metric, count: m.collection.count, name: m.collection.name };
   } catch {
     return null;
+  }
+}
+
+/** The model to evaluate and the served index's figures: the index folder's, or with --store the store's. */
+async function evalModel(config: Config): Promise<{ model: LoadedModel; saved: SavedIndex | null }> {
+  if (config.store === null)
+    return { model: await loadModel(config.indexDir), saved: await savedIndex(config) };
+  const store = await PgStore.open(config.store);
+  try {
+    const build = await store.build();
+    const model = await loadStoredModel(store, build?.manifest.model.weightsHash);
+    const saved = build && {
+      metric: build.manifest.code.metric,
+      count: build.manifest.collection.count,
+      name: build.manifest.collection.name,
+    };
+    return { model, saved };
+  } finally {
+    await store.close();
   }
 }
 
@@ -143,10 +166,9 @@ async function otherCollections(config: Config, names: readonly string[]): Promi
 async function runEvalCommand(flags: EvalFlags): Promise<void> {
   const started = performance.now();
   const { config, backend } = await prepare(flags);
-  const model = await loadModel(config.indexDir);
+  const { model, saved } = await evalModel(config);
   const { stage, stop } = barReporter();
   try {
-    const saved = await savedIndex(config);
     const limit = flags.limit ?? (saved && saved.name === config.data ? saved.count : undefined);
     const dataset = await openDataset(config, limit);
     const metric = flags.metric ?? saved?.metric ?? 'l2';

@@ -21,6 +21,20 @@ import type { CollectionMap } from '../map-layout.js';
 import type { PublishedBuild } from './build-record.js';
 import type { PgStore } from './pg-store.js';
 
+/**
+ * Loads the model with `weightsHash` (by default the one whose codes the store holds) from the store's
+ * files; throws NO_MODEL, MODEL_CORRUPT.
+ */
+export async function loadStoredModel(store: PgStore, weightsHash?: string): Promise<LoadedModel> {
+  const stored = await store.loadModel(weightsHash);
+  const where = `the PostgreSQL store at ${store.where} (model ${stored.manifest.weightsHash})`;
+  return loadModelFiles(stored.manifest, where, async (name) => {
+    const file = stored.files.get(name);
+    if (!file) throw new Error(`${name} is missing`);
+    return file;
+  });
+}
+
 /** A collection in a PostgreSQL store; owns its connection pool until `close`. */
 export class PgSource implements CollectionSource {
   readonly kind = 'postgres';
@@ -59,13 +73,7 @@ export class PgSource implements CollectionSource {
       if (!meta) throw createError('NO_COLLECTION', { where: `the PostgreSQL store at ${store.where}` });
       const build = await store.build();
       if (!build) throw createError('NO_INDEX', { where: `the PostgreSQL store at ${store.where}` });
-      const stored = await store.loadModel(build.manifest.model.weightsHash);
-      const where = `the PostgreSQL store at ${store.where} (model ${stored.manifest.weightsHash})`;
-      model = await loadModelFiles(stored.manifest, where, async (name) => {
-        const file = stored.files.get(name);
-        if (!file) throw new Error(`${name} is missing`);
-        return file;
-      });
+      model = await loadStoredModel(store, build.manifest.model.weightsHash);
       await store.assertModel(model.manifest.weightsHash);
       const source = new PgSource(store, meta, build, model.manifest.weightsHash);
       await source.refresh();
