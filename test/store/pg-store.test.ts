@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
 import { isAesearchError } from '../../src/errors.js';
 import { toUnitFloat } from '../../src/image/preprocess.js';
 import type { ModelManifest } from '../../src/model/store.js';
@@ -312,6 +313,28 @@ describe('PgStore (PostgreSQL + pgvector)', () => {
       assert.equal(await next.count(), COUNT);
     } finally {
       await next.close();
+    }
+  });
+
+  it('keeps a store in its own schema apart from one in public (as the bench does beside a collection)', async () => {
+    const admin = new pg.Client({ connectionString: db.url });
+    await admin.connect();
+    try {
+      await admin.query('CREATE SCHEMA IF NOT EXISTS side_store');
+    } finally {
+      await admin.end();
+    }
+    const side = await PgStore.open(db.url, { schema: 'side_store', migrate: SPACES });
+    const main = await PgStore.open(db.url);
+    try {
+      assert.equal(await side.count(), 0, 'a fresh schema gets its own empty tables');
+      const before = await main.count();
+      await side.add([newItem(90_001)]);
+      assert.equal(await side.count(), 1);
+      assert.equal(await main.count(), before, 'the store in public is untouched');
+    } finally {
+      await side.close();
+      await main.close();
     }
   });
 });

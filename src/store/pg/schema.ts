@@ -74,7 +74,11 @@ const MIGRATIONS: readonly (readonly string[])[] = [
 
 /** The schema version of the store, 0 when it has none yet. */
 async function schemaVersion(client: pg.ClientBase): Promise<number> {
-  const table = await client.query<{ t: string | null }>("SELECT to_regclass('aesearch_schema')::text AS t");
+  // Looked up in the current schema only: with search_path `<schema>, public`, an unqualified name would
+  // find public's aesearch_schema (another store) and skip creating this schema's tables.
+  const table = await client.query<{ t: string | null }>(
+    "SELECT to_regclass(quote_ident(current_schema()) || '.aesearch_schema')::text AS t",
+  );
   if (table.rows[0]?.t == null) return 0;
   const row = await client.query<{ version: number }>('SELECT version FROM aesearch_schema');
   return row.rows[0]?.version ?? 0;
