@@ -100,7 +100,7 @@ const schema = z
     }),
     /** Folder of the web page. */
     publicDir: z.string().min(1),
-    /** A query is unusual when its reconstruction error is above this percentile of the collection's. */
+    /** A query is unusual when its unusual-query score is above this percentile of the collection's items'. */
     unusualPercentile: z
       .number()
       .gt(0, { error: 'a percentile above 0 and at most 100' })

@@ -1,14 +1,32 @@
 /**
- * Out-of-distribution detection by reconstruction error: how well the autoencoder's mean squared error
- * between its input and its decoder's output separates the collection's held-out queries (negatives)
- * from images that do not belong to it (positives), as an AUROC. Every image, queries included, is sent
- * as an image file through the upload preprocessing first, so the figures hold for what a server sees.
+ * Out-of-distribution detection by the unusual-query score (store/unusual-score.ts), the one the server
+ * flags queries by: how well it separates the collection's held-out queries (negatives) from images that
+ * do not belong to it (positives), as an AUROC, beside the AUROC of the plain reconstruction error. The
+ * collection's profile is measured from the database as `aesearch index` measures it (the same seeded
+ * sample), and every image, queries included, is sent as an image file through the upload preprocessing
+ * first, so the figures hold for what a server sees.
  */
-import * as tf from '@tensorflow/tfjs';
 import type { ImageSet } from '../dataset/types.js';
 import { encodePng } from '../image/png.js';
-import { decodeImage, type InputFormat, imageBytes } from '../image/preprocess.js';
+import { decodeImage, type InputFormat, imageBytes, toUnitFloat } from '../image/preprocess.js';
+import { embedImages, reconstructCodes } from '../model/encoder.js';
 import type { LoadedModel } from '../model/store.js';
+import { measureUnusualRows } from '../store/collection-profile.js';
+import {
+  DEFAULT_UNUSUAL_PERCENTILE,
+  meanSquaredError,
+  profileSampleIds,
+} from '../store/error-distribution.js';
+import {
+  buildUnusualProfile,
+  UNUSUAL_FEATURES,
+  type UnusualFeature,
+  type UnusualProfile,
+  unusualFeatures,
+  unusualScore,
+  unusualThreshold,
+} from '../store/unusual-score.js';
+import { DEFAULT_HNSW } from '../store/vector-index.js';
 import { mapWithConcurrency } from '../util/pool.js';
 import { OOD_PROTOCOL, OOD_SEED, OOD_SETS, type OodSetName, oodFiles } from './ood-sets.js';
 
@@ -18,14 +36,15 @@ export const OOD_SET_SIZE = 500;
 /** Images decoded at once: sharp works on libuv's thread pool. */
 const DECODE_CONCURRENCY = 8;
 
-/** Rows per forward pass when scoring. */
-const SCORE_BATCH = 256;
-
 /** One set's figures. */
 export interface OodSetReport {
   readonly count: number;
-  /** AUROC of this set against the queries. */
+  /** AUROC of the unusual-query score, this set against the queries. */
   readonly auroc: number;
+  /** AUROC of the plain reconstruction error, for comparison. */
+  readonly errorAuroc: number;
+  /** Share of the set the server flags unusual at the default threshold. */
+  readonly unusualShare: number;
   readonly meanError: number;
   /** How the set was made, in words. */
   readonly method: string;
@@ -33,11 +52,20 @@ export interface OodSetReport {
 
 /** The `ood` part of the eval report. */
 export interface OodReport {
-  /** AUROC of every set's images together against the queries. */
+  /** AUROC of the unusual-query score, every set's images together against the queries. */
   readonly auroc: number;
+  /** The same for the plain reconstruction error. */
+  readonly errorAuroc: number;
+  /** What `auroc` scores, in words. */
   readonly score: string;
+  readonly basedOn: readonly UnusualFeature[];
+  /** The default threshold: its percentile of the collection's scores and the score there. */
+  readonly threshold: { readonly percentile: number; readonly score: number | null };
+  /** Database items the collection's profile was measured on. */
+  readonly profileItems: number;
   readonly seed: number;
-  readonly queries: { readonly count: number; readonly meanError: number };
+  /** The held-out queries; `unusualShare` is the share flagged unusual (false positives). */
+  readonly queries: { readonly count: number; readonly meanError: number; readonly unusualShare: number };
   readonly sets: Record<string, OodSetReport>;
 }
 
@@ -96,23 +124,59 @@ function pngFiles(pixels: Uint8Array, count: number, format: InputFormat): Buffe
   );
 }
 
-/** Mean squared error between each gray image (in [0, 1]) and the decoder's reconstruction of its code. */
-export function reconstructionErrors(model: LoadedModel, gray: Uint8Array, area: number): Float32Array {
+/** What one image scores: the unusual-query score and the plain reconstruction error. */
+interface Scored {
+  readonly scores: Float32Array;
+  readonly errors: Float32Array;
+}
+
+/**
+ * The unusual-query score (against `profile`) and the reconstruction error (mean squared, pixels in
+ * [0, 1]) of each image of `gray` (model inputs, count x area bytes).
+ */
+export async function scoreImages(
+  model: LoadedModel,
+  profile: UnusualProfile,
+  gray: Uint8Array,
+  format: InputFormat,
+): Promise<Scored> {
+  const area = imageBytes(format);
   const count = gray.length / area;
+  const codes = await embedImages(model.encoder, toUnitFloat(gray), count);
+  const recon = await reconstructCodes(model.decoder, codes, count);
+  const scores = new Float32Array(count);
   const errors = new Float32Array(count);
-  for (let start = 0; start < count; start += SCORE_BATCH) {
-    const n = Math.min(SCORE_BATCH, count - start);
-    const input = Float32Array.from(gray.subarray(start * area, (start + n) * area), (v) => v / 255);
-    const out = tf.tidy(() => {
-      const x = tf.tensor2d(input, [n, area]);
-      const code = model.encoder.predict(x) as tf.Tensor;
-      const recon = (model.decoder.predict(code) as tf.Tensor).reshape([n, area]);
-      return tf.mean(tf.squaredDifference(x, recon), 1);
-    });
-    errors.set(out.dataSync(), start);
-    out.dispose();
+  for (let i = 0; i < count; i++) {
+    const input = gray.subarray(i * area, (i + 1) * area);
+    const out = recon.subarray(i * area, (i + 1) * area);
+    scores[i] = unusualScore(profile, unusualFeatures(input, out, format)) ?? Number.NaN;
+    errors[i] = meanSquaredError(toUnitFloat(input), out);
   }
-  return errors;
+  return { scores, errors };
+}
+
+/**
+ * The unusual-query profile of `database` as `aesearch index` (default HNSW seed) measures the collection
+ * seeded from it: the same seeded sample of items, their codes and reconstructions, their features.
+ */
+export async function databaseProfile(
+  model: LoadedModel,
+  database: ImageSet,
+  format: InputFormat,
+): Promise<UnusualProfile> {
+  const area = imageBytes(format);
+  const ids = [
+    ...profileSampleIds(
+      Array.from({ length: database.count }, (_, i) => i),
+      DEFAULT_HNSW.seed,
+    ),
+  ];
+  const inputs = new Uint8Array(ids.length * area);
+  ids.forEach((id, j) => {
+    inputs.set(database.pixels.subarray(id * area, (id + 1) * area), j * area);
+  });
+  const codes = await embedImages(model.encoder, toUnitFloat(inputs), ids.length);
+  return buildUnusualProfile(await measureUnusualRows(model.decoder, codes, inputs, ids.length, format));
 }
 
 function mean(values: Float32Array): number {
@@ -121,47 +185,76 @@ function mean(values: Float32Array): number {
   return values.length === 0 ? Number.NaN : sum / values.length;
 }
 
+function shareAbove(values: Float32Array, threshold: number | null): number {
+  if (threshold === null || values.length === 0) return Number.NaN;
+  return values.filter((v) => v > threshold).length / values.length;
+}
+
 /**
- * Scores the first OOD_SET_SIZE held-out `queries` and the built-in sets of as many images (plus each of
- * `others`, the first as many of its images) by reconstruction error, and reports the AUROC of each set
- * and of all of them together against the queries; `onSet` gets the sets done.
+ * Measures the collection's profile on `database`, scores the first OOD_SET_SIZE held-out `queries` and
+ * the built-in sets of as many images (plus each of `others`, the first as many of its images), and
+ * reports the AUROC of each set and of all of them together against the queries, by the unusual-query
+ * score and by the plain reconstruction error; `onSet` gets the sets done.
  */
 export async function evaluateOod(
   model: LoadedModel,
+  database: ImageSet,
   queries: ImageSet,
   format: InputFormat,
   others: readonly OtherCollection[] = [],
   onSet?: (done: number) => void,
 ): Promise<OodReport> {
-  const area = imageBytes(format);
+  const profile = await databaseProfile(model, database, format);
+  const threshold = unusualThreshold(profile, DEFAULT_UNUSUAL_PERCENTILE);
   const count = Math.min(OOD_SET_SIZE, queries.count);
   const queryGray = await preprocess(pngFiles(queries.pixels, count, format), format, 'held-out query');
-  const negatives = reconstructionErrors(model, queryGray, area);
+  const negatives = await scoreImages(model, profile, queryGray, format);
   const sets: Record<string, OodSetReport> = {};
-  const pooled: number[] = [];
-  const score = (name: string, method: string, errors: Float32Array) => {
-    sets[name] = { count: errors.length, auroc: auroc(negatives, errors), meanError: mean(errors), method };
-    pooled.push(...errors);
+  const pooled: Scored[] = [];
+  const report = (name: string, method: string, scored: Scored) => {
+    sets[name] = {
+      count: scored.scores.length,
+      auroc: auroc(negatives.scores, scored.scores),
+      errorAuroc: auroc(negatives.errors, scored.errors),
+      unusualShare: shareAbove(scored.scores, threshold),
+      meanError: mean(scored.errors),
+      method,
+    };
+    pooled.push(scored);
     onSet?.(Object.keys(sets).length);
   };
   for (const name of OOD_SETS) {
     const files = await oodFiles(name as OodSetName, count, format, queries.pixels);
-    score(name, OOD_PROTOCOL[name], reconstructionErrors(model, await preprocess(files, format, name), area));
+    report(
+      name,
+      OOD_PROTOCOL[name],
+      await scoreImages(model, profile, await preprocess(files, format, name), format),
+    );
   }
   for (const other of others) {
     const n = Math.min(count, other.images.count);
     const gray = await preprocess(pngFiles(other.images.pixels, n, other.format), format, other.name);
-    score(
+    report(
       other.name,
       `the first ${n} images of another collection, sent as PNG`,
-      reconstructionErrors(model, gray, area),
+      await scoreImages(model, profile, gray, format),
     );
   }
+  const all = (key: keyof Scored) => pooled.flatMap((p) => Array.from(p[key]));
   return {
-    auroc: auroc(negatives, pooled),
-    score: 'mean squared error between the preprocessed image and its reconstruction, pixels in [0, 1]',
+    auroc: auroc(negatives.scores, all('scores')),
+    errorAuroc: auroc(negatives.errors, all('errors')),
+    score:
+      "the unusual-query score: the largest of three percentiles among the collection's items, of the reconstruction's mean squared error per bit of the input's deflated size, of the error of its neighbouring pixels' differences, and of the input's simplicity (minus those bits)",
+    basedOn: UNUSUAL_FEATURES,
+    threshold: { percentile: DEFAULT_UNUSUAL_PERCENTILE, score: threshold },
+    profileItems: profile.scores.length,
     seed: OOD_SEED,
-    queries: { count, meanError: mean(negatives) },
+    queries: {
+      count,
+      meanError: mean(negatives.errors),
+      unusualShare: shareAbove(negatives.scores, threshold),
+    },
     sets,
   };
 }

@@ -93,7 +93,7 @@ export interface EvalReport {
   readonly spaces: { readonly pixel: SpaceReport; readonly pca: SpaceReport; readonly code: CodeSpaceReport };
   readonly model: Record<string, unknown>;
   readonly notes: string[];
-  /** How well the reconstruction error tells images that do not belong to the collection (ood.ts). */
+  /** How well the unusual-query score (and the plain reconstruction error) tells images that do not belong to the collection (ood.ts). */
   readonly ood: OodReport;
   readonly backend: string;
   /** Wall times of the stages not inside a space's `seconds`, and in total. */
@@ -184,12 +184,16 @@ export function formatTable(report: EvalReport): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** One line of the out-of-distribution AUROCs: all sets together, then each. */
+/** One line of the out-of-distribution AUROCs (score, plain error): all sets together, then each. */
 export function oodLine(ood: OodReport): string {
-  const sets = Object.entries(ood.sets).map(([name, set]) => `${name} ${set.auroc.toFixed(3)}`);
+  const sets = Object.entries(ood.sets).map(
+    ([name, set]) => `${name} ${set.auroc.toFixed(3)} (${set.errorAuroc.toFixed(3)})`,
+  );
+  const flagged = (ood.queries.unusualShare * 100).toFixed(1);
   return (
-    `out-of-distribution AUROC by reconstruction error ${ood.auroc.toFixed(3)} ` +
-    `(${sets.join(', ')}; ${ood.queries.count} held-out queries vs as many of each set)`
+    `out-of-distribution AUROC by unusual-query score ${ood.auroc.toFixed(3)}, by reconstruction error ` +
+    `${ood.errorAuroc.toFixed(3)} (by set, error in brackets: ${sets.join(', ')}; ` +
+    `${ood.queries.count} held-out queries vs as many of each set; ${flagged}% of the queries flagged unusual)`
   );
 }
 

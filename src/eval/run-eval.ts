@@ -156,7 +156,7 @@ export async function runEval(options: EvalOptions): Promise<EvalReport> {
   const { code, note, databaseSeconds } = await evaluateCode(options, sets, labels, ks, stage);
   const others = options.oodOthers ?? [];
   const oodProgress = stage('out-of-distribution sets', OOD_SETS.length + others.length);
-  const ood = await evaluateOod(model, queries, dataset.format, others, oodProgress);
+  const ood = await evaluateOod(model, dataset.database, queries, dataset.format, others, oodProgress);
   const seconds = (performance.now() - started) / 1000;
   return {
     protocol: protocolOf(dataset, queries.count, ks, metric, searchSettings(options).mapAllQueries),

@@ -2,6 +2,7 @@
 import { encodePng } from '../image/png.js';
 import type { InputFormat } from '../image/preprocess.js';
 import type { Hit, QuerySpace, SearchResponse, SpaceResult } from '../search/search-service.js';
+import { UNUSUAL_FEATURES, type UnusualFeature, type Unusualness } from '../store/unusual-score.js';
 import { pngDataUri } from './format.js';
 
 /** URL of item `id`'s image (PNG), optionally at `size` px. */
@@ -44,34 +45,36 @@ export interface SearchJson {
   readonly spaces: Partial<Record<QuerySpace, SpaceJson>>;
 }
 
-/** The unusual-query warning's threshold: a percentile of the collection's errors and the error there. */
+/** The unusual-query warning's threshold: a percentile of the collection's scores and the score there. */
 export interface UnusualThreshold {
   readonly percentile: number;
-  /** The error at that percentile; null when the index has no errors measured. */
-  readonly error: number | null;
+  /** The score at that percentile; null when the index has no profile measured. */
+  readonly score: number | null;
 }
 
-/** Whether a query looks unlike the collection, by its reconstruction error. */
+/** Whether a query looks unlike the collection, by its unusual-query score (store/unusual-score.ts). */
 export interface UnusualJson {
-  /** The query's error's percentile among the collection's items (0..100), or null when not measured. */
+  /** The largest of the query's feature percentiles among the collection's items (0..100), or null. */
+  readonly score: number | null;
+  /** The score's percentile among the collection's items' scores (0..100), or null when not measured. */
   readonly percentile: number | null;
-  /** The error above which a query is unusual (the collection's `thresholdPercentile`th percentile). */
+  /** The score above which a query is unusual (the collection's `thresholdPercentile`th percentile). */
   readonly threshold: number | null;
   readonly thresholdPercentile: number;
   readonly isUnusual: boolean;
+  /** The features the score is made of, in order. */
+  readonly basedOn: readonly UnusualFeature[];
 }
 
 /** The unusual part of a query's JSON. */
-export function unusualJson(
-  error: number,
-  percentile: number | null,
-  threshold: UnusualThreshold,
-): UnusualJson {
+export function unusualJson(unusual: Unusualness, threshold: UnusualThreshold): UnusualJson {
   return {
-    percentile: percentile === null ? null : Math.round(percentile * 100) / 100,
-    threshold: threshold.error,
+    score: unusual.score,
+    percentile: unusual.percentile === null ? null : Math.round(unusual.percentile * 100) / 100,
+    threshold: threshold.score,
     thresholdPercentile: threshold.percentile,
-    isUnusual: threshold.error !== null && error > threshold.error,
+    isUnusual: threshold.score !== null && unusual.score !== null && unusual.score > threshold.score,
+    basedOn: UNUSUAL_FEATURES,
   };
 }
 
@@ -115,7 +118,7 @@ export function searchJson(
       image: pngDataUri(encodePng(query.image, side, side, channels)),
       reconstruction: pngDataUri(encodePng(query.reconstruction, side, side, channels)),
       reconstructionError: query.reconstructionError,
-      unusual: unusualJson(query.reconstructionError, query.errorPercentile, unusual),
+      unusual: unusualJson(query.unusual, unusual),
       map: query.mapPosition,
     },
     spaces,

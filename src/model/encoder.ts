@@ -33,31 +33,32 @@ export async function embedImages(
 }
 
 /**
- * Mean squared error between each of `count` flat images (floats in [0, 1]) and the decoder's
- * reconstruction of its code (count x codeSize floats): the autoencoder's surprise at each image.
+ * The decoder's reconstructions of `count` codes (count x codeSize floats): count x inputSize floats,
+ * pixels in [0, 1] (not clamped).
  */
-export async function codeReconstructionErrors(
+export async function reconstructCodes(
   decoder: tf.LayersModel,
   codes: Float32Array,
-  images: Float32Array,
   count: number,
   batchSize = EMBED_BATCH,
 ): Promise<Float32Array> {
-  const inputSize = images.length / Math.max(count, 1);
   const codeSize = codes.length / Math.max(count, 1);
-  const errors = new Float32Array(count);
+  const chunks: Float32Array[] = [];
   for (let start = 0; start < count; start += batchSize) {
     const n = Math.min(batchSize, count - start);
     const out = tf.tidy(() => {
-      const x = tf.tensor2d(images.subarray(start * inputSize, (start + n) * inputSize), [n, inputSize]);
       const code = tf.tensor2d(codes.subarray(start * codeSize, (start + n) * codeSize), [n, codeSize]);
-      const recon = (decoder.predict(code) as tf.Tensor).reshape([n, inputSize]);
-      return tf.mean(tf.squaredDifference(x, recon), 1);
+      return (decoder.predict(code) as tf.Tensor).reshape([n, -1]);
     });
-    errors.set(await out.data(), start);
+    chunks.push((await out.data()) as Float32Array);
     out.dispose();
   }
-  return errors;
+  const inputSize = count === 0 ? 0 : (chunks[0]?.length ?? 0) / Math.min(batchSize, count);
+  const out = new Float32Array(count * inputSize);
+  chunks.forEach((chunk, i) => {
+    out.set(chunk, i * batchSize * inputSize);
+  });
+  return out;
 }
 
 /** Runs `model` on n rows of `input` and copies its output out; the tensors die inside tf.tidy. */

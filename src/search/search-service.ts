@@ -17,9 +17,10 @@ import { type DecodeOptions, decodeImage, toUnitFloat } from '../image/preproces
 import type { LoadedModel, ModelManifest } from '../model/store.js';
 import type { CollectionSource, SourceHit } from '../store/collection-source.js';
 import { type EmbeddedParts, EmbeddedSource } from '../store/embedded-source.js';
-import { meanSquaredError, percentileOf, quantileOf } from '../store/error-distribution.js';
+import { meanSquaredError } from '../store/error-distribution.js';
 import type { CollectionMap } from '../store/map-layout.js';
 import { type OpenIndexOptions, openIndex } from '../store/open-index.js';
+import { measureUnusual, type Unusualness, unusualThreshold } from '../store/unusual-score.js';
 import { type Embedded, EncodeBatcher } from './encode-batcher.js';
 import { MapPlacement, type MapPosition } from './map-placement.js';
 
@@ -87,8 +88,8 @@ export interface SearchResponse {
     readonly image: Uint8Array;
     /** Mean squared error between the model input and the decoder's output, pixels in [0, 1]. */
     readonly reconstructionError: number;
-    /** That error's percentile among the collection's items (measured at build time); null when not measured. */
-    readonly errorPercentile: number | null;
+    /** Its unusual-query score and that score's percentile among the collection's items (store/unusual-score.ts). */
+    readonly unusual: Unusualness;
     /** Where the query lands on the map of the collection; null without a map. */
     readonly mapPosition: MapPosition | null;
   };
@@ -180,11 +181,11 @@ export class SearchService {
   }
 
   /**
-   * The reconstruction error at `percentile` (0..100) of the collection's items, as measured when the
-   * index was built; null for an index built before errors were measured.
+   * The unusual-query score at `percentile` (0..100) of the collection's items, as measured when the
+   * index was built; null for an index built before it was measured.
    */
-  errorAtPercentile(percentile: number): number | null {
-    return quantileOf(this.source.errors, percentile);
+  unusualThreshold(percentile: number): number | null {
+    return unusualThreshold(this.source.unusual, percentile);
   }
 
   /**
@@ -202,7 +203,7 @@ export class SearchService {
     return { method: map.method, points };
   }
 
-  /** The query's reconstruction error, its percentile and its place on the map. */
+  /** The query's reconstruction error, how unusual it is and its place on the map. */
   private async profileQuery(query: EmbeddedQuery) {
     const reconstructionError = meanSquaredError(toUnitFloat(query.gray), query.reconstruction);
     const { map } = this.source;
@@ -210,7 +211,7 @@ export class SearchService {
     const placement = await this.placement;
     return {
       reconstructionError,
-      errorPercentile: percentileOf(this.source.errors, reconstructionError),
+      unusual: measureUnusual(this.source.unusual, query.gray, query.reconstruction, this.source.meta),
       mapPosition: placement?.place(query.code) ?? null,
     };
   }

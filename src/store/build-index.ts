@@ -114,7 +114,7 @@ export async function buildIndex(options: BuildIndexOptions): Promise<IndexManif
     options.onProgress?.('code', d, count),
   );
   let pixelBuild: BackgroundBuild | undefined;
-  const profile = new CollectionProfile(catalogue.labelsById(), model.decoder, params.seed);
+  const profile = new CollectionProfile(catalogue.labelsById(), model.decoder, meta, params.seed);
   try {
     const batches: { ids: Int32Array; inputs: Uint8Array }[] = [];
     let embedded = 0;
@@ -134,7 +134,7 @@ export async function buildIndex(options: BuildIndexOptions): Promise<IndexManif
       for (const { ids, inputs } of batches) pixelBuild.add(ids, toUnitFloat(inputs));
     }
     // Laid out while the workers still insert: both cores busy.
-    const { errors, map } = await profile.finish(dir);
+    const { unusual, map } = await profile.finish(dir);
     const code = await finishSpace(codeBuild, dir, 'code.hnsw', codeSize, options.codeMetric, params);
     const pixel = pixelBuild ? await finishSpace(pixelBuild, dir, 'pixel.hnsw', area, 'l2', params) : null;
     await fsyncDir(dir);
@@ -153,7 +153,7 @@ export async function buildIndex(options: BuildIndexOptions): Promise<IndexManif
       preprocessing: meta,
       code,
       pixel,
-      errors,
+      unusual,
       map,
       backend: options.backend,
       embedSeconds,

@@ -8,6 +8,7 @@ import type { CollectionMeta, ItemPage, ItemRecord } from '../collection/catalog
 import type { CollectionWriter } from '../collection/collection-writer.js';
 import type { IndexManifest } from './manifest.js';
 import type { CollectionMap } from './map-layout.js';
+import type { UnusualProfile } from './unusual-score.js';
 import type { Metric } from './vector-index.js';
 
 /** The two vector spaces. */
@@ -53,8 +54,8 @@ export interface CollectionSource {
   /** The spaces that can be searched, with the code space's distance. */
   readonly spaces: readonly VectorSpace[];
   readonly codeMetric: Metric;
-  /** The items' reconstruction errors measured at build time, ascending (empty when not measured). */
-  readonly errors: Float32Array;
+  /** The collection's unusual-query profile measured at build time (unusual-score.ts), or null. */
+  readonly unusual: UnusualProfile | null;
   /** The map of the collection as built, or null. */
   readonly map: CollectionMap | null;
   /** Items searchable now (kept current by `follow`). */

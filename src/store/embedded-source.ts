@@ -21,7 +21,7 @@ import type { VectorIndex } from './vector-index.js';
 /** An opened index folder, without its model (the search service owns that). */
 export type EmbeddedParts = Pick<
   OpenedIndex,
-  'indexManifest' | 'catalogue' | 'meta' | 'indexes' | 'errors' | 'map'
+  'indexManifest' | 'catalogue' | 'meta' | 'indexes' | 'unusual' | 'map'
 > & { readonly model: string };
 
 /** The identity of a build, from its manifest. */
@@ -59,8 +59,8 @@ export class EmbeddedSource implements CollectionSource {
   get codeMetric() {
     return this.parts.indexManifest.code.metric;
   }
-  get errors() {
-    return this.parts.errors;
+  get unusual() {
+    return this.parts.unusual;
   }
   get map() {
     return this.parts.map;

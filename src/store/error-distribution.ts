@@ -1,15 +1,12 @@
 /**
- * The collection's reconstruction errors, measured when the index is built: a sorted sample of the items'
- * mean squared errors, kept in the ann folder as little-endian float32 (`errors.f32`). A query's error is
- * placed among them as a percentile, and a percentile setting turns into an error threshold.
+ * Distributions measured over the collection when the index is built: which items are sampled, and a
+ * value's percentile among a sorted sample (and back). The unusual-query score (unusual-score.ts) places
+ * a query among the items with them.
  */
-import { readFile } from 'node:fs/promises';
-import { createError } from '../errors.js';
-import { writeFileAtomic } from '../util/atomic-fs.js';
 import { createRng, shuffleInPlace } from '../util/rng.js';
 
-/** Items whose reconstruction error is measured at build time, at most: percentiles to within ~0.01. */
-export const ERROR_SAMPLE_MAX = 20_000;
+/** Items measured for the unusual-query score at build time, at most: percentiles to within ~0.01. */
+export const PROFILE_SAMPLE_MAX = 20_000;
 
 /** The unusual-query threshold by default: above the collection's 99.5th percentile. */
 export const DEFAULT_UNUSUAL_PERCENTILE = 99.5;
@@ -23,8 +20,12 @@ export function meanSquaredError(a: ArrayLike<number>, b: ArrayLike<number>): nu
   return sum / a.length;
 }
 
-/** The ids whose error is measured: all of them up to `max`, else a seeded random `max` of them. */
-export function errorSampleIds(ids: readonly number[], seed: number, max = ERROR_SAMPLE_MAX): Set<number> {
+/** The ids measured: all of them up to `max`, else a seeded random `max` of them. */
+export function profileSampleIds(
+  ids: readonly number[],
+  seed: number,
+  max = PROFILE_SAMPLE_MAX,
+): Set<number> {
   if (ids.length <= max) return new Set(ids);
   return new Set(shuffleInPlace([...ids], createRng(seed)).slice(0, max));
 }
@@ -59,28 +60,4 @@ function lowerBound(sorted: Float32Array, value: number): number {
     else hi = mid;
   }
   return lo;
-}
-
-/** Writes the errors, sorted ascending, to `file` as little-endian float32. */
-export async function writeErrors(file: string, errors: readonly number[]): Promise<void> {
-  const sorted = Float32Array.from(errors).sort();
-  const bytes = Buffer.alloc(sorted.length * 4);
-  sorted.forEach((v, i) => {
-    bytes.writeFloatLE(v, i * 4);
-  });
-  await writeFileAtomic(file, bytes);
-}
-
-/** Reads an errors file written by writeErrors; throws INDEX_CORRUPT when it is not `count` floats, ascending. */
-export async function readErrors(file: string, count: number): Promise<Float32Array> {
-  const bytes = await readFile(file);
-  if (bytes.length !== count * 4)
-    throw createError('INDEX_CORRUPT', {
-      file,
-      reason: `it holds ${bytes.length} bytes but the manifest records ${count} errors (${count * 4} bytes)`,
-    });
-  const errors = Float32Array.from({ length: count }, (_, i) => bytes.readFloatLE(i * 4));
-  if (errors.some((v, i) => Number.isNaN(v) || (i > 0 && v < (errors[i - 1] ?? 0))))
-    throw createError('INDEX_CORRUPT', { file, reason: 'its errors are not numbers in ascending order' });
-  return errors;
 }

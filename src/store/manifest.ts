@@ -62,8 +62,14 @@ export const indexManifestSchema = z
     preprocessing: z.unknown(),
     code: spaceManifest,
     pixel: spaceManifest.nullable(),
-    /** The items' reconstruction errors, a sorted sample (absent in indexes built before they were measured). */
-    errors: z.object(profileFile).readonly().optional(),
+    /**
+     * The unusual-query profile: a sample of the items' features and scores (unusual-score.ts), with the
+     * features' names. Absent in indexes built before it was measured (their `errors` sample is ignored).
+     */
+    unusual: z
+      .object({ ...profileFile, features: z.array(z.string()).readonly() })
+      .readonly()
+      .optional(),
     /** The map of the collection: a sample of the codes laid out in 2-D (absent in older indexes). */
     map: z
       .object({ ...profileFile, method: z.enum(MAP_METHODS), seconds: z.number() })

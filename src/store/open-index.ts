@@ -10,7 +10,6 @@ import { Catalogue, type CollectionMeta } from '../collection/catalogue.js';
 import { createError } from '../errors.js';
 import { type LoadedModel, loadModel, type ModelManifest } from '../model/store.js';
 import { sha256File } from '../util/file-hash.js';
-import { readErrors } from './error-distribution.js';
 import {
   assertIndexMatches,
   INDEX_MANIFEST,
@@ -19,6 +18,8 @@ import {
   type SpaceManifest,
 } from './manifest.js';
 import { type CollectionMap, readMap } from './map-layout.js';
+import { readUnusualProfile } from './unusual-profile-file.js';
+import { UNUSUAL_FEATURES, type UnusualProfile } from './unusual-score.js';
 import { VectorIndex } from './vector-index.js';
 
 /** Everything a search service runs on. */
@@ -33,8 +34,11 @@ export interface OpenedIndex {
   readonly meta: CollectionMeta;
   /** The code space's HNSW index, and the pixel space's when the index has one (and it was asked for). */
   readonly indexes: { readonly code: VectorIndex; readonly pixel?: VectorIndex };
-  /** The items' reconstruction errors measured at build time, ascending (empty for older indexes). */
-  readonly errors: Float32Array;
+  /**
+   * The collection's unusual-query profile measured at build time; null for an index built before it was
+   * measured, or with other features than this version's.
+   */
+  readonly unusual: UnusualProfile | null;
   /** The map of the collection as built, or null for older indexes. */
   readonly map: CollectionMap | null;
 }
@@ -76,20 +80,21 @@ async function loadSpace(
   return VectorIndex.open(file, space.dims, space.metric, space.params.efSearch, space.count);
 }
 
-/** The errors and map files the manifest records, each checked against its sha256; throws INDEX_CORRUPT. */
+/** The unusual-query profile and map files the manifest records, each checked against its sha256; throws INDEX_CORRUPT. */
 async function loadProfile(
   indexDir: string,
   manifest: IndexManifest,
-): Promise<{ errors: Float32Array; map: CollectionMap | null }> {
+): Promise<{ unusual: UnusualProfile | null; map: CollectionMap | null }> {
   const path = (file: string) => join(indexDir, manifest.dir, file);
-  let errors: Float32Array = new Float32Array(0);
-  if (manifest.errors) {
-    await verify(path(manifest.errors.file), manifest.errors.sha256);
-    errors = await readErrors(path(manifest.errors.file), manifest.errors.count);
+  let unusual: UnusualProfile | null = null;
+  const measured = manifest.unusual;
+  if (measured && measured.features.join() === UNUSUAL_FEATURES.join()) {
+    await verify(path(measured.file), measured.sha256);
+    unusual = await readUnusualProfile(path(measured.file), measured.count);
   }
-  if (!manifest.map) return { errors, map: null };
+  if (!manifest.map) return { unusual, map: null };
   await verify(path(manifest.map.file), manifest.map.sha256);
-  return { errors, map: await readMap(path(manifest.map.file)) };
+  return { unusual, map: await readMap(path(manifest.map.file)) };
 }
 
 /** The catalogue the manifest names; throws NO_COLLECTION or COLLECTION_CORRUPT naming the file. */
@@ -132,7 +137,7 @@ export async function openIndex(indexDir: string, options: OpenIndexOptions = {}
       indexManifest.pixel && options.pixel !== false
         ? await open(indexManifest, indexManifest.pixel)
         : undefined;
-    const { errors, map } = await loadProfile(indexDir, indexManifest);
+    const { unusual, map } = await loadProfile(indexDir, indexManifest);
     return {
       indexManifest,
       modelManifest: model.manifest,
@@ -141,7 +146,7 @@ export async function openIndex(indexDir: string, options: OpenIndexOptions = {}
       catalogue,
       meta,
       indexes: pixel ? { code, pixel } : { code },
-      errors,
+      unusual,
       map,
     };
   } catch (err) {

@@ -72,7 +72,7 @@ describe('the unusual-query banner and the map in Chromium', { timeout: 120_000 
     await page.locator('#unusual').waitFor({ state: 'visible' });
     assert.match(
       (await page.locator('#unusual').textContent()) ?? '',
-      /^This image looks unlike the collection\. The autoencoder reconstructs it worse than 100\.0% of the collection's items \(error 0\.\d{4}, above 0\.\d{4}, the 99\.5th percentile\)/,
+      /^This image looks unlike the collection\. It scores 100\.00, more unusual than 100\.0% of the collection's items \(threshold \d{2}\.\d{2}, the 99\.5th percentile\): .*\(reconstruction error 0\.\d{4}\)/,
     );
     await upload('item.png', await pngOf(await service.itemPixels(42)));
     assert.equal(await page.locator('#unusual').isVisible(), false);

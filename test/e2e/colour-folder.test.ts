@@ -62,7 +62,10 @@ describe('a colour image folder: train -> index -> search -> eval', () => {
       const file = await readFile(join(data, 'red-circles', '003.png'));
       const found = await service.searchByImage(file, { k: 3, spaces: ['code', 'pixel'] });
       assert.equal(found.spaces.pixel?.results[0]?.source, 'red-circles/003.png');
-      const json = searchJson(found, 3, format, { percentile: 99.5, error: service.errorAtPercentile(99.5) });
+      const json = searchJson(found, 3, format, { percentile: 99.5, score: service.unusualThreshold(99.5) });
+      const { score, percentile } = json.query.unusual;
+      assert.ok(score !== null && score > 0 && score <= 100, `colour images are scored too: ${score}`);
+      assert.ok(percentile !== null && percentile >= 0 && percentile <= 100, `percentile ${percentile}`);
       for (const uri of [json.query.image, json.query.reconstruction]) {
         const { width, channels } = await pngPixels(uri);
         assert.deepEqual([width, channels], [32, 3]);

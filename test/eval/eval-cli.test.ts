@@ -51,14 +51,25 @@ function checkSpace(s: SpaceReport, name: string, dims: number): void {
 function checkOod(ood: OodReport): void {
   assert.deepEqual(Object.keys(ood.sets), [...OOD_SETS, 'fashion-mnist']);
   assert.deepEqual(ood.queries.count, 50, 'as many held-out queries as evaluated');
+  assert.deepEqual(ood.basedOn, ['errorPerBit', 'gradientError', 'simplicity']);
+  assert.equal(ood.profileItems, 300, 'every database item, as the build measures a small collection');
+  assert.equal(ood.threshold.percentile, 99.5);
+  assert.ok((ood.threshold.score ?? 0) > 90 && (ood.threshold.score ?? 101) <= 100, `${ood.threshold.score}`);
+  inUnit(ood.queries.unusualShare, 'ood.queries.unusualShare');
   for (const [name, set] of Object.entries(ood.sets)) {
     assert.equal(set.count, 50, `${name}.count`);
-    inUnit(set.auroc, `${name}.auroc`);
-    inUnit(set.meanError, `${name}.meanError`);
+    for (const key of ['auroc', 'errorAuroc', 'unusualShare', 'meanError'] as const)
+      inUnit(set[key], `${name}.${key}`);
   }
   inUnit(ood.auroc, 'ood.auroc');
+  inUnit(ood.errorAuroc, 'ood.errorAuroc');
+  // Noise stands out even for the tiny model (trained on 5 batches): its edges are nothing like a garment's.
+  const noise = ood.sets.noise;
+  assert.ok((noise?.auroc ?? 0) > 0.95 && (noise?.unusualShare ?? 0) > 0.8, JSON.stringify(noise));
   // The same collection's own held-out queries as the "other" one: the very same images, ties throughout.
   assert.equal(ood.sets['fashion-mnist']?.auroc, 0.5);
+  assert.equal(ood.sets['fashion-mnist']?.errorAuroc, 0.5);
+  assert.equal(ood.sets['fashion-mnist']?.unusualShare, ood.queries.unusualShare);
 }
 
 describe('aesearch eval', () => {

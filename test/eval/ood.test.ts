@@ -1,14 +1,16 @@
 /**
  * Out-of-distribution figures: the AUROC on hand-computed inputs, the built-in sets (deterministic, and
- * what they claim to be once preprocessed as uploads), and the reconstruction error on a tiny model.
+ * what they claim to be once preprocessed as uploads), and on a tiny model the collection's profile (as
+ * the index keeps it), the unusual-query score and the reconstruction error.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { auroc, reconstructionErrors } from '../../src/eval/ood.js';
+import { auroc, databaseProfile, scoreImages } from '../../src/eval/ood.js';
 import { invertObject, OOD_SETS, oodFiles } from '../../src/eval/ood-sets.js';
 import { decodeImage, IDX_FORMAT } from '../../src/image/preprocess.js';
 import { type LoadedModel, loadModel } from '../../src/model/store.js';
+import { type UnusualProfile, unusualFeatures, unusualScore } from '../../src/store/unusual-score.js';
 import { buildTinyIndex, type TinyIndex } from '../helpers/tiny-index.js';
 
 const SIDE = 28;
@@ -75,13 +77,15 @@ describe('built-in out-of-distribution sets', () => {
   });
 });
 
-describe('reconstruction error', () => {
+describe('unusual-query score and reconstruction error in the eval', () => {
   let tiny: TinyIndex;
   let model: LoadedModel;
+  let profile: UnusualProfile;
 
   before(async () => {
     tiny = await buildTinyIndex();
     model = await loadModel(tiny.indexDir);
+    profile = await databaseProfile(model, tiny.dataset.database, IDX_FORMAT);
   });
   after(async () => {
     model.encoder.dispose();
@@ -89,16 +93,32 @@ describe('reconstruction error', () => {
     await tiny.cleanup();
   });
 
-  it('is the mean squared error of input and reconstruction, one per image, in [0, 1]', () => {
+  it('measures the collection as `aesearch index` does: the profile kept with the index', async () => {
+    const service = await tiny.open();
+    try {
+      const built = service.source.unusual;
+      assert.ok(built);
+      assert.equal(profile.scores.length, tiny.dataset.database.count, 'every item of a small collection');
+      assert.equal(built.scores.length, profile.scores.length);
+      profile.features.forEach((sorted, f) => {
+        sorted.forEach((v, i) => {
+          const b = built.features[f]?.[i] ?? Number.NaN;
+          assert.ok(Math.abs(v - b) <= 1e-5 * Math.abs(b), `feature ${f} item ${i}: ${v} vs ${b}`);
+        });
+      });
+      const off = Math.max(...Array.from(profile.scores, (v, i) => Math.abs(v - (built.scores[i] ?? 0))));
+      assert.ok(off < 1e-3, `scores differ by up to ${off}`);
+    } finally {
+      service.close();
+    }
+  });
+
+  it("scores each image by its features among the collection's and measures its mean squared error", async () => {
     const area = SIDE * SIDE;
     const two = tiny.dataset.queries.pixels.subarray(0, 2 * area);
-    const errors = reconstructionErrors(model, two, SIDE * SIDE);
-    assert.equal(errors.length, 2);
-    const blank = reconstructionErrors(model, new Uint8Array(area), SIDE * SIDE)[0] ?? -1;
-    const full = reconstructionErrors(model, new Uint8Array(area).fill(255), SIDE * SIDE)[0] ?? -1;
-    for (const e of [...errors, blank, full]) assert.ok(e >= 0 && e <= 1, `error ${e}`);
-    assert.notEqual(blank, full);
-    // By hand: the decoder's output for the first query, and the mean of its squared differences.
+    const { scores, errors } = await scoreImages(model, profile, two, IDX_FORMAT);
+    assert.equal(scores.length, 2);
+    // By hand: the decoder's output for the first query, its squared error and its features' score.
     const input = Float32Array.from(two.subarray(0, area), (v) => v / 255);
     const recon = tf.tidy(() => {
       const code = model.encoder.predict(tf.tensor2d(input, [1, area])) as tf.Tensor;
@@ -107,10 +127,24 @@ describe('reconstruction error', () => {
     let sum = 0;
     for (let i = 0; i < area; i++) sum += ((input[i] ?? 0) - (recon[i] ?? 0)) ** 2;
     assert.ok(Math.abs((errors[0] ?? -1) - sum / area) < 1e-6, `${errors[0]} vs ${sum / area}`);
-    assert.equal(
-      reconstructionErrors(model, two.subarray(area), SIDE * SIDE)[0],
-      errors[1],
+    const features = unusualFeatures(two.subarray(0, area), recon, IDX_FORMAT);
+    assert.equal(scores[0], unusualScore(profile, features));
+    const second = await scoreImages(model, profile, two.subarray(area), IDX_FORMAT);
+    assert.deepEqual(
+      [second.scores[0], second.errors[0]],
+      [scores[1], errors[1]],
       'batching does not change it',
     );
+  });
+
+  it('scores a flat image above every item though its error is no larger than some items', async () => {
+    const area = SIDE * SIDE;
+    // Two items, then a flat dark gray (90 of 255).
+    const gray = new Uint8Array(3 * area).fill(90);
+    gray.set(tiny.dataset.database.pixels.subarray(0, 2 * area));
+    const { scores, errors } = await scoreImages(model, profile, gray, IDX_FORMAT);
+    assert.equal(scores[2], 100);
+    assert.ok((scores[0] ?? 100) < 100 && (scores[1] ?? 100) < 100, `items score ${scores[0]}, ${scores[1]}`);
+    assert.ok((errors[2] ?? 1) < Math.max(errors[0] ?? 0, errors[1] ?? 0), `errors ${[...errors]}`);
   });
 });

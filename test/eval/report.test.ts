@@ -67,12 +67,23 @@ const report: EvalReport = {
   notes: [],
   ood: {
     auroc: 0.97,
-    score: 'mse',
+    errorAuroc: 0.6,
+    score: 'the unusual-query score',
+    basedOn: ['errorPerBit', 'gradientError', 'simplicity'],
+    threshold: { percentile: 99.5, score: 99.7 },
+    profileItems: 20000,
     seed: 14,
-    queries: { count: 500, meanError: 0.01 },
+    queries: { count: 500, meanError: 0.01, unusualShare: 0.004 },
     sets: {
-      noise: { count: 500, auroc: 1, meanError: 0.3, method: 'n' },
-      flat: { count: 500, auroc: 0.8123, meanError: 0.02, method: 'f' },
+      noise: { count: 500, auroc: 1, errorAuroc: 1, unusualShare: 1, meanError: 0.3, method: 'n' },
+      flat: {
+        count: 500,
+        auroc: 0.9873,
+        errorAuroc: 0.2161,
+        unusualShare: 0.9,
+        meanError: 0.02,
+        method: 'f',
+      },
     },
   },
   backend: 'wasm',
@@ -107,8 +118,9 @@ describe('eval report', () => {
     );
     assert.equal(
       lines.at(-1),
-      'out-of-distribution AUROC by reconstruction error 0.970 (noise 1.000, flat 0.812; ' +
-        '500 held-out queries vs as many of each set)',
+      'out-of-distribution AUROC by unusual-query score 0.970, by reconstruction error 0.600 ' +
+        '(by set, error in brackets: noise 1.000 (1.000), flat 0.987 (0.216); ' +
+        '500 held-out queries vs as many of each set; 0.4% of the queries flagged unusual)',
     );
   });
 

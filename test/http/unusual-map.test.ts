@@ -1,11 +1,11 @@
 /**
  * The unusual-query warning (`query.reconstructionError`, `query.unusual`) and the map of the collection
- * (GET /api/map, `query.map`) against createApp on a tiny trained index: the errors measured at build time
- * agree with a query's, noise is flagged and a stored item is not, the threshold percentile is
- * configurable, and the map leaves out removed items.
+ * (GET /api/map, `query.map`) against createApp on a tiny trained index: the unusual-query profile measured
+ * at build time agrees with a query's score, noise and flat images are flagged and a stored item is not,
+ * the threshold percentile is configurable, and the map leaves out removed items.
  */
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import request from 'supertest';
@@ -40,38 +40,65 @@ interface MapPointJson {
 describe('unusual queries and the map of the collection', () => {
   const fx = useTinyApp();
 
-  it('answers an upload of a stored item with its build-time error, a percentile, and no warning', async () => {
+  it('answers an upload of a stored item with its build-time score, a percentile, and no warning', async () => {
     const res = await request(fx.app)
       .post('/api/search?k=3')
       .attach('image', await pngOf(await fx.service.itemPixels(42)), 'q.png');
     assert.equal(res.status, 200, JSON.stringify(res.body));
     const { reconstructionError, unusual } = res.body.query;
     assert.ok(reconstructionError > 0, `error ${reconstructionError}`);
-    // Every item of a tiny collection is measured at build time: the upload's error is one of them.
-    const errors = fx.service.source.errors;
-    assert.equal(errors.length, fx.service.count);
-    const nearest = Math.min(...Array.from(errors, (e) => Math.abs(e - reconstructionError)));
-    assert.ok(nearest < 1e-5 * reconstructionError, `off by ${nearest}`);
+    // Every item of a tiny collection is measured at build time: the upload scores what the item did.
+    const profile = fx.service.source.unusual;
+    assert.ok(profile);
+    assert.equal(profile.scores.length, fx.service.count);
+    const nearest = Math.min(...Array.from(profile.scores, (s) => Math.abs(s - unusual.score)));
+    assert.ok(nearest < 1e-3, `score ${unusual.score} is ${nearest} from every item's`);
     assert.deepEqual(Object.keys(unusual).sort(), [
+      'basedOn',
       'isUnusual',
       'percentile',
+      'score',
       'threshold',
       'thresholdPercentile',
     ]);
+    assert.deepEqual(unusual.basedOn, ['errorPerBit', 'gradientError', 'simplicity']);
     assert.equal(unusual.thresholdPercentile, 99.5);
-    assert.equal(unusual.threshold, fx.service.errorAtPercentile(99.5));
+    assert.equal(unusual.threshold, fx.service.unusualThreshold(99.5));
     assert.ok(unusual.percentile > 0 && unusual.percentile < 99.5, `percentile ${unusual.percentile}`);
+    assert.ok(unusual.score < unusual.threshold, `score ${unusual.score}, threshold ${unusual.threshold}`);
     assert.equal(unusual.isUnusual, false);
   });
 
   it('flags an upload of noise as unusual, above every item of the collection', async () => {
     const res = await request(fx.app).post('/api/search?k=3').attach('image', noisePng(5), 'noise.png');
     assert.equal(res.status, 200, JSON.stringify(res.body));
-    const { reconstructionError, unusual } = res.body.query;
-    const worst = fx.service.source.errors.at(-1) ?? 0;
-    assert.ok(reconstructionError > worst, `noise ${reconstructionError} vs the worst item ${worst}`);
+    const { unusual } = res.body.query;
+    assert.equal(unusual.score, 100, 'above every item on a feature');
     assert.equal(unusual.percentile, 100);
     assert.equal(unusual.isUnusual, true);
+  });
+
+  it('flags black and flat gray images, which rebuild about as well as the items', async () => {
+    // Simple images rebuild well (their plain error passes as usual); per bit of their size they do not.
+    const items = await Promise.all(
+      [1, 2, 3, 4, 5].map(async (id) => {
+        const found = await fx.service.searchById(id, { k: 1, spaces: ['code'] });
+        return found.query.reconstructionError;
+      }),
+    );
+    for (const level of [0, 40, 90]) {
+      const flat = await pngOf(new Uint8Array(28 * 28).fill(level));
+      const res = await request(fx.app).post('/api/search?k=1').attach('image', flat, 'flat.png');
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      const { unusual, reconstructionError } = res.body.query;
+      assert.equal(unusual.score, 100, `level ${level}: ${JSON.stringify(res.body.query.unusual)}`);
+      assert.equal(unusual.isUnusual, true, `level ${level}`);
+      if (level === 90)
+        assert.ok(
+          reconstructionError < Math.max(...items),
+          `its error ${reconstructionError} is no larger than some items' (${items.join(', ')})`,
+        );
+    }
   });
 
   it('takes the threshold percentile from the config', async () => {
@@ -82,11 +109,11 @@ describe('unusual queries and the map of the collection', () => {
     });
     const res = await request(app).get('/api/items/42/similar?k=2');
     assert.equal(res.status, 200, JSON.stringify(res.body));
-    const { unusual, reconstructionError } = res.body.query;
+    const { unusual } = res.body.query;
     assert.equal(unusual.thresholdPercentile, 1);
-    assert.equal(unusual.threshold, fx.service.errorAtPercentile(1));
-    assert.ok(unusual.threshold < (fx.service.errorAtPercentile(99.5) ?? 0));
-    assert.equal(unusual.isUnusual, reconstructionError > unusual.threshold);
+    assert.equal(unusual.threshold, fx.service.unusualThreshold(1));
+    assert.ok(unusual.threshold < (fx.service.unusualThreshold(99.5) ?? 0));
+    assert.equal(unusual.isUnusual, unusual.score > unusual.threshold);
     assert.equal(unusual.isUnusual, unusual.percentile > 1, `percentile ${unusual.percentile}`);
   });
 
@@ -123,11 +150,11 @@ describe('unusual queries and the map of the collection', () => {
     assert.ok(x >= 0 && x <= 1 && y >= 0 && y <= 1, JSON.stringify(noise.body.query.map));
   });
 
-  it('answers MAP_UNAVAILABLE and no percentile for an index built before maps and errors', async () => {
+  it('answers MAP_UNAVAILABLE and no score for an index built before maps and the unusual-query profile', async () => {
     // The same opened index as an older build would have it; never closed (fx.service owns it).
     const older = new SearchService(
       fx.service.loadedModel,
-      new EmbeddedSource({ ...fx.service.embedded('test'), map: null, errors: new Float32Array(0) }),
+      new EmbeddedSource({ ...fx.service.embedded('test'), map: null, unusual: null }),
     );
     const app = createApp(fixedProvider(older, TEST_BACKEND), {
       maxUploadBytes: 1 << 20,
@@ -142,10 +169,12 @@ describe('unusual queries and the map of the collection', () => {
     const res = await request(app).get('/api/items/42/similar?k=2');
     assert.equal(res.status, 200, JSON.stringify(res.body));
     assert.deepEqual(res.body.query.unusual, {
+      score: null,
       percentile: null,
       threshold: null,
       thresholdPercentile: 99.5,
       isUnusual: false,
+      basedOn: ['errorPerBit', 'gradientError', 'simplicity'],
     });
     assert.equal(res.body.query.map, null);
   });
@@ -172,6 +201,32 @@ describe('unusual queries and the map of the collection', () => {
       after.some((p) => p.id === 7),
       false,
     );
+  });
+
+  it('records the unusual-query profile in the manifest and refuses a changed one, naming the file', async () => {
+    const manifest = await readIndexManifest(fx.tiny.indexDir);
+    assert.deepEqual(
+      { ...manifest.unusual, sha256: undefined },
+      {
+        file: 'unusual.f32',
+        count: fx.tiny.dataset.database.count,
+        features: ['errorPerBit', 'gradientError', 'simplicity'],
+        sha256: undefined,
+      },
+    );
+    const file = join(fx.tiny.indexDir, manifest.dir, 'unusual.f32');
+    const bytes = await readFile(file);
+    try {
+      await writeFile(file, Buffer.alloc(bytes.length));
+      await assert.rejects(SearchService.open(fx.tiny.indexDir), {
+        code: 'INDEX_CORRUPT',
+        message: new RegExp(
+          `^${file} cannot be loaded \\(its sha256 [0-9a-f]{12}\\.\\.\\. differs from the manifest's [0-9a-f]{12}\\.\\.\\.\\); run \`aesearch index\` to rebuild it$`,
+        ),
+      });
+    } finally {
+      await writeFile(file, bytes);
+    }
   });
 
   it('refuses to open an index whose map file differs from the manifest, naming the file', async () => {

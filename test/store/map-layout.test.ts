@@ -1,24 +1,18 @@
 /**
  * The pieces the index build measures the collection with: the stratified sample, the 2-D layouts (UMAP
- * keeps two clusters apart, PCA lays a line along x), the error percentiles (hand-computed) and the
- * errors file's checks.
+ * keeps two clusters apart, PCA lays a line along x) and the percentiles (hand-computed).
  */
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import {
-  errorSampleIds,
   meanSquaredError,
   percentileOf,
+  profileSampleIds,
   quantileOf,
-  readErrors,
-  writeErrors,
 } from '../../src/store/error-distribution.js';
 import { layoutMap, mapMethodFor, stratifiedSample } from '../../src/store/map-layout.js';
 import { createRng, gaussian } from '../../src/util/rng.js';
 import { useTestBackend } from '../helpers/backend.js';
-import { tempDir } from '../helpers/fixtures.js';
 
 describe('stratifiedSample', () => {
   it('keeps each label share (largest remainders) and draws the same ids for the same seed', () => {
@@ -45,8 +39,8 @@ describe('stratifiedSample', () => {
       [2, -1],
     ]);
     assert.deepEqual(stratifiedSample(labels, 2, 1), [2, 5]);
-    assert.deepEqual([...errorSampleIds([4, 9, 1], 3, 5)], [4, 9, 1]);
-    assert.equal(errorSampleIds([...Array(50).keys()], 3, 20).size, 20);
+    assert.deepEqual([...profileSampleIds([4, 9, 1], 3, 5)], [4, 9, 1]);
+    assert.equal(profileSampleIds([...Array(50).keys()], 3, 20).size, 20);
   });
 });
 
@@ -115,28 +109,5 @@ describe('error distribution', () => {
       () => meanSquaredError([1], [1, 2]),
       /Expected two arrays of one non-zero length but got 1 and 2/,
     );
-  });
-
-  it('writes errors sorted and refuses a file of another size or out of order', async () => {
-    const dir = await tempDir();
-    try {
-      const file = join(dir.dir, 'errors.f32');
-      await writeErrors(file, [0.5, 0.25, 1]);
-      assert.deepEqual([...(await readErrors(file, 3))], [0.25, 0.5, 1]);
-      await assert.rejects(readErrors(file, 4), {
-        code: 'INDEX_CORRUPT',
-        message: `${file} cannot be loaded (it holds 12 bytes but the manifest records 4 errors (16 bytes)); run \`aesearch index\` to rebuild it`,
-      });
-      const unsorted = Buffer.alloc(8);
-      unsorted.writeFloatLE(2, 0);
-      unsorted.writeFloatLE(1, 4);
-      await writeFile(file, unsorted);
-      await assert.rejects(readErrors(file, 2), {
-        code: 'INDEX_CORRUPT',
-        message: /its errors are not numbers in ascending order/,
-      });
-    } finally {
-      await dir.cleanup();
-    }
   });
 });

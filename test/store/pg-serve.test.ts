@@ -68,7 +68,16 @@ describe('serving from a PostgreSQL store', () => {
     const byUpload = await request(url(0)).post('/api/search?k=1').attach('image', input.body, 'q.png');
     assert.equal(byUpload.status, 200, JSON.stringify(byUpload.body));
     for (const space of ['code', 'pixel']) assert.equal(byUpload.body.spaces[space].results[0].id, 42, space);
-    assert.equal(typeof byUpload.body.query.unusual.isUnusual, 'boolean');
+    // The unusual-query profile came through the store: the same score and threshold as the folder's.
+    const local = await tiny.open();
+    try {
+      const here = await local.searchById(42, { k: 1, spaces: ['code'] });
+      assert.equal(res.body.query.unusual.score, here.query.unusual.score);
+      assert.equal(res.body.query.unusual.threshold, local.unusualThreshold(99.5));
+      assert.equal(typeof byUpload.body.query.unusual.score, 'number');
+    } finally {
+      local.close();
+    }
     const stats = await request(url(1)).get('/api/stats');
     assert.equal(stats.body.items, 300);
   });

@@ -40,7 +40,7 @@ export function serverOptions(): Option[] {
     ),
     new Option(
       '--unusual-percentile <p>',
-      "warn about a query whose reconstruction error is above this percentile of the collection's (default 99.5, env AESEARCH_UNUSUAL_PERCENTILE)",
+      "warn about a query whose unusual-query score is above this percentile of the collection's items' (default 99.5, env AESEARCH_UNUSUAL_PERCENTILE)",
     ).argParser(numberIn(0, 100)),
   ];
 }

@@ -114,7 +114,7 @@ function searchSimilar(metrics: AppMetrics, unusualPercentile: number): RequestH
 
 /**
  * The JSON of a search's answer, its time in each space recorded in `metrics`; a query above the
- * collection's `unusualPercentile`th percentile of reconstruction errors is flagged unusual.
+ * collection's `unusualPercentile`th percentile of unusual-query scores is flagged unusual.
  */
 function answerJson(
   found: SearchResponse,
@@ -124,14 +124,14 @@ function answerJson(
   unusualPercentile: number,
 ): SearchJson {
   for (const result of Object.values(found.spaces)) metrics.observeSearch(result.space, result.ms);
-  const threshold = { percentile: unusualPercentile, error: service.errorAtPercentile(unusualPercentile) };
+  const threshold = { percentile: unusualPercentile, score: service.unusualThreshold(unusualPercentile) };
   return searchJson(found, options.k, service.source.meta, threshold);
 }
 
 /**
  * The search routes; uploads are capped at `maxUploadBytes` and read under `uploads`' limits, both
  * routes pass through `queue`, each space's search time goes into `metrics`, and queries above the
- * collection's `unusualPercentile`th percentile of reconstruction errors are flagged unusual.
+ * collection's `unusualPercentile`th percentile of unusual-query scores are flagged unusual.
  */
 export function searchRoutes(
   provider: ServiceProvider,

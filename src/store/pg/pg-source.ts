@@ -18,6 +18,7 @@ import type {
 import { buildIdentity } from '../embedded-source.js';
 import type { IndexManifest } from '../manifest.js';
 import type { CollectionMap } from '../map-layout.js';
+import type { UnusualProfile } from '../unusual-score.js';
 import type { PublishedBuild } from './build-record.js';
 import type { PgStore } from './pg-store.js';
 
@@ -98,8 +99,8 @@ export class PgSource implements CollectionSource {
   get codeMetric() {
     return this.store.spaces.metric;
   }
-  get errors(): Float32Array {
-    return this.build.errors;
+  get unusual(): UnusualProfile | null {
+    return this.build.unusual;
   }
   get map(): CollectionMap | null {
     return this.build.map;

@@ -178,7 +178,7 @@ export async function publishIndex(
         manifest: opened.modelManifest,
         files: await readModelFiles(indexDir, opened.modelManifest),
       });
-      await store.publishBuild({ manifest: opened.indexManifest, errors: opened.errors, map: opened.map });
+      await store.publishBuild({ manifest: opened.indexManifest, unusual: opened.unusual, map: opened.map });
       return {
         where: store.where,
         items: await store.count(),
