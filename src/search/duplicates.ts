@@ -1,17 +1,13 @@
 /**
- * Near-duplicate grouping, pure: from each item's nearest neighbours in code space (a neighbour graph),
- * the groups of items linked by neighbours within a distance D (single linkage, by union-find), each
- * measured by its diameter, closest first; and the default D derived from the collection itself.
+ * Near-duplicate grouping, pure: from the pairs judged copies (copy-pairs.ts) with their distance in code
+ * space, the groups of items linked by pairs within a distance D (single linkage, by union-find), each
+ * measured by its diameter in code space, closest first; and the default D derived from the pairs.
  */
 
-/** Each item's nearest neighbours in code space, as a code index answers them. */
+/** Pairs of items to group. */
 export interface NeighbourGraph {
-  /** Live item ids, ascending. */
-  readonly ids: Int32Array;
-  /** Pairs (a < b) that are among each other's k nearest, with their distance, closest first. */
+  /** Pairs (a < b) with their distance in code space. */
   readonly edges: readonly NeighbourEdge[];
-  /** Each item's distance to its nearest other item (Infinity for a lone item), in `ids` order. */
-  readonly nearest: Float64Array;
 }
 
 /** Two items and their distance in code space. */
@@ -30,25 +26,13 @@ export interface DuplicateGroup {
 }
 
 /**
- * The default D is this share of the median nearest-neighbour distance. The median stays put while
- * fewer than half the items have a copy; the share was measured on planted copies (JPEG q50, resize,
- * crop <= 5%, brightness +-10%): see docs/collections.md, "Near-duplicates".
+ * The default D of a collection: the largest code distance of its copy pairs (0 when there are none),
+ * so that by default every pair the copy check accepts is grouped; a smaller D keeps the closer ones.
  */
-export const DEFAULT_D_SHARE_OF_MEDIAN = 0.4;
-
-/** The median of the finite values, or 0 when there are none. */
-function median(values: Float64Array): number {
-  const finite = Array.from(values)
-    .filter((v) => Number.isFinite(v))
-    .sort((a, b) => a - b);
-  if (finite.length === 0) return 0;
-  const mid = finite.length >> 1;
-  return finite.length % 2 === 1 ? (finite[mid] ?? 0) : ((finite[mid - 1] ?? 0) + (finite[mid] ?? 0)) / 2;
-}
-
-/** The default D of a collection: DEFAULT_D_SHARE_OF_MEDIAN of its median nearest-neighbour distance. */
-export function defaultMaxDistance(graph: Pick<NeighbourGraph, 'nearest'>): number {
-  return DEFAULT_D_SHARE_OF_MEDIAN * median(graph.nearest);
+export function defaultMaxDistance(graph: NeighbourGraph): number {
+  let d = 0;
+  for (const edge of graph.edges) if (Number.isFinite(edge.distance)) d = Math.max(d, edge.distance);
+  return d;
 }
 
 /** Disjoint sets over item ids, with path halving. */
@@ -85,7 +69,7 @@ export interface GroupingMeasures {
  * reports that honestly.
  */
 export function groupDuplicates(
-  graph: Pick<NeighbourGraph, 'edges'>,
+  graph: NeighbourGraph,
   maxDistance: number,
   measures: GroupingMeasures,
 ): DuplicateGroup[] {

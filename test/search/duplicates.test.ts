@@ -1,6 +1,6 @@
 /**
  * Near-duplicate grouping on hand-computed points: single linkage within D, diameters, order, exact
- * groups, and the default D from the median nearest-neighbour distance.
+ * groups, and the default D (the largest distance of a pair).
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -51,9 +51,9 @@ describe('groupDuplicates', () => {
 });
 
 describe('defaultMaxDistance', () => {
-  it('is 0.4 x the median of the finite nearest-neighbour distances', () => {
-    const nearest = Float64Array.from([0.1, 0.5, 0.3, Number.POSITIVE_INFINITY, 0.2]);
-    assert.ok(Math.abs(defaultMaxDistance({ nearest }) - 0.4 * 0.25) < 1e-12);
-    assert.equal(defaultMaxDistance({ nearest: Float64Array.from([]) }), 0);
+  it('is the largest code distance of the pairs, 0 without pairs', () => {
+    assert.ok(Math.abs(defaultMaxDistance({ edges }) - 3) < 1e-12);
+    assert.equal(defaultMaxDistance({ edges: [edge(7, 8)] }), distance(7, 8));
+    assert.equal(defaultMaxDistance({ edges: [] }), 0);
   });
 });

@@ -4,12 +4,11 @@
  */
 import { type Command, InvalidArgumentError } from 'commander';
 import { findDuplicates } from '../../search/duplicate-finder.js';
-import { DEFAULT_D_SHARE_OF_MEDIAN } from '../../search/duplicates.js';
 import { openService } from '../../search/open-service.js';
 import { log, prepare } from '../context.js';
 import { type CommonFlags, commonOptions } from '../options.js';
 
-const DEFAULT_RULE = `${DEFAULT_D_SHARE_OF_MEDIAN} x the median nearest-neighbour distance`;
+const DEFAULT_RULE = 'the largest code distance of a pair that passes the copy check';
 
 interface DuplicatesFlags extends CommonFlags {
   maxDistance?: number;
