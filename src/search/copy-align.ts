@@ -27,6 +27,30 @@ export const MAX_SHIFT_PX = 2.5;
 const HALF_STEPS = 4;
 const FULL_STEPS = 1;
 
+/** Per output column (or row): the source pixel at or before the sample, the next one, the weight of the next. */
+interface AxisMap {
+  readonly lo: Int32Array;
+  readonly hi: Int32Array;
+  readonly w: Float32Array;
+}
+
+/** Where each output column (row) of a side-px image samples under `zoom` and `shift` (px of the image). */
+function axisMap(side: number, zoom: number, shift: number): AxisMap {
+  const lo = new Int32Array(side);
+  const hi = new Int32Array(side);
+  const w = new Float32Array(side);
+  const centre = side / 2;
+  const last = side - 1;
+  for (let x = 0; x < side; x++) {
+    const at = centre + (x + 0.5 - centre) * zoom + shift - 0.5;
+    const base = Math.floor(at);
+    lo[x] = Math.min(last, Math.max(0, base));
+    hi[x] = Math.min(last, Math.max(0, base + 1));
+    w[x] = at - base;
+  }
+  return { lo, hi, w };
+}
+
 /** `img` (side x side) resampled under `pose` (bilinear, edges repeated); `shiftScale` px of img per pose px. */
 export function resample(
   img: Float32Array,
@@ -35,21 +59,19 @@ export function resample(
   out = new Float32Array(side * side),
   shiftScale = 1,
 ): Float32Array {
-  const centre = side / 2;
-  const last = side - 1;
+  const mx = axisMap(side, pose.zoomX, pose.dx * shiftScale);
+  const my = axisMap(side, pose.zoomY, pose.dy * shiftScale);
   for (let y = 0; y < side; y++) {
-    const sy = centre + (y + 0.5 - centre) * pose.zoomY + pose.dy * shiftScale - 0.5;
-    const fy = sy - Math.floor(sy);
-    const top = Math.min(last, Math.max(0, Math.floor(sy))) * side;
-    const bottom = Math.min(last, Math.max(0, Math.floor(sy) + 1)) * side;
+    const top = (my.lo[y] ?? 0) * side;
+    const bottom = (my.hi[y] ?? 0) * side;
+    const wy = my.w[y] ?? 0;
     for (let x = 0; x < side; x++) {
-      const sx = centre + (x + 0.5 - centre) * pose.zoomX + pose.dx * shiftScale - 0.5;
-      const fx = sx - Math.floor(sx);
-      const l = Math.min(last, Math.max(0, Math.floor(sx)));
-      const r = Math.min(last, Math.max(0, Math.floor(sx) + 1));
-      const upper = (img[top + l] ?? 0) + fx * ((img[top + r] ?? 0) - (img[top + l] ?? 0));
-      const lower = (img[bottom + l] ?? 0) + fx * ((img[bottom + r] ?? 0) - (img[bottom + l] ?? 0));
-      out[y * side + x] = upper + fy * (lower - upper);
+      const l = mx.lo[x] ?? 0;
+      const r = mx.hi[x] ?? 0;
+      const wx = mx.w[x] ?? 0;
+      const upper = (img[top + l] ?? 0) + wx * ((img[top + r] ?? 0) - (img[top + l] ?? 0));
+      const lower = (img[bottom + l] ?? 0) + wx * ((img[bottom + r] ?? 0) - (img[bottom + l] ?? 0));
+      out[y * side + x] = upper + wy * (lower - upper);
     }
   }
   return out;

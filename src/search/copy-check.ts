@@ -110,13 +110,7 @@ function gaussianKernel(sigma: number): Float32Array {
 }
 
 /** One pass of a 1-D kernel along rows (step 1) or columns (step side), edges repeated. */
-function convolve(
-  src: Float32Array,
-  dst: Float32Array,
-  side: number,
-  kernel: Float32Array,
-  alongRows: boolean,
-) {
+function convolve(src: Float32Array, dst: Float32Array, side: number, kernel: Float32Array, alongRows: boolean) {
   const radius = (kernel.length - 1) >> 1;
   const last = side - 1;
   const [outer, inner] = alongRows ? [side, 1] : [1, side];
@@ -124,10 +118,15 @@ function convolve(
     const base = line * outer;
     for (let p = 0; p < side; p++) {
       let sum = 0;
-      for (let k = -radius; k <= radius; k++) {
-        const q = Math.max(0, Math.min(p + k, last));
-        sum += (kernel[k + radius] ?? 0) * (src[base + q * inner] ?? 0);
-      }
+      if (p >= radius && p + radius <= last)
+        // Away from the edges: no clamping.
+        for (let k = 0, at = base + (p - radius) * inner; k < kernel.length; k++, at += inner)
+          sum += (kernel[k] ?? 0) * (src[at] ?? 0);
+      else
+        for (let k = -radius; k <= radius; k++) {
+          const q = Math.max(0, Math.min(p + k, last));
+          sum += (kernel[k + radius] ?? 0) * (src[base + q * inner] ?? 0);
+        }
       dst[base + p * inner] = sum;
     }
   }

@@ -9,7 +9,7 @@
  * 3. grouping (duplicates.ts): pairs within D in code space, by union-find; D defaults to the largest code
  *    distance of a copy pair.
  *
- * Every read of the collection goes through readCollection, at the top.
+ * Every read of the collection goes through readCollection and changeSeq, below.
  */
 import { DEFAULT_HNSW, type Metric, VectorIndex } from '../store/vector-index.js';
 import {
@@ -74,11 +74,10 @@ export interface BuildStats {
   readonly checkSeconds: number;
 }
 
-/** What the finder reads of the collection: every live item's code and model input, and code search. */
+/** What the finder reads of the collection: every live item's code and model input, and their format. */
 interface CollectionView {
   /** The catalogue's last change: the graph is rebuilt when it moves. */
   readonly seq: number;
-  readonly ids: Int32Array;
   readonly codes: ReadonlyMap<number, Float32Array>;
   readonly inputs: ReadonlyMap<number, Uint8Array>;
   readonly format: CopyImageFormat;
@@ -117,7 +116,6 @@ async function readCollection(service: SearchService): Promise<CollectionView> {
   }
   return {
     seq,
-    ids,
     codes,
     inputs,
     format: { side: meta.side, channels: meta.channels },
