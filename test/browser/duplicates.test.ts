@@ -9,10 +9,10 @@ import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import sharp from 'sharp';
 import { PACKAGE_ROOT } from '../../src/config.js';
+import { plantedCopy, seededRandom } from '../../src/eval/planted-copies.js';
 import type { SearchService } from '../../src/search/search-service.js';
 import { type OpenPage, openPage } from '../helpers/browser.js';
 import { pngOf } from '../helpers/fixtures.js';
-import { plantedCopy, seededRandom } from '../helpers/planted-copies.js';
 import { buildTinyIndex, type TinyIndex } from '../helpers/tiny-index.js';
 
 describe('the near-duplicates view in Chromium', { timeout: 120_000 }, () => {

@@ -8,13 +8,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import request from 'supertest';
+import { PLANTED_EDITS, plantedCopy, scorePairs, seededRandom } from '../../src/eval/planted-copies.js';
 import { pngOf } from '../helpers/fixtures.js';
 import { expectApiError } from '../helpers/http.js';
-import { PLANTED_EDITS, plantedCopy, scorePairs, seededRandom } from '../helpers/planted-copies.js';
 import { useTinyApp } from '../helpers/suite.js';
 
-/** Items of the tiny index (of 300) that get a planted copy. */
-const ORIGINALS = Array.from({ length: 40 }, (_, n) => n * 7 + 3);
+/** Items of the tiny index (of 300) that get a planted copy: 15 of each edit. */
+const ORIGINALS = Array.from({ length: 60 }, (_, n) => n * 4 + 3);
 
 interface GroupJson {
   items: { id: number; label: number | null; labelName: string | null; imageUrl: string }[];
@@ -102,24 +102,21 @@ describe('GET /api/duplicates', () => {
     assert.equal(body.groups.filter((g) => g.exact).length, 1, 'only the identical pixels are exact');
   });
 
-  it('finds the planted pairs at the default D with precision >= 0.95', async () => {
+  it('finds the planted pairs at the default D with precision >= 0.95 and recall >= 0.90, each edit too', async () => {
     const body = await get('?limit=200');
     const groups = body.groups.map((g) => g.items.map((i) => i.id));
     const score = scorePairs(groups, [...planted, exactPair]);
-    console.log(
-      JSON.stringify(body.groups.slice(0, 20).map((g) => [g.items.map((i) => i.id), g.distance, g.exact])),
-    );
     const byEdit = PLANTED_EDITS.map((edit) => {
       const mine = planted.filter((_, n) => edits[n] === edit);
-      return `${edit} ${scorePairs(groups, mine).recall.toFixed(2)}`;
+      return { edit, ...scorePairs(groups, mine) };
     });
-    // Printed so a run shows what the tiny model reaches (docs/collections.md, "Near-duplicates").
+    // Printed so a run shows what it reaches (docs/collections.md, "Near-duplicates").
     console.log(
-      `planted copies at D ${body.maxDistance.toFixed(4)}: ${JSON.stringify(score)}; recall by edit: ${byEdit.join(', ')}`,
+      `planted copies at D ${body.maxDistance.toFixed(4)}: ${JSON.stringify(score)}; recall by edit: ${byEdit.map((e) => `${e.edit} ${e.recall.toFixed(2)}`).join(', ')}`,
     );
     assert.ok(score.precision >= 0.95, JSON.stringify(score));
-    // The issue's 0.90 is not reached by these models (docs/collections.md, "Near-duplicates"): this guards what is.
-    assert.ok(score.recall >= 0.25, JSON.stringify(score));
+    assert.ok(score.recall >= 0.9, JSON.stringify(score));
+    for (const e of byEdit) assert.ok(e.recall >= 0.9, JSON.stringify(e));
   });
 
   it('pages, takes maxDistance, and answers anew after a change', async () => {
