@@ -110,7 +110,13 @@ function gaussianKernel(sigma: number): Float32Array {
 }
 
 /** One pass of a 1-D kernel along rows (step 1) or columns (step side), edges repeated. */
-function convolve(src: Float32Array, dst: Float32Array, side: number, kernel: Float32Array, alongRows: boolean) {
+function convolve(
+  src: Float32Array,
+  dst: Float32Array,
+  side: number,
+  kernel: Float32Array,
+  alongRows: boolean,
+) {
   const radius = (kernel.length - 1) >> 1;
   const last = side - 1;
   const [outer, inner] = alongRows ? [side, 1] : [1, side];
