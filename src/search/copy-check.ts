@@ -13,8 +13,8 @@
  * - a *copy score*: the normalised cross-correlation (brightness and contrast drop out) of two signatures
  *   after the zoom and shift that align them best (copy-align.ts), the sharper of the two blurred
  *   further when that matches better (a downscaled copy has lost detail its original has), leaving out a
- *   margin along the edges (a crop takes it away). Copies score above 0.998 on 28 px inputs; see
- *   copy-pairs.ts for the decision.
+ *   margin along the edges (a crop takes it away). 98.8% of the planted copies in 60,000 Fashion-MNIST
+ *   items score 0.998 or more; see copy-pairs.ts for the decision.
  */
 
 import {
@@ -50,12 +50,12 @@ export const ALIGN_BLUR_PX = 1;
  */
 export const COMPARE_MARGIN_PX = 2;
 
-/** Extra blurs (sigma, px) tried on either image once aligned: a downscaled copy is blurrier. */
+/** Extra blurs (sigma, px) tried on the sharper image once aligned: a downscaled copy is blurrier. */
 export const EXTRA_BLURS_PX: readonly number[] = Object.freeze([0.6, 1, 1.4]);
 
 /**
  * The zoom of the crop probes: one pixel off a side of 28 scaled back to 28, the smallest crop a 28 px
- * model input can show (a crop of at most 5% takes at most 1.4 px of it).
+ * model input can show (a crop of at most 5% takes at most 1.4 px of it; 32 px inputs are close: 31/32).
  */
 export const PROBE_ZOOM = 27 / 28;
 
