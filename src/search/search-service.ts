@@ -217,9 +217,9 @@ export class SearchService {
   }
 
   private async codesOf(ids: readonly number[]): Promise<(Float32Array | undefined)[]> {
-    const codes: (Float32Array | undefined)[] = [];
-    for (const id of ids) codes.push(await this.source.code(id));
-    return codes;
+    // One read for the map's few thousand points: on PostgreSQL, one query instead of one per point.
+    const codes = await this.source.codes(ids);
+    return ids.map((id) => codes.get(id));
   }
 
   private async record(id: number) {

@@ -74,6 +74,8 @@ export interface CollectionSource {
   thumbnail(id: number): Promise<{ bytes: Uint8Array; type: string } | undefined>;
   /** An item's stored code under the served model, or undefined. */
   code(id: number): Promise<Float32Array | undefined>;
+  /** The stored codes under the served model of those of `ids` that have one (one read for all). */
+  codes(ids: readonly number[]): Promise<Map<number, Float32Array>>;
   /** The labels (-1 when none) of those of `ids` that are still in the collection. */
   labelsOf(ids: readonly number[]): Promise<Map<number, number>>;
   /**

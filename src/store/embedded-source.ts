@@ -103,6 +103,15 @@ export class EmbeddedSource implements CollectionSource {
     return this.parts.catalogue.code(this.parts.model, id);
   }
 
+  async codes(ids: readonly number[]): Promise<Map<number, Float32Array>> {
+    const out = new Map<number, Float32Array>();
+    for (const id of ids) {
+      const code = this.parts.catalogue.code(this.parts.model, id);
+      if (code) out.set(id, code);
+    }
+    return out;
+  }
+
   async labelsOf(ids: readonly number[]): Promise<Map<number, number>> {
     const labels = this.itemLabels();
     const out = new Map<number, number>();

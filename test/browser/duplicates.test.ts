@@ -51,7 +51,7 @@ describe('the near-duplicates view in Chromium', { timeout: 120_000 }, () => {
 
   after(async () => {
     await opened?.close();
-    service?.close();
+    await service?.close();
     await tiny?.cleanup();
   });
 

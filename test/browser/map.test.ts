@@ -53,7 +53,7 @@ describe('the unusual-query banner and the map in Chromium', { timeout: 120_000 
 
   after(async () => {
     await opened?.close();
-    service?.close();
+    await service?.close();
     await tiny?.cleanup();
     await scratch?.cleanup();
   });

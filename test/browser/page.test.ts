@@ -119,7 +119,7 @@ describe('the web page in Chromium', { timeout: 120_000 }, () => {
     await browser?.close();
     await new Promise((resolve) => server?.close(resolve));
     await admin?.close();
-    service?.close();
+    await service?.close();
     await tiny?.cleanup();
     await scratch?.cleanup();
   });

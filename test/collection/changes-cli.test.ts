@@ -68,7 +68,7 @@ describe('aesearch add, remove and sync', () => {
       assert.equal(found.spaces.code?.results[0]?.source, 'shoes/p2.png');
       assert.equal(found.spaces.pixel?.results[0]?.source, 'shoes/p2.png');
     } finally {
-      service.close();
+      await service.close();
     }
   });
 
@@ -143,7 +143,7 @@ describe('aesearch add, remove and sync', () => {
         .items.map((i) => i.sha256);
       assert.equal(new Set(hashes).size, hashes.length, 'no item twice');
     } finally {
-      service.close();
+      await service.close();
     }
     const sync = await cli(['sync', many]);
     assert.equal(sync.json.added.length, startCount + 120 - partial);

@@ -187,7 +187,7 @@ describe('POST /api/items and DELETE /api/items/:id', () => {
       assert.equal(found.spaces.pixel?.results[0]?.source, 'c.png');
       await assert.rejects(service.item(7), { code: 'ITEM_NOT_FOUND' });
     } finally {
-      service.close();
+      await service.close();
     }
     server = await startTestServer(indexDir, { adminToken: TOKEN });
     assert.equal((await request(base()).get('/api/health')).body.items, 303);

@@ -32,7 +32,7 @@ describe('a removal not yet followed', () => {
       assert.equal(await service.follow(), 1);
       assert.equal(service.count, 299);
     } finally {
-      service.close();
+      await service.close();
     }
   });
 });

@@ -75,7 +75,7 @@ describe('a colour image folder: train -> index -> search -> eval', () => {
       const [r = 0, g = 0, b = 0] = px.subarray(centre, centre + 3);
       assert.ok(r > 150 && g < 100 && b < 100, `the red circle's centre is red: ${r}, ${g}, ${b}`);
     } finally {
-      service.close();
+      await service.close();
     }
   });
 

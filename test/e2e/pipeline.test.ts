@@ -41,7 +41,7 @@ describe('train -> index -> search', () => {
         assert.equal(res.query.code.length, 8);
       }
     } finally {
-      service.close();
+      await service.close();
     }
   });
 

@@ -109,7 +109,7 @@ describe('unusual-query score and reconstruction error in the eval', () => {
       const off = Math.max(...Array.from(profile.scores, (v, i) => Math.abs(v - (built.scores[i] ?? 0))));
       assert.ok(off < 1e-3, `scores differ by up to ${off}`);
     } finally {
-      service.close();
+      await service.close();
     }
   });
 

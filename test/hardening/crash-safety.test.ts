@@ -54,7 +54,7 @@ async function assertSearchable(indexDir: string): Promise<string> {
     assert.equal(found.spaces.pixel?.results[0]?.id, 11);
     return service.source.manifest.dir;
   } finally {
-    service.close();
+    await service.close();
   }
 }
 

@@ -41,7 +41,7 @@ async function assertSearchable(indexDir: string): Promise<void> {
     assert.equal(found.spaces.code?.results[0]?.id, 11);
     assert.equal(found.spaces.pixel?.results[0]?.id, 11);
   } finally {
-    service.close();
+    await service.close();
   }
 }
 

@@ -53,7 +53,7 @@ describe('mismatched, damaged and missing files', { timeout: 120_000 }, () => {
   async function refusal(dir: string): Promise<{ code: string; message: string }> {
     try {
       const service = await SearchService.open(dir);
-      service.close();
+      await service.close();
     } catch (err) {
       if (isAesearchError(err)) return { code: err.code, message: err.message };
       throw err;

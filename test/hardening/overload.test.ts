@@ -37,7 +37,7 @@ describe('overload', () => {
   });
   after(async () => {
     await listening.close();
-    service.close();
+    await service.close();
     await tiny.cleanup();
   });
 

@@ -141,7 +141,7 @@ describe('reloading a served index', { timeout: 180_000 }, () => {
   before(async () => {
     const service = await fx.tiny.open();
     png = await pngOf(await service.itemPixels(9));
-    service.close();
+    await service.close();
   });
 
   it('lets a request that is decoding during a swap finish on the old model', async () => {
@@ -338,7 +338,7 @@ describe('reloading a served index', { timeout: 180_000 }, () => {
         'Changing the collection or reloading over HTTP is disabled because no admin token is set; start the server with AESEARCH_ADMIN_TOKEN set (it also reloads by itself when index/manifest.json changes)',
       );
     } finally {
-      service.close();
+      await service.close();
     }
   });
 });

@@ -99,7 +99,7 @@ describe('slow clients', () => {
   });
   after(async () => {
     await Promise.all(open.map((l) => l.close()));
-    service.close();
+    await service.close();
     await tiny.cleanup();
   });
 

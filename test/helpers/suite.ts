@@ -29,7 +29,7 @@ export function useTinyApp(maxUploadBytes?: number, options?: AppOptions): TinyA
     fixture.app = appFor(fixture.service, maxUploadBytes, options);
   });
   after(async () => {
-    fixture.service.close();
+    await fixture.service.close();
     await fixture.tiny.cleanup();
   });
   return fixture;

@@ -137,6 +137,10 @@ export class PgSource implements CollectionSource {
     return this.store.code(id);
   }
 
+  codes(ids: readonly number[]): Promise<Map<number, Float32Array>> {
+    return this.store.codes(ids);
+  }
+
   labelsOf(ids: readonly number[]): Promise<Map<number, number>> {
     return this.store.labelsOf(ids);
   }
