@@ -129,14 +129,24 @@ export function machineSpeedLine(speed: MachineSpeed): string {
   return `machine: ${rate} img/s (reference: seed dense AE, batch ${speed.batch}, 1 thread)`;
 }
 
+/** The figure (null when it could not be measured) and its log line. */
+export interface MachineSpeedReport {
+  readonly imgPerS: number | null;
+  readonly line: string;
+}
+
 /**
- * Measures the figure and returns its log line, or a line saying why it could not be measured: a
- * training run goes on without it.
+ * Measures the figure and returns it with its log line, or a line saying why it could not be measured:
+ * a training run goes on without it.
  */
-export async function machineSpeedReport(settings?: MachineSpeedSettings): Promise<string> {
+export async function machineSpeedReport(settings?: MachineSpeedSettings): Promise<MachineSpeedReport> {
   try {
-    return machineSpeedLine(await measureMachineSpeed(settings));
+    const speed = await measureMachineSpeed(settings);
+    return { imgPerS: speed.imgPerS, line: machineSpeedLine(speed) };
   } catch (err) {
-    return `machine: not measured (${err instanceof Error ? err.message : String(err)})`;
+    return {
+      imgPerS: null,
+      line: `machine: not measured (${err instanceof Error ? err.message : String(err)})`,
+    };
   }
 }

@@ -70,6 +70,7 @@ export async function trainWithProgress(
   backend: BackendInfo,
   dataset: Dataset,
   train: TrainConfig,
+  machineImgPerS: number | null = null,
 ): Promise<TrainRunResult> {
   const { arch } = train;
   const preset = train.preset ? ` (preset ${train.preset})` : '';
@@ -78,7 +79,7 @@ export async function trainWithProgress(
   );
   const progress = progressCallbacks(train.epochs);
   try {
-    const context = { indexDir: config.indexDir, dataset, backend: backend.name };
+    const context = { indexDir: config.indexDir, dataset, backend: backend.name, machineImgPerS };
     const result = await runTraining(train, context, {
       onBatchEnd: progress.onBatchEnd,
       onEpochEnd: progress.onEpochEnd,

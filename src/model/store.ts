@@ -78,6 +78,8 @@ export const modelManifestSchema = z
         seconds: z.number(),
         imagesPerSecond: z.number(),
         preset: z.string().nullable(),
+        /** The machine-speed figure (img/s) measured before training: what `seconds` means elsewhere. */
+        machineImgPerS: z.number().nullable().optional(),
         /** Few-label runs only. */
         labels: labelsSummary.optional(),
       })

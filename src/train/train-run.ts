@@ -38,6 +38,8 @@ export interface TrainRunContext {
   readonly dataset: Dataset;
   /** The tfjs backend's name, recorded in the model manifest. */
   readonly backend: string;
+  /** The machine-speed figure measured before the run (bench/machine-speed.ts), recorded with its time. */
+  readonly machineImgPerS?: number | null;
 }
 
 /** What a run produced. */
@@ -269,6 +271,7 @@ async function saveTrained(
         seconds,
         imagesPerSecond: seconds > 0 ? images / seconds : 0,
         preset: config.preset,
+        machineImgPerS: context.machineImgPerS ?? null,
         ...(labels ? { labels } : {}),
       },
       finalLoss: { train: last?.loss ?? Number.NaN, val: last?.valLoss ?? null },

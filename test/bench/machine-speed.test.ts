@@ -3,6 +3,7 @@
  * `aesearch train` prints before training.
  */
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import {
@@ -32,13 +33,13 @@ describe('machine speed', () => {
       machineSpeedLine(speed),
       'machine: 6,321 img/s (reference: seed dense AE, batch 64, 1 thread)',
     );
-    assert.equal(
-      await machineSpeedReport({ steps: 1.5, warmSteps: 0 }),
-      'machine: not measured (The machine-speed worker failed: Expected whole numbers of timed (at least 1) and warm-up steps but got 1.5 and 0)',
-    );
+    assert.deepEqual(await machineSpeedReport({ steps: 1.5, warmSteps: 0 }), {
+      imgPerS: null,
+      line: 'machine: not measured (The machine-speed worker failed: Expected whole numbers of timed (at least 1) and warm-up steps but got 1.5 and 0)',
+    });
   });
 
-  it('is printed by aesearch train before it trains', async () => {
+  it('is printed by aesearch train before it trains, and kept in model.json', async () => {
     const { dir, cleanup } = await tempDir();
     try {
       const run = await runCli(
@@ -55,6 +56,11 @@ describe('machine speed', () => {
       );
       assert.ok(machine >= 0, run.stderr);
       assert.ok(machine < lines.findIndex((l) => l.startsWith('training dense autoencoder')), run.stderr);
+      // model.json keeps the figure beside the training time
+      const printed = Number(lines[machine]?.match(/^machine: ([\d,]+)/)?.[1]?.replaceAll(',', ''));
+      const manifest = JSON.parse(await readFile(join(dir, 'index', 'model.json'), 'utf8'));
+      assert.equal(Math.round(manifest.training.machineImgPerS), printed);
+      assert.match(run.stdout, /trained in \d+ s;/);
     } finally {
       await cleanup();
     }

@@ -166,14 +166,21 @@ export function registerTrain(program: Command): void {
     const result = await withIndexLock(config.indexDir, 'train', flags.wait ?? false, async () => {
       const backend = await startBackend(config);
       const dataset = await openDataset(config, flags.limit);
-      log(await machineSpeedReport());
-      return trainWithProgress(config, backend, dataset, resolveTrainConfig(flags, dataset.format));
+      const machine = await machineSpeedReport();
+      log(machine.line);
+      return trainWithProgress(
+        config,
+        backend,
+        dataset,
+        resolveTrainConfig(flags, dataset.format),
+        machine.imgPerS,
+      );
     });
     const m = result.manifest;
     process.stdout.write(
       `saved ${m.arch.arch} model (code ${m.codeSize}, weights ${m.weightsHash}) to ${config.indexDir}/${m.dir}; ` +
         `final loss ${m.finalLoss.train.toFixed(5)}${m.finalLoss.val === null ? '' : `, val ${m.finalLoss.val.toFixed(5)}`}; ` +
-        `${threadsLine(result.stepsOn)}; pictures and history in ${result.trainDir}\n`,
+        `trained in ${Math.round(m.training.seconds)} s; ${threadsLine(result.stepsOn)}; pictures and history in ${result.trainDir}\n`,
     );
   });
 }
