@@ -85,7 +85,7 @@ const COPIES: Preset['settings'] = {
   arch: 'conv',
   codeSize: 64,
   noise: [
-    { type: 'crop', level: 0.1 },
+    { type: 'crop', level: 0.15 },
     { type: 'rotate', level: 10 },
     { type: 'colour', level: 0.35 },
     { type: 'strip', level: 0.2 },
