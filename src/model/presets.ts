@@ -4,8 +4,11 @@
  */
 import type { ArchConfig, ArchName, CodeNorm, NoiseType, UnpoolMode } from './architectures/types.js';
 
-/** Preset names; `best` is always the best unsupervised one, `best-labels` the best with 60 labels per class. */
-export const PRESET_NAMES = ['seed', 'fast', 'best', 'best-labels'] as const;
+/**
+ * Preset names; `best` is always the best unsupervised one, `best-labels` the best with 60 labels per
+ * class, `copies` the best for finding edited copies in a colour folder.
+ */
+export const PRESET_NAMES = ['seed', 'fast', 'best', 'best-labels', 'copies'] as const;
 export type PresetName = (typeof PRESET_NAMES)[number];
 
 /** A corruption as given on the command line or in a preset; a missing level takes --noise-level or the type's default. */
@@ -74,6 +77,26 @@ const BEST: Preset['settings'] = {
   lrDecay: 'cosine',
 };
 
+/**
+ * The best settings found for finding edited copies in a colour folder (docs/benchmarks.md, "Copies"):
+ * trained on copies edited as `eval --copies` edits them, so the code keeps still under those edits.
+ */
+const COPIES: Preset['settings'] = {
+  arch: 'conv',
+  codeSize: 64,
+  noise: [
+    { type: 'crop', level: 0.15 },
+    { type: 'rotate', level: 10 },
+    { type: 'colour', level: 0.35 },
+    { type: 'strip', level: 0.2 },
+  ],
+  codeNorm: 'cosine',
+  epochs: 30,
+  batchSize: 64,
+  lr: 2e-3,
+  lrDecay: 'cosine',
+};
+
 /** Every preset. */
 export const PRESETS: Readonly<Record<PresetName, Preset>> = Object.freeze({
   seed: {
@@ -94,5 +117,10 @@ export const PRESETS: Readonly<Record<PresetName, Preset>> = Object.freeze({
     description:
       'the best settings found with 60 labelled images per class: best, plus a small supervised contrastive term and within-class whitening',
     settings: { ...BEST, codeNorm: 'whiten', labelsPerClass: 60, labelWeight: 0.1, epochs: 20 },
+  },
+  copies: {
+    description:
+      'the best settings found for finding edited copies in a colour folder: conv autoencoder, 64-d code, trained on cropped, turned, colour-changed and captioned copies, cosine search',
+    settings: COPIES,
   },
 });

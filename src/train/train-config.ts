@@ -83,6 +83,10 @@ export const NOISE_DEFAULT_LEVELS: Readonly<Record<NoiseType, number>> = Object.
   shift: 2,
   zoom: 0.15,
   erase: 0.4,
+  rotate: 10,
+  crop: 0.1,
+  colour: 0.25,
+  strip: 0.15,
 });
 
 function noiseOf(s: TrainSettings, arch: ArchName): readonly NoiseConfig[] | undefined {

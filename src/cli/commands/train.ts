@@ -83,11 +83,11 @@ function lossOptions(): Option[] {
   return [
     new Option(
       '--noise <list>',
-      `input corruptions, e.g. shift:2,masking:0.2 (default for denoising: gaussian); levels default to --noise-level or ${levels}`,
+      `input corruptions, e.g. shift:2,masking:0.2 (default for denoising: gaussian); rotate, crop, colour and strip mimic the copy test's edits; levels default to --noise-level or ${levels}`,
     ).argParser(noiseList),
     new Option(
       '--noise-level <x>',
-      'level of corruptions given without one: sigma, fraction or pixels',
+      'level of corruptions given without one: sigma, fraction, pixels or degrees',
     ).argParser(numberIn(0, 28)),
     new Option(
       '--labels-per-class <n>',

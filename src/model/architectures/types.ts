@@ -10,13 +10,26 @@ export const CODE_NORMS = ['none', 'cosine', 'whiten'] as const;
 export type CodeNorm = (typeof CODE_NORMS)[number];
 
 /** Input corruption for denoising training. */
-export const NOISE_TYPES = ['gaussian', 'masking', 'salt-pepper', 'shift', 'zoom', 'erase'] as const;
+export const NOISE_TYPES = [
+  'gaussian',
+  'masking',
+  'salt-pepper',
+  'shift',
+  'zoom',
+  'erase',
+  'rotate',
+  'crop',
+  'colour',
+  'strip',
+] as const;
 export type NoiseType = (typeof NOISE_TYPES)[number];
 
 /**
  * Noise applied to training inputs; `level` is sigma (gaussian), a fraction of pixels (masking,
- * salt-pepper), pixels (shift), the largest relative change of scale (zoom), or the largest side of the
- * erased square as a fraction of the image side (erase).
+ * salt-pepper), pixels (shift), the largest relative change of scale (zoom), the largest side of the
+ * erased square as a fraction of the image side (erase), degrees (rotate), the largest share of a side
+ * cropped off (crop), the strength of the brightness, saturation and hue change (colour), or the largest
+ * height of the caption strip as a fraction of the image side (strip). train/noise.ts says exactly how.
  */
 export interface NoiseConfig {
   readonly type: NoiseType;
