@@ -61,6 +61,7 @@ describe('machine speed', () => {
       const manifest = JSON.parse(await readFile(join(dir, 'index', 'model.json'), 'utf8'));
       assert.equal(Math.round(manifest.training.machineImgPerS), printed);
       assert.match(run.stdout, /trained in \d+ s;/);
+      assert.match(run.stderr, /\nmachine after training: [\d,]+ img\/s \(reference/);
     } finally {
       await cleanup();
     }

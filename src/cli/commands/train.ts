@@ -176,6 +176,8 @@ export function registerTrain(program: Command): void {
         machine.imgPerS,
       );
     });
+    // the load can change while a run trains: the figure again says whether the time is comparable
+    log((await machineSpeedReport()).line.replace(/^machine:/, 'machine after training:'));
     const m = result.manifest;
     process.stdout.write(
       `saved ${m.arch.arch} model (code ${m.codeSize}, weights ${m.weightsHash}) to ${config.indexDir}/${m.dir}; ` +
