@@ -124,9 +124,9 @@ export async function measureMachineSpeed(
 }
 
 /** The log line for `speed`, e.g. "machine: 6,300 img/s (reference: seed dense AE, batch 64, 1 thread)". */
-export function machineSpeedLine(speed: MachineSpeed): string {
+export function machineSpeedLine(speed: MachineSpeed, label = 'machine'): string {
   const rate = Math.round(speed.imgPerS).toLocaleString('en');
-  return `machine: ${rate} img/s (reference: seed dense AE, batch ${speed.batch}, 1 thread)`;
+  return `${label}: ${rate} img/s (reference: seed dense AE, batch ${speed.batch}, 1 thread)`;
 }
 
 /** The figure (null when it could not be measured) and its log line. */
@@ -139,14 +139,17 @@ export interface MachineSpeedReport {
  * Measures the figure and returns it with its log line, or a line saying why it could not be measured:
  * a training run goes on without it.
  */
-export async function machineSpeedReport(settings?: MachineSpeedSettings): Promise<MachineSpeedReport> {
+export async function machineSpeedReport(
+  settings?: MachineSpeedSettings,
+  label = 'machine',
+): Promise<MachineSpeedReport> {
   try {
     const speed = await measureMachineSpeed(settings);
-    return { imgPerS: speed.imgPerS, line: machineSpeedLine(speed) };
+    return { imgPerS: speed.imgPerS, line: machineSpeedLine(speed, label) };
   } catch (err) {
     return {
       imgPerS: null,
-      line: `machine: not measured (${err instanceof Error ? err.message : String(err)})`,
+      line: `${label}: not measured (${err instanceof Error ? err.message : String(err)})`,
     };
   }
 }

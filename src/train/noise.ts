@@ -27,16 +27,8 @@ function between(rng: () => number, low: number, high: number): number {
   return low + (high - low) * rng();
 }
 
-/** The corruptions that change each image on its own (the rest act on single values). */
-const PER_IMAGE: ReadonlySet<NoiseType> = new Set<NoiseType>([
-  'shift',
-  'zoom',
-  'erase',
-  'rotate',
-  'crop',
-  'colour',
-  'strip',
-]);
+/** The corruptions that act on single values; every other type changes each image on its own. */
+const PER_VALUE: ReadonlySet<NoiseType> = new Set<NoiseType>(['gaussian', 'masking', 'salt-pepper']);
 
 /** Share of the images a `strip` corruption draws a caption on. */
 export const STRIP_SHARE = 0.5;
@@ -139,7 +131,7 @@ export function corruptBatch(
   rng: () => number,
 ): Float32Array {
   const { type, level } = noise;
-  if (PER_IMAGE.has(type)) return perImage(batch, grid, noise, rng);
+  if (!PER_VALUE.has(type)) return perImage(batch, grid, noise, rng);
   if (type === 'gaussian') return batch.map((v) => clamp01(v + level * gaussian(rng)));
   const out = batch.slice();
   const c = grid.channels;

@@ -177,7 +177,7 @@ export function registerTrain(program: Command): void {
       );
     });
     // the load can change while a run trains: the figure again says whether the time is comparable
-    log((await machineSpeedReport()).line.replace(/^machine:/, 'machine after training:'));
+    log((await machineSpeedReport(undefined, 'machine after training')).line);
     const m = result.manifest;
     process.stdout.write(
       `saved ${m.arch.arch} model (code ${m.codeSize}, weights ${m.weightsHash}) to ${config.indexDir}/${m.dir}; ` +
