@@ -89,13 +89,27 @@ export const NOISE_DEFAULT_LEVELS: Readonly<Record<NoiseType, number>> = Object.
   strip: 0.15,
 });
 
+/** Largest level of the corruptions whose level is a share of the image (above it they leave no image). */
+export const NOISE_MAX_LEVELS: Readonly<Partial<Record<NoiseType, number>>> = Object.freeze({
+  crop: 0.5,
+  colour: 1,
+  strip: 1,
+});
+
 function noiseOf(s: TrainSettings, arch: ArchName): readonly NoiseConfig[] | undefined {
   if (!s.noise)
     return arch === 'denoising' && s.noiseLevel ? [{ type: 'gaussian', level: s.noiseLevel }] : undefined;
-  return s.noise.map((n) => ({
-    type: n.type,
-    level: n.level ?? s.noiseLevel ?? NOISE_DEFAULT_LEVELS[n.type],
-  }));
+  return s.noise.map((n) => {
+    const level = n.level ?? s.noiseLevel ?? NOISE_DEFAULT_LEVELS[n.type];
+    const max = NOISE_MAX_LEVELS[n.type];
+    if (max !== undefined && level > max)
+      throw createError('BAD_OPTION', {
+        name: '--noise',
+        expected: `a ${n.type} level from 0 to ${max}`,
+        got: String(level),
+      });
+    return { type: n.type, level };
+  });
 }
 
 function archOf(s: TrainSettings, input: ModelInput, seed: number): ArchConfig {

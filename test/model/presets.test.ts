@@ -66,6 +66,20 @@ describe('train settings', () => {
     assert.deepEqual(denoising.arch.noise, [{ type: 'gaussian', level: 0.2 }]);
   });
 
+  it('refuses a crop, colour or strip level that would leave no image, given or from --noise-level', () => {
+    for (const settings of [
+      { noise: [{ type: 'crop' as const, level: 5 }] },
+      { noise: [{ type: 'strip' as const }], noiseLevel: 2 },
+      { noise: [{ type: 'colour' as const, level: 1.5 }] },
+    ])
+      assert.throws(
+        () => resolveTrainConfig(settings, IDX_FORMAT),
+        (err: Error & { code?: string }) => err.code === 'BAD_OPTION' && /--noise/.test(err.message),
+      );
+    const edge = resolveTrainConfig({ noise: [{ type: 'crop', level: 0.5 }] }, IDX_FORMAT);
+    assert.deepEqual(edge.arch.noise, [{ type: 'crop', level: 0.5 }]);
+  });
+
   it('turns on the label loss and plan with --labels-per-class, and checks the batch share', () => {
     const config = resolveTrainConfig({ labelsPerClass: 6, labelsPerBatch: 8, batchSize: 32 }, IDX_FORMAT);
     assert.ok(config.arch.labelLoss);
