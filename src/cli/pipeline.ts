@@ -83,6 +83,10 @@ export async function trainWithProgress(
     const result = await runTraining(train, context, {
       onBatchEnd: progress.onBatchEnd,
       onEpochEnd: progress.onEpochEnd,
+      onPseudoLabels: (p) =>
+        log(
+          `epoch ${p.epoch}: pseudo-labels for ${p.images} images, spread from ${p.from} labels over the code kNN graph (${p.seconds.toFixed(0)} s)`,
+        ),
     });
     await removeUnnamed(config.indexDir, (name) => name.startsWith('model-'));
     return result;

@@ -38,6 +38,7 @@ export interface PresetSettings {
   labelsPerBatch?: number;
   labelHoldout?: number;
   patience?: number;
+  selfTrain?: number;
   epochs?: number;
   batchSize?: number;
   lr?: number;

@@ -52,6 +52,8 @@ const labelsSummary = z
     bestEpoch: count.nullable(),
     /** Its held-out label precision@10 (against the training-labelled images). */
     heldOutPrecision10: z.number().nullable(),
+    /** The last epochs that self-trained on pseudo-labels (absent: none). */
+    selfTrain: count.optional(),
   })
   .readonly();
 export type LabelsSummary = z.infer<typeof labelsSummary>;

@@ -66,7 +66,8 @@ const ARCH_SETTINGS: { readonly [K in keyof ArchConfig]: readonly Setting[] } = 
 function labelsText(plan: LabelPlan | null | undefined): string | undefined {
   if (plan === undefined) return undefined;
   if (plan === null) return 'none';
-  return `${plan.perClass} per class (${plan.perBatch} per batch, holdout ${plan.holdout}, patience ${plan.patience})`;
+  const selfTrain = plan.selfTrain > 0 ? `, self-training ${plan.selfTrain} epochs` : '';
+  return `${plan.perClass} per class (${plan.perBatch} per batch, holdout ${plan.holdout}, patience ${plan.patience}${selfTrain})`;
 }
 
 const RUN_SETTINGS: readonly Setting[] = [

@@ -46,6 +46,8 @@ const labelPlan = z
     perBatch: z.number().int().nonnegative(),
     holdout: z.number(),
     patience: z.number().int().nonnegative(),
+    // checkpoints written before self-training existed did none
+    selfTrain: z.number().int().nonnegative().default(0),
   })
   .readonly() satisfies z.ZodType<LabelPlan>;
 

@@ -15,3 +15,23 @@ export function learningRateAt(base: number, decay: LrDecay, epoch: number, epoc
 export function setLearningRate(optimizer: tf.Optimizer, rate: number): void {
   (optimizer as unknown as { learningRate: number }).learningRate = rate;
 }
+
+/** Share of the base rate the self-training epochs start from (docs/models.md, "Self-training"). */
+export const SELF_TRAIN_RATE = 0.5;
+
+/**
+ * The rate of `epoch` in a run of `epochs` whose last `selfTrain` epochs self-train: the first part
+ * anneals from `base` as learningRateAt does, the self-training part afresh from SELF_TRAIN_RATE x base.
+ */
+export function phasedLearningRate(
+  base: number,
+  decay: LrDecay,
+  epoch: number,
+  epochs: number,
+  selfTrain: number,
+): number {
+  const first = epochs - selfTrain;
+  return selfTrain > 0 && epoch > first
+    ? learningRateAt(base * SELF_TRAIN_RATE, decay, epoch - first, selfTrain)
+    : learningRateAt(base, decay, epoch, first);
+}

@@ -36,6 +36,11 @@ export interface LabelPlan {
   readonly holdout: number;
   /** Stop after this many epochs without a better held-out score; 0 = never stop early. */
   readonly patience: number;
+  /**
+   * The last this many epochs self-train: before each, the labels are propagated over the code kNN graph
+   * (train/pseudo-labels.ts) and the confident pseudo-labels join the label term; 0 = none.
+   */
+  readonly selfTrain: number;
 }
 
 /** A resolved training configuration: everything a run does, with every default filled in. */
@@ -137,8 +142,23 @@ function archOf(s: TrainSettings, input: ModelInput, seed: number): ArchConfig {
   });
 }
 
-function labelsOf(s: TrainSettings, batchSize: number): LabelPlan | null {
-  if (!s.labelsPerClass) return null;
+function labelsOf(s: TrainSettings, batchSize: number, epochs: number): LabelPlan | null {
+  const selfTrain = s.selfTrain ?? 0;
+  if (!s.labelsPerClass) {
+    if (selfTrain > 0)
+      throw createError('BAD_OPTION', {
+        name: '--self-train',
+        expected: 'used with --labels-per-class (it spreads those labels)',
+        got: selfTrain,
+      });
+    return null;
+  }
+  if (selfTrain >= epochs)
+    throw createError('BAD_OPTION', {
+      name: '--self-train',
+      expected: `fewer than --epochs (${epochs}): the last epochs self-train on what the first ones learnt`,
+      got: selfTrain,
+    });
   const perBatch = s.labelsPerBatch ?? TRAIN_DEFAULTS.labelsPerBatch;
   if (perBatch >= batchSize)
     throw createError('BAD_OPTION', {
@@ -151,6 +171,7 @@ function labelsOf(s: TrainSettings, batchSize: number): LabelPlan | null {
     perBatch,
     holdout: s.labelHoldout ?? TRAIN_DEFAULTS.labelHoldout,
     patience: s.patience ?? TRAIN_DEFAULTS.patience,
+    selfTrain,
   };
 }
 
@@ -182,7 +203,7 @@ export function resolveTrainConfig(settings: Readonly<TrainSettings>, input: Mod
     learningRate: s.lr ?? TRAIN_DEFAULTS.lr,
     lrDecay: s.lrDecay ?? 'none',
     seed,
-    labels: labelsOf(s, batchSize),
+    labels: labelsOf(s, batchSize, epochs),
     threads: parseThreads(s.threads ?? 'auto'),
     resume: s.resume ?? false,
     stepsPerEpoch: s.steps ?? null,

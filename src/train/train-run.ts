@@ -16,11 +16,12 @@ import { removeOrphanTemps, writeFileAtomic, writeJsonAtomic } from '../util/ato
 import { readCheckpointState, restoreCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { assertSameSettings, runSettingsOf } from './checkpoint-settings.js';
 import { BestWeights, heldOutPrecision, type LabelPick, pickLabelled } from './labels.js';
-import { learningRateAt, setLearningRate } from './lr-schedule.js';
+import { phasedLearningRate, setLearningRate } from './lr-schedule.js';
 import { type ChosenRunner, createRunner } from './parallel/index.js';
+import { estimatePseudoLabels } from './pseudo-labels.js';
 import type { StepRunner } from './step-runner.js';
 import type { LabelPlan, TrainConfig } from './train-config.js';
-import { type EpochLog, type TrainCallbacks, trainAutoencoder } from './trainer.js';
+import { type EpochLog, type LabelledFor, type TrainCallbacks, trainAutoencoder } from './trainer.js';
 
 /** Folder under the index folder for checkpoints, pictures and history. */
 export const TRAIN_DIR = 'train';
@@ -91,7 +92,10 @@ async function resumeFrom(
   return { history: [...state.history], startEpoch: state.epoch };
 }
 
-/** Scores each epoch on the held-out labelled images, keeps the best weights, and says when to stop. */
+/**
+ * Scores each epoch on the held-out labelled images, keeps the best weights, and says when to stop. With
+ * self-training, only its epochs compete (and count towards patience): it is what the run is for.
+ */
 function labelTracker(
   config: TrainConfig,
   database: Dataset['database'],
@@ -100,15 +104,53 @@ function labelTracker(
 ) {
   const best = new BestWeights();
   const patience = config.labels?.patience ?? 0;
+  const lastBefore = config.epochs - (config.labels?.selfTrain ?? 0);
   return {
     best,
     score: async (log: EpochLog): Promise<EpochLog> => {
       if (!pick || pick.heldOut.length === 0) return log;
       const score = await heldOutPrecision(model.encoder, database, pick);
-      best.offer(score, log.epoch, model.variables);
+      if (log.epoch > lastBefore) best.offer(score, log.epoch, model.variables);
       return { ...log, heldOutPrecision: score };
     },
-    shouldStop: (epoch: number) => patience > 0 && epoch - best.epoch >= patience,
+    shouldStop: (epoch: number) =>
+      patience > 0 && epoch > lastBefore && epoch - Math.max(best.epoch, lastBefore) >= patience,
+  };
+}
+
+/** What one estimate of the pseudo-labels gave, for the caller's log. */
+export interface PseudoLabelInfo {
+  readonly epoch: number;
+  /** Images given a pseudo-label. */
+  readonly images: number;
+  /** The picked labels they were spread from. */
+  readonly from: number;
+  readonly seconds: number;
+}
+
+/** The hooks of a run: the loop's, and one after each estimate of the pseudo-labels. */
+export interface RunCallbacks extends TrainCallbacks {
+  onPseudoLabels?(info: PseudoLabelInfo): void;
+}
+
+/**
+ * Each epoch's labelled images: the pick's, then in the self-training epochs fresh pseudo-labels from the
+ * codes as they are when the epoch starts (so a resumed run re-estimates them the same way).
+ */
+function labelledFor(
+  config: TrainConfig,
+  plan: LabelPlan,
+  pick: LabelPick,
+  run: { model: Autoencoder; dataset: Dataset; callbacks: RunCallbacks },
+): LabelledFor {
+  const first = { labelOf: pick.labelOf, indices: pick.train, perBatch: plan.perBatch };
+  return async (epoch) => {
+    if (epoch <= config.epochs - plan.selfTrain) return first;
+    const started = performance.now();
+    const pseudo = await estimatePseudoLabels(run.model.encoder, run.dataset.database, pick, plan.perBatch);
+    const seconds = (performance.now() - started) / 1000;
+    run.callbacks.onPseudoLabels?.({ epoch, images: pseudo.pseudo, from: pick.train.length, seconds });
+    return pseudo;
   };
 }
 
@@ -120,6 +162,7 @@ function labelsSummary(plan: LabelPlan, pick: LabelPick, best: BestWeights): Lab
     heldOut: pick.heldOut.length,
     bestEpoch: best.epoch > 0 ? best.epoch : null,
     heldOutPrecision10: Number.isFinite(best.score) ? best.score : null,
+    ...(plan.selfTrain > 0 ? { selfTrain: plan.selfTrain } : {}),
   };
 }
 
@@ -140,7 +183,11 @@ function epochCallbacks(run: RunState, callbacks: TrainCallbacks): TrainCallback
   return {
     onBatchEnd: callbacks.onBatchEnd,
     onEpochStart: (epoch) => {
-      setLearningRate(optimizer, learningRateAt(config.learningRate, config.lrDecay, epoch, config.epochs));
+      const selfTrain = config.labels?.selfTrain ?? 0;
+      setLearningRate(
+        optimizer,
+        phasedLearningRate(config.learningRate, config.lrDecay, epoch, config.epochs, selfTrain),
+      );
       callbacks.onEpochStart?.(epoch);
     },
     onEpochEnd: async (raw) => {
@@ -181,7 +228,7 @@ function countSteps(runner: ChosenRunner, stepsOn: { 1: number; 2: number }): St
 export async function runTraining(
   config: TrainConfig,
   context: TrainRunContext,
-  callbacks: TrainCallbacks = {},
+  callbacks: RunCallbacks = {},
 ): Promise<TrainRunResult> {
   const { dataset, indexDir } = context;
   const trainDir = join(indexDir, TRAIN_DIR);
@@ -200,7 +247,7 @@ export async function runTraining(
     await removeOrphanTemps(checkpointDir);
     const { history, startEpoch } = await resumeFrom(checkpointDir, config, dataset, model, optimizer);
     const labelled =
-      plan && pick ? { labelOf: pick.labelOf, indices: pick.train, perBatch: plan.perBatch } : undefined;
+      plan && pick ? labelledFor(config, plan, pick, { model, dataset, callbacks }) : undefined;
     const logs = await trainAutoencoder(
       model,
       dataset.database,

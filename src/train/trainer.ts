@@ -24,12 +24,15 @@ export interface LabelledImages {
 /** What the loop reads of a run's configuration (a whole TrainConfig will do). */
 export type LoopConfig = Pick<TrainConfig, 'epochs' | 'batchSize' | 'seed' | 'stepsPerEpoch'>;
 
+/** The labelled images of an epoch, asked for before its first batch (self-training re-estimates them). */
+export type LabelledFor = (epoch: number) => Promise<LabelledImages>;
+
 /** Where the loop starts from: epochs already done (when resuming), and the labels of few-label training. */
 export interface LoopStart {
   /** Training runs epochs `startEpoch + 1` .. `config.epochs`; default 0. */
   readonly startEpoch?: number;
-  /** Absent for unsupervised training. */
-  readonly labelled?: LabelledImages;
+  /** The same labelled images for every epoch, or each epoch's; absent for unsupervised training. */
+  readonly labelled?: LabelledImages | LabelledFor;
 }
 
 /** One epoch's figures. */
@@ -111,11 +114,11 @@ export async function trainAutoencoder(
   callbacks: TrainCallbacks = {},
   start: LoopStart = {},
 ): Promise<EpochLog[]> {
-  const { labelled } = start;
-  const plan = batchPlan(model, labelled);
-  const fresh = config.batchSize - (labelled?.perBatch ?? 0);
   const logs: EpochLog[] = [];
   for (let epoch = (start.startEpoch ?? 0) + 1; epoch <= config.epochs; epoch++) {
+    const labelled = typeof start.labelled === 'function' ? await start.labelled(epoch) : start.labelled;
+    const plan = batchPlan(model, labelled);
+    const fresh = config.batchSize - (labelled?.perBatch ?? 0);
     model.beginEpoch?.(epoch);
     callbacks.onEpochStart?.(epoch);
     const started = performance.now();

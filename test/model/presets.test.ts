@@ -114,7 +114,14 @@ describe('presets', () => {
       const { dir, cleanup } = await tempDir();
       try {
         const config = resolveTrainConfig(
-          { preset: name, epochs: 1, batchSize: 64, labelsPerBatch: 16, steps: 2 },
+          // one epoch, and the preset's self-training epochs after it
+          {
+            preset: name,
+            epochs: 1 + (PRESETS[name].settings.selfTrain ?? 0),
+            batchSize: 64,
+            labelsPerBatch: 16,
+            steps: 2,
+          },
           IDX_FORMAT,
         );
         const labels = config.labels ? { ...config.labels, perClass: 3 } : null;

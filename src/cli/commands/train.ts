@@ -106,6 +106,10 @@ function lossOptions(): Option[] {
       `fraction of the labelled images held out to pick the best epoch (default ${TRAIN_DEFAULTS.labelHoldout})`,
     ).argParser(numberIn(-1e-9, 0.9)),
     new Option(
+      '--self-train <n>',
+      'few-label training: the last N epochs also learn from pseudo-labels, the labels spread over the code kNN graph and re-estimated before each (default 0)',
+    ).argParser(intIn(0, 10_000)),
+    new Option(
       '--patience <n>',
       'stop after N epochs without a better held-out score (default 0: never)',
     ).argParser(intIn(0, 10_000)),
