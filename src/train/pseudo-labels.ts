@@ -164,11 +164,6 @@ export async function estimatePseudoLabels(
   for (const i of kept) labelOf[i] = propagated.label[i] ?? -1;
   for (let s = 0; s < pick.train.length; s++) labelOf[pick.train[s] ?? 0] = seeds.labels[s] ?? -1;
   const indices = Int32Array.from(labelOf.keys()).filter((i) => (labelOf[i] ?? -1) >= 0);
-  return { labelOf, indices, perBatch, pseudo: kept.length - overlap(kept, pick.train) };
-}
-
-/** How many of `a` are also in `b`. */
-function overlap(a: Int32Array, b: Int32Array): number {
-  const inB = new Set(b);
-  return a.reduce((n, i) => n + (inB.has(i) ? 1 : 0), 0);
+  // every picked training image is in `indices`: the rest are the pseudo-labelled ones
+  return { labelOf, indices, perBatch, pseudo: indices.length - pick.train.length };
 }

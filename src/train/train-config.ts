@@ -175,6 +175,11 @@ function labelsOf(s: TrainSettings, batchSize: number, epochs: number): LabelPla
   };
 }
 
+/** The last epoch before self-training (all of them without it). */
+export function lastEpochBeforeSelfTraining(config: Pick<TrainConfig, 'epochs' | 'labels'>): number {
+  return config.epochs - (config.labels?.selfTrain ?? 0);
+}
+
 /** The dataset's image shape the model takes: side x side pixels of 1 or 3 channels. */
 export type ModelInput = Pick<InputFormat, 'side' | 'channels'>;
 

@@ -20,7 +20,7 @@ import { phasedLearningRate, setLearningRate } from './lr-schedule.js';
 import { type ChosenRunner, createRunner } from './parallel/index.js';
 import { estimatePseudoLabels } from './pseudo-labels.js';
 import type { StepRunner } from './step-runner.js';
-import type { LabelPlan, TrainConfig } from './train-config.js';
+import { type LabelPlan, lastEpochBeforeSelfTraining, type TrainConfig } from './train-config.js';
 import { type EpochLog, type LabelledFor, type TrainCallbacks, trainAutoencoder } from './trainer.js';
 
 /** Folder under the index folder for checkpoints, pictures and history. */
@@ -104,7 +104,7 @@ function labelTracker(
 ) {
   const best = new BestWeights();
   const patience = config.labels?.patience ?? 0;
-  const lastBefore = config.epochs - (config.labels?.selfTrain ?? 0);
+  const lastBefore = lastEpochBeforeSelfTraining(config);
   return {
     best,
     score: async (log: EpochLog): Promise<EpochLog> => {
@@ -145,7 +145,7 @@ function labelledFor(
 ): LabelledFor {
   const first = { labelOf: pick.labelOf, indices: pick.train, perBatch: plan.perBatch };
   return async (epoch) => {
-    if (epoch <= config.epochs - plan.selfTrain) return first;
+    if (epoch <= lastEpochBeforeSelfTraining(config)) return first;
     const started = performance.now();
     const pseudo = await estimatePseudoLabels(run.model.encoder, run.dataset.database, pick, plan.perBatch);
     const seconds = (performance.now() - started) / 1000;
