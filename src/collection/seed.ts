@@ -7,8 +7,10 @@
  */
 import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { folderClasses } from '../dataset/folder-dataset.js';
 import { loadIdxDataset, NAMED_DATASETS } from '../dataset/idx-dataset.js';
 import { datasetFormat } from '../dataset/load.js';
+import { fingerprint } from '../dataset/split.js';
 import type { Dataset } from '../dataset/types.js';
 import { createError } from '../errors.js';
 import { addImages, type ChangeReport } from './add-images.js';
@@ -113,6 +115,27 @@ async function seedFolder(
   return report;
 }
 
+/**
+ * The fingerprint `loadFolderDataset` gives the folder a catalogue was just seeded from, computed from the
+ * catalogue's own inputs and labels, so eval can use the index's codes for that folder; null when a file
+ * could not be read (the dataset would then number its images differently).
+ */
+function seededFolderFingerprint(catalogue: Catalogue, format: CollectionMeta): string | null {
+  const ids: number[] = [];
+  const labels: number[] = [];
+  const inputs: Uint8Array[] = [];
+  for (const batch of catalogue.inputBatches(SEED_BATCH)) {
+    ids.push(...batch.ids);
+    labels.push(...batch.labels);
+    inputs.push(batch.inputs);
+  }
+  if (ids.some((id, i) => id !== i)) return null;
+  const names = catalogue.labelNames();
+  const classes = folderClasses(labels.map((l) => names[l] ?? null));
+  const set = { count: ids.length, pixels: Buffer.concat(inputs), labels: classes?.labels ?? null };
+  return fingerprint(set, format);
+}
+
 /** The collection meta of a dataset held in memory. */
 export function datasetMeta(dataset: Dataset): CollectionMeta {
   return { name: dataset.name, kind: dataset.kind, origin: dataset.origin, ...dataset.format };
@@ -164,7 +187,11 @@ export async function catalogueFor(
     if (dataset) {
       seedDataset(catalogue, dataset, events);
       catalogue.setSeedFingerprint(dataset.fingerprint);
-    } else await seedFolder(catalogue, wanted, source.limit, events);
+    } else {
+      await seedFolder(catalogue, wanted, source.limit, events);
+      const seeded = seededFolderFingerprint(catalogue, wanted);
+      if (seeded) catalogue.setSeedFingerprint(seeded);
+    }
   } catch (err) {
     catalogue.close();
     await Promise.all(['', '-wal', '-shm'].map((end) => rm(`${catalogue.file}${end}`, { force: true })));

@@ -31,6 +31,18 @@ function labelOf(root: string, file: string): string | null {
 }
 
 /**
+ * A folder's classes from each image's sub-folder name (null for an image at the top): the names sorted,
+ * and each image's index into them; null unless every image has one.
+ */
+export function folderClasses(
+  labelNames: readonly (string | null)[],
+): { names: string[]; labels: Int32Array } | null {
+  if (labelNames.length === 0 || labelNames.some((l) => l === null)) return null;
+  const names = [...new Set(labelNames as string[])].sort();
+  return { names, labels: Int32Array.from(labelNames, (l) => names.indexOf(l ?? '')) };
+}
+
+/**
  * Reads every image under `root`, decoded and resized by sharp to `format`. Unreadable files are
  * reported through `onSkip` and skipped. Every image is in the database; a seeded tenth of them are also
  * the eval's queries, which know their database ids. Throws DATASET_NOT_FOUND when `root` is not a
@@ -61,15 +73,12 @@ export async function loadFolderDataset(
     .map((f, i) => ({ f, px: decoded[i] }))
     .filter((e): e is { f: string; px: Uint8Array } => !!e.px);
   if (kept.length === 0) throw createError('EMPTY_DATASET', { where: root });
-  const names = [
-    ...new Set(kept.map((e) => labelOf(root, e.f)).filter((l): l is string => l !== null)),
-  ].sort();
-  const labelled = names.length > 0 && kept.every((e) => labelOf(root, e.f) !== null);
+  const classes = folderClasses(kept.map((e) => labelOf(root, e.f)));
   const pixels = new Uint8Array(kept.length * area);
   kept.forEach((e, i) => {
     pixels.set(e.px, i * area);
   });
-  const labels = labelled ? Int32Array.from(kept, (e) => names.indexOf(labelOf(root, e.f) ?? '')) : null;
+  const labels = classes?.labels ?? null;
   const all = { count: kept.length, pixels, labels, sources: kept.map((e) => relative(root, e.f)) };
   const database = head(all, limit, area);
   const queries = sampleQueries(database, area);
@@ -79,7 +88,7 @@ export async function loadFolderDataset(
     origin: `${root} (${kept.length} images, ${files.length - kept.length} skipped)`,
     split: `every image in the database (${database.count}); a seeded ${queries.count} of them are the eval's queries, each kept out of its own neighbours`,
     format,
-    classNames: labelled ? names : null,
+    classNames: classes?.names ?? null,
     database,
     queries,
     fingerprint: fingerprint(database, format),

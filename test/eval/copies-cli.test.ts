@@ -76,6 +76,16 @@ describe('aesearch eval --copies', () => {
     const written = JSON.parse(await readFile(join(indexDir, 'eval', 'copies.json'), 'utf8'));
     assert.deepEqual(written, report);
   });
+
+  it('uses the codes of an index built from the same folder instead of embedding it again', async () => {
+    const index = await runCli(['index', '--data', data, '--index-dir', indexDir]);
+    assert.equal(index.code, 0, index.stderr);
+    const args = ['eval', '--copies', '--copies-items', '4', '--json', '--data', data];
+    const run = await runCli([...args, '--index-dir', indexDir]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.doesNotMatch(run.stderr, /not exactly this dataset|built an HNSW index in memory/);
+    assert.equal(JSON.parse(run.stdout).copies.items, 4);
+  });
 });
 
 describe('runCopies on IDX data', () => {
