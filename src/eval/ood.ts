@@ -9,6 +9,7 @@
 import type { ImageSet } from '../dataset/types.js';
 import { encodePng } from '../image/png.js';
 import { decodeImage, type InputFormat, imageBytes, toUnitFloat } from '../image/preprocess.js';
+import { decoderFrameBytes } from '../model/architectures/recentre.js';
 import { embedImages, reconstructCodes } from '../model/encoder.js';
 import type { LoadedModel } from '../model/store.js';
 import { measureUnusualRows } from '../store/collection-profile.js';
@@ -144,10 +145,12 @@ export async function scoreImages(
   const count = gray.length / area;
   const codes = await embedImages(model.encoder, toUnitFloat(gray), count);
   const recon = await reconstructCodes(model.decoder, codes, count);
+  // what the decoder rebuilds: the inputs re-centred when the model re-centres
+  const seen = decoderFrameBytes(model.manifest.arch, gray);
   const scores = new Float32Array(count);
   const errors = new Float32Array(count);
   for (let i = 0; i < count; i++) {
-    const input = gray.subarray(i * area, (i + 1) * area);
+    const input = seen.subarray(i * area, (i + 1) * area);
     const out = recon.subarray(i * area, (i + 1) * area);
     scores[i] = unusualScore(profile, unusualFeatures(input, out, format)) ?? Number.NaN;
     errors[i] = meanSquaredError(toUnitFloat(input), out);
@@ -176,7 +179,7 @@ export async function databaseProfile(
     inputs.set(database.pixels.subarray(id * area, (id + 1) * area), j * area);
   });
   const codes = await embedImages(model.encoder, toUnitFloat(inputs), ids.length);
-  return buildUnusualProfile(await measureUnusualRows(model.decoder, codes, inputs, ids.length, format));
+  return buildUnusualProfile(await measureUnusualRows(model, codes, inputs, ids.length, format));
 }
 
 function mean(values: Float32Array): number {

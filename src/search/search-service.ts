@@ -14,6 +14,7 @@ import { THUMB_IS_INPUT } from '../collection/seed.js';
 import { createError } from '../errors.js';
 import { encodePng } from '../image/png.js';
 import { type DecodeOptions, decodeImage, toUnitFloat } from '../image/preprocess.js';
+import { decoderFrameBytes } from '../model/architectures/recentre.js';
 import type { LoadedModel, ModelManifest } from '../model/store.js';
 import type { CollectionSource, SourceHit } from '../store/collection-source.js';
 import { type EmbeddedParts, EmbeddedSource } from '../store/embedded-source.js';
@@ -205,13 +206,15 @@ export class SearchService {
 
   /** The query's reconstruction error, how unusual it is and its place on the map. */
   private async profileQuery(query: EmbeddedQuery) {
-    const reconstructionError = meanSquaredError(toUnitFloat(query.gray), query.reconstruction);
+    // what the decoder rebuilds: the input re-centred when the model re-centres
+    const seen = decoderFrameBytes(this.loadedModel.manifest.arch, query.gray);
+    const reconstructionError = meanSquaredError(toUnitFloat(seen), query.reconstruction);
     const { map } = this.source;
     if (map) this.placement ??= MapPlacement.load(map.points, (ids) => this.codesOf(ids));
     const placement = await this.placement;
     return {
       reconstructionError,
-      unusual: measureUnusual(this.source.unusual, query.gray, query.reconstruction, this.source.meta),
+      unusual: measureUnusual(this.source.unusual, seen, query.reconstruction, this.source.meta),
       mapPosition: placement?.place(query.code) ?? null,
     };
   }

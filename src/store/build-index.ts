@@ -114,7 +114,7 @@ export async function buildIndex(options: BuildIndexOptions): Promise<IndexManif
     options.onProgress?.('code', d, count),
   );
   let pixelBuild: BackgroundBuild | undefined;
-  const profile = new CollectionProfile(catalogue.labelsById(), model.decoder, meta, params.seed);
+  const profile = new CollectionProfile(catalogue.labelsById(), model, meta, params.seed);
   try {
     const batches: { ids: Int32Array; inputs: Uint8Array }[] = [];
     let embedded = 0;

@@ -5,9 +5,10 @@
  * into the ann folder.
  */
 import { join } from 'node:path';
-import type * as tf from '@tensorflow/tfjs';
 import type { InputFormat } from '../image/preprocess.js';
+import { decoderFrameBytes } from '../model/architectures/recentre.js';
 import { reconstructCodes } from '../model/encoder.js';
+import type { LoadedModel } from '../model/store.js';
 import { sha256File } from '../util/file-hash.js';
 import { profileSampleIds } from './error-distribution.js';
 import { layoutMap, MAP_POINTS_MAX, type MapMethod, stratifiedSample, writeMap } from './map-layout.js';
@@ -33,20 +34,22 @@ export interface UnusualManifest extends ProfileFileManifest {
 
 /**
  * The unusual-query features (UNUSUAL_FEATURES order) of `count` images: their model inputs (count x
- * side x side x channels bytes) and codes (count x codeSize), reconstructed by `decoder`.
+ * side x side x channels bytes) and codes (count x codeSize), reconstructed by `model`'s decoder and
+ * compared with the inputs as it rebuilds them (re-centred when it re-centres).
  */
 export async function measureUnusualRows(
-  decoder: tf.LayersModel,
+  model: Pick<LoadedModel, 'decoder' | 'manifest'>,
   codes: Float32Array,
   inputs: Uint8Array,
   count: number,
   format: Pick<InputFormat, 'side' | 'channels'>,
 ): Promise<number[][]> {
   const area = format.side * format.side * format.channels;
-  const recon = await reconstructCodes(decoder, codes, count);
+  const recon = await reconstructCodes(model.decoder, codes, count);
+  const seen = decoderFrameBytes(model.manifest.arch, inputs);
   return Array.from({ length: count }, (_, i) =>
     unusualFeatures(
-      inputs.subarray(i * area, (i + 1) * area),
+      seen.subarray(i * area, (i + 1) * area),
       recon.subarray(i * area, (i + 1) * area),
       format,
     ),
@@ -73,7 +76,7 @@ export class CollectionProfile {
    */
   constructor(
     private readonly labels: ReadonlyMap<number, number>,
-    private readonly decoder: tf.LayersModel,
+    private readonly model: Pick<LoadedModel, 'decoder' | 'manifest'>,
     private readonly format: Pick<InputFormat, 'side' | 'channels'>,
     private readonly seed: number,
   ) {
@@ -100,7 +103,7 @@ export class CollectionProfile {
       images.set(inputs.subarray(row * area, (row + 1) * area), j * area);
       sampled.set(codes.subarray(row * codeSize, (row + 1) * codeSize), j * codeSize);
     });
-    const measured = await measureUnusualRows(this.decoder, sampled, images, rows.length, this.format);
+    const measured = await measureUnusualRows(this.model, sampled, images, rows.length, this.format);
     for (const row of measured) this.rows.push(row);
   }
 

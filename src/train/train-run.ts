@@ -10,6 +10,7 @@ import type { Dataset } from '../dataset/types.js';
 import { encodeGridPng } from '../image/png.js';
 import { imageBytes } from '../image/preprocess.js';
 import { type Autoencoder, buildAutoencoder } from '../model/architectures/index.js';
+import { decoderFrame } from '../model/architectures/recentre.js';
 import { withSearchNorm } from '../model/code-norm.js';
 import { type LabelsSummary, type ModelManifest, saveModel } from '../model/store.js';
 import { removeOrphanTemps, writeFileAtomic, writeJsonAtomic } from '../util/atomic-fs.js';
@@ -59,6 +60,9 @@ async function writeReconGrid(model: Autoencoder, dataset: Dataset, file: string
   const n = Math.min(GRID_IMAGES, source.count);
   const idx = Array.from({ length: n }, (_, i) => i);
   const x = gatherBatch(source, idx, area);
+  const seen = tf.tidy(
+    () => decoderFrame(model.config, tf.tensor2d(x, [n, area])).dataSync() as Float32Array,
+  );
   const recon = tf.tidy(() => {
     const t = tf.tensor2d(x, [n, area]);
     return (
@@ -71,7 +75,7 @@ async function writeReconGrid(model: Autoencoder, dataset: Dataset, file: string
         Math.round(Math.min(1, Math.max(0, v)) * 255),
       ),
     );
-  await writeFileAtomic(file, await encodeGridPng([tiles(x), tiles(recon)], side, channels, 3));
+  await writeFileAtomic(file, await encodeGridPng([tiles(seen), tiles(recon)], side, channels, 3));
 }
 
 /**

@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { gatherBatch } from '../dataset/float-images.js';
 import type { ImageSet } from '../dataset/types.js';
+import { decoderFrame } from '../model/architectures/recentre.js';
 import { type Autoencoder, inputSize } from '../model/architectures/types.js';
 import { createRng } from '../util/rng.js';
 import { type BatchPlan, composeBatch, epochOrder } from './batches.js';
@@ -70,7 +71,7 @@ export function reconstructionLoss(model: Autoencoder, set: ImageSet, limit = 10
     const loss = tf.tidy(() => {
       const t = tf.tensor2d(x, [idx.length, area]);
       const recon = model.decoder.predict(model.encoder.predict(t) as tf.Tensor) as tf.Tensor;
-      return tf.losses.meanSquaredError(t, recon) as tf.Scalar;
+      return tf.losses.meanSquaredError(decoderFrame(model.config, t), recon) as tf.Scalar;
     });
     total += (loss.dataSync()[0] ?? Number.NaN) * idx.length;
     loss.dispose();

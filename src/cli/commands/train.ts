@@ -66,6 +66,11 @@ function architectureOptions(): Option[] {
       '--code-norm <n>',
       'unit-length codes, so L2 search ranks as cosine: cosine (centred after training), whiten (centred, whitened, after training); default none',
     ).choices(CODE_NORMS),
+    new Option(
+      '--recentre',
+      "objects on a dark background: before embedding, move each image's object back to the middle (its bounding box centred, or pushed off a border it was moved against); --no-recentre turns off a preset's",
+    ),
+    new Option('--no-recentre', 'do not re-centre (default)'),
     new Option('--filters <counts>', 'conv: filters per conv + max-pool block (default 16,32)').argParser(
       intList(1, 1024),
     ),

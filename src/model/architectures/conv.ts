@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { createError } from '../../errors.js';
 import { assembleAutoencoder } from './dense.js';
 import { applyAll, denseLayer, runAll } from './layers.js';
+import { inputSteps } from './recentre.js';
 import { type ArchConfig, type Autoencoder, inputSize } from './types.js';
 import { maxUnpool } from './unpool.js';
 
@@ -82,7 +83,7 @@ function convModels(config: ArchConfig, l: ConvLayers): { encoder: tf.LayersMode
   const input = tf.input({ shape: [inputSize(config)], name: 'image' });
   let h = tf.layers
     .reshape({ targetShape: [config.side, config.side, config.channels], name: 'to_grid' })
-    .apply(input) as tf.SymbolicTensor;
+    .apply(applyAll(inputSteps(config), input)) as tf.SymbolicTensor;
   l.convs.forEach((conv, i) => {
     h = applyAll([conv, l.pools[i] as tf.layers.Layer], h);
   });

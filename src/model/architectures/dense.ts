@@ -2,6 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { applyAll, denseLayer, trainableVariables } from './layers.js';
 import { trainingLoss } from './losses.js';
+import { inputSteps } from './recentre.js';
 import { type ArchConfig, type Autoencoder, inputSize } from './types.js';
 
 /** The layers of a dense autoencoder, in order; `stacked` trains them in pairs. */
@@ -31,7 +32,7 @@ export function denseModels(
   const input = tf.input({ shape: [inputSize(config)], name: 'image' });
   const encoder = tf.model({
     inputs: input,
-    outputs: applyAll(layers.encoder, input),
+    outputs: applyAll([...inputSteps(config), ...layers.encoder], input),
     name: 'encoder',
   });
   const codeIn = tf.input({ shape: [config.codeSize], name: 'code_in' });

@@ -26,6 +26,7 @@ export function defaultArchConfig(arch: ArchName, overrides: Partial<ArchConfig>
     hidden: arch === 'conv' ? [] : [256, 64],
     codeActivation: 'linear',
     codeNorm: 'none',
+    recentre: false,
     noise: arch === 'denoising' ? [{ type: 'gaussian', level: 0.3 }] : [],
     seed: 1,
     conv: { filters: [16, 32], kernelSize: 3, unpool: 'transpose' },

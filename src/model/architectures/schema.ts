@@ -18,6 +18,8 @@ export const archConfigSchema = z
     hidden: z.array(positive).readonly(),
     codeActivation: z.enum(['linear', 'relu']),
     codeNorm: z.enum(CODE_NORMS),
+    // Models from before --recentre did not re-centre.
+    recentre: z.boolean().default(false),
     noise: z.array(z.object({ type: z.enum(NOISE_TYPES), level: z.number() }).readonly()).readonly(),
     seed: z.number().int(),
     conv: z

@@ -75,6 +75,12 @@ export interface ArchConfig {
    * the saved encoder's codes ranks as cosine search.
    */
   readonly codeNorm: CodeNorm;
+  /**
+   * Outside training the encoder first moves each image's object to where the collection's objects sit
+   * (recentre.ts: the bounding box of its bright parts centred, or pushed back off a border it was moved
+   * against); reconstructions are of the moved image. For objects on a dark background.
+   */
+  readonly recentre: boolean;
   /** Training-time input corruptions, applied in order; empty for a plain autoencoder. */
   readonly noise: readonly NoiseConfig[];
   /** Seed of the weight initialisers (and the VAE's sampling). */
