@@ -1,7 +1,8 @@
 /**
  * Search normalisation fixed after training (`codeNorm` `cosine` or `whiten`). The saved encoder maps
- * each code c to unit length after an affine map: cosine uses (c - mean); whiten uses (c - mean) S^-1/2,
- * with S the code covariance shrunk towards a multiple of the identity. L2 search over the saved codes
+ * each code c to unit length after an affine map: cosine uses (c - mean); whiten uses (c - mean) S^-p,
+ * with S the code covariance shrunk towards a multiple of the identity and p the whitening power (1/2
+ * whitens fully; a smaller power evens out the spread partly). L2 search over the saved codes
  * then ranks as (whitened) cosine search. The saved decoder first maps a unit code back through the
  * mean norm and the inverse map. Measured on conv codes in docs/models.md ("What we tried").
  */
@@ -10,7 +11,7 @@ import { gatherBatch } from '../dataset/float-images.js';
 import type { ImageSet } from '../dataset/types.js';
 import { columnMeans, covariance, scatterMatrix, trace } from '../math/covariance.js';
 import { jacobiEigen, matrixFunction } from '../math/eigen.js';
-import type { CodeNorm } from './architectures/index.js';
+import { type CodeNorm, WHITEN_POWER } from './architectures/index.js';
 import { L2Normalize } from './architectures/l2-normalize.js';
 import { applyAll } from './architectures/layers.js';
 import { embedImages } from './encoder.js';
@@ -70,14 +71,21 @@ function meanMappedNorm(codes: Float32Array, n: number, mean: Float64Array, kern
   return total / n;
 }
 
-/** The transform for `mode` estimated from `codes` (n x dims); `shrink` only matters for `whiten`. */
+/** How `whiten` whitens: identity shrink, power of the eigenvalues, within-class covariance (labels). */
+export interface WhitenOptions {
+  readonly shrink?: number;
+  readonly power?: number;
+  readonly within?: Float64Array | null;
+}
+
+/** The transform for `mode` estimated from `codes` (n x dims); `whiten` only reads `options`. */
 export async function codeTransform(
   codes: Float32Array,
   n: number,
   mode: 'cosine' | 'whiten',
-  shrink = WHITEN_SHRINK,
-  within: Float64Array | null = null,
+  options: WhitenOptions = {},
 ): Promise<CodeTransform> {
+  const { shrink = WHITEN_SHRINK, power = WHITEN_POWER, within = null } = options;
   const rows = { data: codes, count: n, dims: codes.length / n };
   const dims = rows.dims;
   const mean = columnMeans(rows);
@@ -97,8 +105,8 @@ export async function codeTransform(
     );
     const eigen = jacobiEigen(shrunk, dims);
     const floor = Math.max(1e-12, (1e-9 * spread) / dims);
-    kernel = matrixFunction(eigen, (v) => 1 / Math.sqrt(Math.max(v, floor)));
-    inverse = matrixFunction(eigen, (v) => Math.sqrt(Math.max(v, floor)));
+    kernel = matrixFunction(eigen, (v) => Math.max(v, floor) ** -power);
+    inverse = matrixFunction(eigen, (v) => Math.max(v, floor) ** power);
   }
   return { mean, kernel, inverse, norm: meanMappedNorm(codes, n, mean, kernel) };
 }
@@ -135,8 +143,8 @@ export interface NormalisedModels {
 
 /**
  * Wraps a trained encoder and decoder with the search normalisation `mode`, estimated on the first
- * images of `set` (the database split; with `labelled`, database indices whose labels `whiten` may use).
- * The returned models share the originals' layers.
+ * images of `set` (the database split; with `labelled`, database indices whose labels `whiten` may use;
+ * `power`, `whiten`'s power of the eigenvalues). The returned models share the originals' layers.
  */
 export async function withSearchNorm(
   encoder: tf.LayersModel,
@@ -144,6 +152,7 @@ export async function withSearchNorm(
   set: ImageSet,
   mode: Extract<CodeNorm, 'cosine' | 'whiten'>,
   labelled: Int32Array | null = null,
+  power = WHITEN_POWER,
 ): Promise<NormalisedModels> {
   const area = set.pixels.length / Math.max(set.count, 1);
   const embed = (indices: ArrayLike<number>) =>
@@ -158,7 +167,7 @@ export async function withSearchNorm(
           Array.from(labelled, (i) => labels[i] ?? 0),
         )
       : null;
-  const t = await codeTransform(codes, n, mode, WHITEN_SHRINK, within);
+  const t = await codeTransform(codes, n, mode, { power, within });
   const dims = t.mean.length;
   const centre = affine(
     encoder.outputs[0] as tf.SymbolicTensor,

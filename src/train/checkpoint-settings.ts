@@ -51,6 +51,7 @@ const ARCH_SETTINGS: { readonly [K in keyof ArchConfig]: readonly Setting[] } = 
   hidden: [fromArch('hidden layers', (a) => a.hidden)],
   codeActivation: [fromArch('code activation', (a) => a.codeActivation)],
   codeNorm: [fromArch('code normalisation', (a) => a.codeNorm)],
+  whitenPower: [fromArch('whitening power', (a) => a.whitenPower)],
   recentre: [fromArch('re-centring', (a) => a.recentre)],
   noise: [fromArch('noise', (a) => a.noise.map((n) => `${n.type}:${n.level}`))],
   seed: [fromArch('seed', (a) => a.seed)],

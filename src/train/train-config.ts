@@ -130,6 +130,7 @@ function archOf(s: TrainSettings, input: ModelInput, seed: number): ArchConfig {
     hidden: pick(s.hidden, base.hidden),
     codeActivation: pick(s.codeActivation, base.codeActivation),
     codeNorm: pick(s.codeNorm, base.codeNorm),
+    whitenPower: pick(s.whitenPower, base.whitenPower),
     recentre: pick(s.recentre, base.recentre),
     noise: pick(noiseOf(s, arch), base.noise),
     conv: {

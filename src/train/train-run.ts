@@ -300,7 +300,14 @@ async function saveTrained(
   const norm = config.arch.codeNorm;
   const saved =
     norm === 'cosine' || norm === 'whiten'
-      ? await withSearchNorm(model.encoder, model.decoder, dataset.database, norm, trained.picked)
+      ? await withSearchNorm(
+          model.encoder,
+          model.decoder,
+          dataset.database,
+          norm,
+          trained.picked,
+          config.arch.whitenPower,
+        )
       : null;
   try {
     return await saveModel(indexDir, saved?.encoder ?? model.encoder, saved?.decoder ?? model.decoder, {

@@ -28,7 +28,7 @@ describe('cosine code normalisation', () => {
     assert.deepEqual(Array.from(cosine.kernel), [1, 0, 0, 1]);
     assert.ok(Math.abs(cosine.norm - (Math.sqrt(13) + 3) / 2) < 1e-9);
     // covariance [[2, 3], [3, 9]]; with no shrinkage the whitened codes have identity covariance
-    const white = await codeTransform(codes, 4, 'whiten', 0);
+    const white = await codeTransform(codes, 4, 'whiten', { shrink: 0 });
     const k = white.kernel;
     const cov = [2, 3, 3, 9];
     const kck = (i: number, j: number) =>
@@ -49,6 +49,33 @@ describe('cosine code normalisation', () => {
       product.every((v, e) => Math.abs(v - (e === 0 || e === 3 ? 1 : 0)) < 1e-9),
       `K K^-1 = ${product}`,
     );
+  });
+
+  it('whitens partly with a power below one half: the mapped covariance is the square root of the covariance at power 1/4', async () => {
+    const codes = Float32Array.from([0, 0, 2, 0, 4, 6, 2, 6]);
+    const cov = [2, 3, 3, 9];
+    const times = (a: readonly number[], b: readonly number[]) =>
+      [0, 1, 2, 3].map((e) =>
+        [0, 1].reduce((s, m) => s + (a[Math.floor(e / 2) * 2 + m] ?? 0) * (b[m * 2 + (e % 2)] ?? 0), 0),
+      );
+    const transpose = (a: readonly number[]) => [a[0] ?? 0, a[2] ?? 0, a[1] ?? 0, a[3] ?? 0];
+    const quarter = await codeTransform(codes, 4, 'whiten', { shrink: 0, power: 0.25 });
+    const k = Array.from(quarter.kernel);
+    // the codes' covariance after the map: K^T C K = C^(1 - 2 p) = C^(1/2), whose square is C
+    const mapped = times(times(transpose(k), cov), k);
+    const squared = times(mapped, mapped);
+    assert.ok(
+      squared.every((v, e) => Math.abs(v - (cov[e] ?? 0)) < 1e-9),
+      `(K^T C K)^2 = ${squared}, C = ${cov}`,
+    );
+    const identity = times(k, Array.from(quarter.inverse));
+    assert.ok(
+      identity.every((v, e) => Math.abs(v - (e === 0 || e === 3 ? 1 : 0)) < 1e-9),
+      `K K^-1 = ${identity}`,
+    );
+    // power 0 leaves the centred codes as they are
+    const none = await codeTransform(codes, 4, 'whiten', { shrink: 0, power: 0 });
+    assert.ok(Array.from(none.kernel).every((v, e) => Math.abs(v - (e === 0 || e === 3 ? 1 : 0)) < 1e-9));
   });
 
   it('pools the covariance inside each class, weighted by class size', async () => {
@@ -87,6 +114,39 @@ describe('cosine code normalisation', () => {
       }
     });
   }
+
+  it("saves whiten's map with the configured power: power 0 only centres", async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      const kernels: number[][] = [];
+      for (const whitenPower of [0, 0.5]) {
+        await trainBriefly(dir, dataset, {
+          codeSize: 4,
+          hidden: [16],
+          codeNorm: 'whiten',
+          whitenPower,
+          steps: 2,
+        });
+        const model = await loadModel(dir);
+        assert.equal(model.manifest.arch.whitenPower, whitenPower);
+        kernels.push(Array.from(model.encoder.getLayer('code_map').getWeights()[0]?.dataSync() ?? []));
+        model.encoder.dispose();
+        model.decoder.dispose();
+      }
+      const [centred, whitened] = kernels;
+      assert.equal(centred?.length, 16);
+      assert.ok(
+        centred?.every((v, e) => Math.abs(v - (e % 5 === 0 ? 1 : 0)) < 1e-6),
+        `kernel ${centred}`,
+      );
+      assert.ok(
+        whitened?.some((v, e) => Math.abs(v - (e % 5 === 0 ? 1 : 0)) > 1e-3),
+        `kernel ${whitened}`,
+      );
+    } finally {
+      await cleanup();
+    }
+  });
 
   it('maps a code back through the mean norm and mean before decoding', async () => {
     const model = buildAutoencoder(defaultArchConfig('dense', { codeSize: 2, hidden: [8] }));

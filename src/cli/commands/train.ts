@@ -8,6 +8,7 @@ import {
   NOISE_TYPES,
   type NoiseType,
   UNPOOL_MODES,
+  WHITEN_POWER,
 } from '../../model/architectures/index.js';
 import { type NoiseSetting, PRESET_NAMES, PRESETS } from '../../model/presets.js';
 import { LR_DECAYS } from '../../train/lr-schedule.js';
@@ -66,6 +67,10 @@ function architectureOptions(): Option[] {
       '--code-norm <n>',
       'unit-length codes, so L2 search ranks as cosine: cosine (centred after training), whiten (centred, whitened, after training); default none',
     ).choices(CODE_NORMS),
+    new Option(
+      '--whiten-power <p>',
+      `whiten: the codes are divided by this power of their covariance's eigenvalues; 0.5 whitens fully, less evens out the spread partly (default ${WHITEN_POWER})`,
+    ).argParser(numberIn(0, 1)),
     new Option(
       '--recentre',
       "objects on a dark background: before embedding, move each image's object back to the middle (its bounding box centred, or pushed off a border it was moved against); --no-recentre turns off a preset's",

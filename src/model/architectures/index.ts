@@ -2,7 +2,7 @@
 import { buildConv } from './conv.js';
 import { buildDense } from './dense.js';
 import { buildStacked } from './stacked.js';
-import type { ArchConfig, ArchName, Autoencoder } from './types.js';
+import { type ArchConfig, type ArchName, type Autoencoder, WHITEN_POWER } from './types.js';
 import { buildVae } from './vae.js';
 
 export * from './types.js';
@@ -26,6 +26,7 @@ export function defaultArchConfig(arch: ArchName, overrides: Partial<ArchConfig>
     hidden: arch === 'conv' ? [] : [256, 64],
     codeActivation: 'linear',
     codeNorm: 'none',
+    whitenPower: WHITEN_POWER,
     recentre: false,
     noise: arch === 'denoising' ? [{ type: 'gaussian', level: 0.3 }] : [],
     seed: 1,

@@ -1,6 +1,6 @@
 /** The zod schema of an ArchConfig as files record it (checkpoints), checked field by field. */
 import { z } from 'zod';
-import { ARCH_NAMES, type ArchConfig, CODE_NORMS, NOISE_TYPES, UNPOOL_MODES } from './types.js';
+import { ARCH_NAMES, type ArchConfig, CODE_NORMS, NOISE_TYPES, UNPOOL_MODES, WHITEN_POWER } from './types.js';
 
 const positive = z.number().int().positive();
 
@@ -18,6 +18,8 @@ export const archConfigSchema = z
     hidden: z.array(positive).readonly(),
     codeActivation: z.enum(['linear', 'relu']),
     codeNorm: z.enum(CODE_NORMS),
+    // Models from before --whiten-power whitened fully.
+    whitenPower: z.number().min(0).max(1).default(WHITEN_POWER),
     // Models from before --recentre did not re-centre.
     recentre: z.boolean().default(false),
     noise: z.array(z.object({ type: z.enum(NOISE_TYPES), level: z.number() }).readonly()).readonly(),

@@ -7,6 +7,9 @@ export type ArchName = (typeof ARCH_NAMES)[number];
 
 /** Normalisation at the end of the encoder. */
 export const CODE_NORMS = ['none', 'cosine', 'whiten'] as const;
+
+/** `whiten`'s default power of the eigenvalues: full whitening. */
+export const WHITEN_POWER = 0.5;
 export type CodeNorm = (typeof CODE_NORMS)[number];
 
 /** Input corruption for denoising training. */
@@ -75,6 +78,11 @@ export interface ArchConfig {
    * the saved encoder's codes ranks as cosine search.
    */
   readonly codeNorm: CodeNorm;
+  /**
+   * `whiten`: the power of the covariance's eigenvalues the codes are divided by (0.5 whitens fully,
+   * smaller values only even out the spread partly, 0 leaves cosine).
+   */
+  readonly whitenPower: number;
   /**
    * Outside training the encoder first moves each image's object to where the collection's objects sit
    * (recentre.ts: the bounding box of its bright parts centred, or pushed back off a border it was moved
