@@ -143,17 +143,17 @@ export interface NormalisedModels {
 
 /**
  * Wraps a trained encoder and decoder with the search normalisation `mode`, estimated on the first
- * images of `set` (the database split; with `labelled`, database indices whose labels `whiten` may use;
- * `power`, `whiten`'s power of the eigenvalues). The returned models share the originals' layers.
+ * images of `set` (the database split). `whiten` reads `options`: `labelled`, database indices whose
+ * labels it may use, and `power`, of the eigenvalues. The returned models share the originals' layers.
  */
 export async function withSearchNorm(
   encoder: tf.LayersModel,
   decoder: tf.LayersModel,
   set: ImageSet,
   mode: Extract<CodeNorm, 'cosine' | 'whiten'>,
-  labelled: Int32Array | null = null,
-  power = WHITEN_POWER,
+  options: { readonly labelled?: Int32Array | null; readonly power?: number } = {},
 ): Promise<NormalisedModels> {
+  const { labelled = null, power = WHITEN_POWER } = options;
   const area = set.pixels.length / Math.max(set.count, 1);
   const embed = (indices: ArrayLike<number>) =>
     embedImages(encoder, gatherBatch(set, indices, area), indices.length);

@@ -300,14 +300,10 @@ async function saveTrained(
   const norm = config.arch.codeNorm;
   const saved =
     norm === 'cosine' || norm === 'whiten'
-      ? await withSearchNorm(
-          model.encoder,
-          model.decoder,
-          dataset.database,
-          norm,
-          trained.picked,
-          config.arch.whitenPower,
-        )
+      ? await withSearchNorm(model.encoder, model.decoder, dataset.database, norm, {
+          labelled: trained.picked,
+          power: config.arch.whitenPower,
+        })
       : null;
   try {
     return await saveModel(indexDir, saved?.encoder ?? model.encoder, saved?.decoder ?? model.decoder, {

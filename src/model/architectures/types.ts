@@ -7,10 +7,10 @@ export type ArchName = (typeof ARCH_NAMES)[number];
 
 /** Normalisation at the end of the encoder. */
 export const CODE_NORMS = ['none', 'cosine', 'whiten'] as const;
+export type CodeNorm = (typeof CODE_NORMS)[number];
 
 /** `whiten`'s default power of the eigenvalues: full whitening. */
 export const WHITEN_POWER = 0.5;
-export type CodeNorm = (typeof CODE_NORMS)[number];
 
 /** Input corruption for denoising training. */
 export const NOISE_TYPES = [
