@@ -195,6 +195,13 @@ export function resolveTrainConfig(settings: Readonly<TrainSettings>, input: Mod
   const seed = s.seed ?? TRAIN_DEFAULTS.seed;
   const batchSize = s.batchSize ?? TRAIN_DEFAULTS.batchSize;
   const arch = archOf(s, input, seed);
+  // a preset's power goes with its own whiten; one given explicitly must have whiten to act on
+  if (settings.whitenPower !== undefined && arch.codeNorm !== 'whiten')
+    throw createError('BAD_OPTION', {
+      name: '--whiten-power',
+      expected: 'given with --code-norm whiten (it sets how far whiten goes)',
+      got: `--code-norm ${arch.codeNorm}`,
+    });
   const epochs = s.epochs ?? TRAIN_DEFAULTS.epochs;
   if (arch.arch === 'stacked' && epochs <= arch.pretrainEpochs * (arch.hidden.length + 1))
     throw createError('BAD_OPTION', {

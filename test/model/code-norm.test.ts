@@ -9,6 +9,7 @@ import { buildAutoencoder, defaultArchConfig } from '../../src/model/architectur
 import { codeTransform, withinClassCovariance, withSearchNorm } from '../../src/model/code-norm.js';
 import { embedImages } from '../../src/model/encoder.js';
 import { loadModel } from '../../src/model/store.js';
+import { resolveTrainConfig } from '../../src/train/train-config.js';
 import { useTestBackend } from '../helpers/backend.js';
 import { TEST_DATA_PATH, tempDir } from '../helpers/fixtures.js';
 import { trainBriefly } from '../helpers/tiny-index.js';
@@ -114,6 +115,21 @@ describe('cosine code normalisation', () => {
       }
     });
   }
+
+  it('refuses --whiten-power without whiten, but not a preset whose whiten was overridden', () => {
+    const input = { side: 28, channels: 1 } as const;
+    assert.throws(
+      () => resolveTrainConfig({ codeNorm: 'cosine', whitenPower: 0.2 }, input),
+      (err: Error & { code?: string }) =>
+        err.code === 'BAD_OPTION' && err.message.includes('--whiten-power') && err.message.includes('cosine'),
+    );
+    assert.throws(
+      () => resolveTrainConfig({ whitenPower: 0.2 }, input),
+      (err: Error & { code?: string }) => err.code === 'BAD_OPTION' && err.message.includes('none'),
+    );
+    assert.equal(resolveTrainConfig({ preset: 'best', codeNorm: 'cosine' }, input).arch.codeNorm, 'cosine');
+    assert.equal(resolveTrainConfig({ codeNorm: 'whiten', whitenPower: 0.2 }, input).arch.whitenPower, 0.2);
+  });
 
   it("saves whiten's map with the configured power: power 0 only centres", async () => {
     const { dir, cleanup } = await tempDir();
