@@ -9,7 +9,7 @@
 import type { ImageSet } from '../dataset/types.js';
 import { encodePng } from '../image/png.js';
 import { decodeImage, type InputFormat, imageBytes, toUnitFloat } from '../image/preprocess.js';
-import { decoderFrameBytes } from '../model/architectures/recentre.js';
+import { decoderFrameBytes } from '../model/architectures/input-steps.js';
 import { embedImages, reconstructCodes } from '../model/encoder.js';
 import type { LoadedModel } from '../model/store.js';
 import { measureUnusualRows } from '../store/collection-profile.js';

@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { writeFileAtomic } from '../util/atomic-fs.js';
 // registers the custom layers saved encoders may contain, before any model is loaded
 import './architectures/l2-normalize.js';
-import './architectures/recentre.js';
+import './architectures/input-steps.js';
 
 export const WEIGHTS_FILE = 'weights.bin';
 

@@ -29,6 +29,7 @@ export interface PresetSettings {
   codeNorm?: CodeNorm;
   whitenPower?: number;
   recentre?: boolean;
+  equalise?: boolean;
   filters?: readonly number[];
   unpool?: UnpoolMode;
   klWeight?: number;

@@ -14,7 +14,7 @@ import { THUMB_IS_INPUT } from '../collection/seed.js';
 import { createError } from '../errors.js';
 import { encodePng } from '../image/png.js';
 import { type DecodeOptions, decodeImage, toUnitFloat } from '../image/preprocess.js';
-import { decoderFrameBytes } from '../model/architectures/recentre.js';
+import { decoderFrameBytes } from '../model/architectures/input-steps.js';
 import type { LoadedModel, ModelManifest } from '../model/store.js';
 import type { CollectionSource, SourceHit } from '../store/collection-source.js';
 import { type EmbeddedParts, EmbeddedSource } from '../store/embedded-source.js';

@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import type { InputFormat } from '../image/preprocess.js';
-import { decoderFrameBytes } from '../model/architectures/recentre.js';
+import { decoderFrameBytes } from '../model/architectures/input-steps.js';
 import { reconstructCodes } from '../model/encoder.js';
 import type { LoadedModel } from '../model/store.js';
 import { sha256File } from '../util/file-hash.js';

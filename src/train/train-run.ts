@@ -10,7 +10,7 @@ import type { Dataset } from '../dataset/types.js';
 import { encodeGridPng } from '../image/png.js';
 import { imageBytes } from '../image/preprocess.js';
 import { type Autoencoder, buildAutoencoder } from '../model/architectures/index.js';
-import { decoderFrame } from '../model/architectures/recentre.js';
+import { decoderFrame } from '../model/architectures/input-steps.js';
 import { withSearchNorm } from '../model/code-norm.js';
 import { type LabelsSummary, type ModelManifest, saveModel } from '../model/store.js';
 import { removeOrphanTemps, writeFileAtomic, writeJsonAtomic } from '../util/atomic-fs.js';

@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { gatherBatch } from '../dataset/float-images.js';
 import type { ImageSet } from '../dataset/types.js';
-import { decoderFrame } from '../model/architectures/recentre.js';
+import { decoderFrame } from '../model/architectures/input-steps.js';
 import { type Autoencoder, inputSize } from '../model/architectures/types.js';
 import { createRng } from '../util/rng.js';
 import { type BatchPlan, composeBatch, epochOrder } from './batches.js';

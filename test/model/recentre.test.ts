@@ -11,15 +11,13 @@ import { loadDataset } from '../../src/dataset/load.js';
 import type { Dataset } from '../../src/dataset/types.js';
 import { shiftImages } from '../../src/eval/perturb.js';
 import { buildAutoencoder, defaultArchConfig } from '../../src/model/architectures/index.js';
-import {
-  decoderFrameBytes,
-  RECENTRE_THRESHOLD,
-  recentreImages,
-} from '../../src/model/architectures/recentre.js';
+import { decoderFrameBytes } from '../../src/model/architectures/input-steps.js';
+import { RECENTRE_THRESHOLD, recentreImages } from '../../src/model/architectures/recentre.js';
 import { embedImages } from '../../src/model/encoder.js';
 import { loadModel } from '../../src/model/store.js';
 import { useTestBackend } from '../helpers/backend.js';
 import { TEST_DATA_PATH, type TempDir, tempDir } from '../helpers/fixtures.js';
+import { assertClose, rectangle, throughStep } from '../helpers/image-steps.js';
 import { trainBriefly } from '../helpers/tiny-index.js';
 
 /** The rule of recentre.ts written out pixel by pixel, for one image of side x side x channels floats. */
@@ -72,33 +70,8 @@ function referenceRecentre(img: Float32Array, side: number, channels: number): F
   return out;
 }
 
-/** A side x side x channels image, black but for a rectangle of `value` over columns x0..x1, rows y0..y1. */
-function rectangle(side: number, channels: number, box: [number, number, number, number], value = 0.8) {
-  const [x0, x1, y0, y1] = box;
-  const img = new Float32Array(side * side * channels);
-  for (let y = y0; y <= y1; y++)
-    for (let x = x0; x <= x1; x++)
-      for (let c = 0; c < channels; c++) img[(y * side + x) * channels + c] = value * (1 - c * 0.2);
-  return img;
-}
-
 function recentred(images: Float32Array[], side: number, channels: number): Float32Array {
-  const area = side * side * channels;
-  const flat = new Float32Array(images.length * area);
-  images.forEach((img, i) => {
-    flat.set(img, i * area);
-  });
-  return tf.tidy(() =>
-    recentreImages(tf.tensor2d(flat, [images.length, area]), side, channels).dataSync(),
-  ) as Float32Array;
-}
-
-function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string): void {
-  assert.equal(actual.length, expected.length, what);
-  let worst = 0;
-  for (let i = 0; i < actual.length; i++)
-    worst = Math.max(worst, Math.abs((actual[i] ?? 0) - (expected[i] ?? 0)));
-  assert.ok(worst < 1e-5, `${what}: largest difference ${worst}`);
+  return throughStep(images, side, channels, recentreImages);
 }
 
 describe('re-centring', () => {

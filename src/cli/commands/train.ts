@@ -76,6 +76,11 @@ function architectureOptions(): Option[] {
       "objects on a dark background: before embedding, move each image's object back to the middle (its bounding box centred, or pushed off a border it was moved against); --no-recentre turns off a preset's",
     ),
     new Option('--no-recentre', 'do not re-centre (default)'),
+    new Option(
+      '--equalise',
+      "objects on a dark background: before encoding, in training too, raise each image to the power that brings its bright parts' mean brightness to 0.6; --no-equalise turns off a preset's",
+    ),
+    new Option('--no-equalise', 'do not equalise brightness (default)'),
     new Option('--filters <counts>', 'conv: filters per conv + max-pool block (default 16,32)').argParser(
       intList(1, 1024),
     ),

@@ -5,8 +5,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { createError } from '../../errors.js';
 import { assembleAutoencoder } from './dense.js';
+import { inputSteps } from './input-steps.js';
 import { applyAll, denseLayer, runAll } from './layers.js';
-import { inputSteps } from './recentre.js';
 import { type ArchConfig, type Autoencoder, inputSize } from './types.js';
 import { maxUnpool } from './unpool.js';
 

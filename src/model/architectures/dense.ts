@@ -1,8 +1,8 @@
 /** The seed's classic dense autoencoder, 784-256-64-code-64-256-784, and its denoising variant. */
 import * as tf from '@tensorflow/tfjs';
+import { inputSteps } from './input-steps.js';
 import { applyAll, denseLayer, trainableVariables } from './layers.js';
 import { trainingLoss } from './losses.js';
-import { inputSteps } from './recentre.js';
 import { type ArchConfig, type Autoencoder, inputSize } from './types.js';
 
 /** The layers of a dense autoencoder, in order; `stacked` trains them in pairs. */

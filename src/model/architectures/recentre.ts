@@ -7,10 +7,10 @@
  * image then reaches the rest of the encoder as the image does. Training is unchanged: the layer passes
  * images through while training (shifted training copies still teach robustness), so it only aligns
  * what is embedded. Registered with tfjs serialisation on import: a saved encoder that starts with it
- * loads only after this module is imported (model-io.ts does).
+ * loads only after this module is imported (model-io.ts does, through input-steps.ts).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { ArchConfig } from './types.js';
+import { ImageStep } from './image-layer.js';
 
 /**
  * A pixel is bright when the 3x3 mean around it (zeros past the border) exceeds this: gaussian noise of
@@ -88,76 +88,16 @@ export function recentreImages(images: tf.Tensor2D, side: number, channels: numb
   return moveImages(images, dx, dy, side, channels);
 }
 
-/** Configuration of the Recentre layer as saved with the encoder. */
-interface RecentreArgs {
-  readonly side: number;
-  readonly channels: number;
-}
-
 /**
  * The layer form of recentreImages, first in an encoder trained with `--recentre`: passes its input
- * through while training, re-centres it otherwise. No weights.
+ * through while training, re-centres it otherwise.
  */
-export class Recentre extends tf.layers.Layer {
+export class Recentre extends ImageStep {
   static readonly className = 'AesearchRecentre';
-  private readonly side: number;
-  private readonly channels: number;
 
-  constructor(args: RecentreArgs & { name?: string }) {
-    super({ name: args.name });
-    this.side = args.side;
-    this.channels = args.channels;
-  }
-
-  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: { training?: boolean }): tf.Tensor {
-    const x = Array.isArray(inputs) ? (inputs[0] as tf.Tensor) : inputs;
-    if (kwargs.training) return x;
-    return tf.tidy(() => recentreImages(x as tf.Tensor2D, this.side, this.channels));
-  }
-
-  override getConfig(): tf.serialization.ConfigDict {
-    return { ...super.getConfig(), side: this.side, channels: this.channels };
-  }
-
-  override getClassName(): string {
-    return Recentre.className;
+  protected step(images: tf.Tensor2D, training: boolean): tf.Tensor2D {
+    return training ? images : recentreImages(images, this.side, this.channels);
   }
 }
 
 tf.serialization.registerClass(Recentre);
-
-/** What re-centring needs to know of a model. */
-export type RecentreSpec = Pick<ArchConfig, 'recentre' | 'side' | 'channels'>;
-
-/** The encoder's first steps for `config`: the Recentre layer with `--recentre`, else none. */
-export function inputSteps(config: RecentreSpec): tf.layers.Layer[] {
-  return config.recentre
-    ? [new Recentre({ side: config.side, channels: config.channels, name: 'recentre' })]
-    : [];
-}
-
-/**
- * `images` as the decoder rebuilds them from the codes the encoder gives outside training (what
- * reconstructions are compared with): re-centred when the model re-centres, else themselves. Call
- * inside tf.tidy.
- */
-export function decoderFrame(config: RecentreSpec, images: tf.Tensor2D): tf.Tensor2D {
-  return config.recentre ? recentreImages(images, config.side, config.channels) : images;
-}
-
-/** decoderFrame of model inputs given as bytes (count x side x side x channels), as bytes. */
-export function decoderFrameBytes(config: RecentreSpec, inputs: Uint8Array): Uint8Array {
-  if (!config.recentre || inputs.length === 0) return inputs;
-  const area = config.side * config.side * config.channels;
-  const moved = tf.tidy(() =>
-    decoderFrame(config, tf.tensor2d(inputs, [inputs.length / area, area], 'float32').div(255) as tf.Tensor2D)
-      .mul(255)
-      .round()
-      .clipByValue(0, 255),
-  );
-  try {
-    return Uint8Array.from(moved.dataSync());
-  } finally {
-    moved.dispose();
-  }
-}

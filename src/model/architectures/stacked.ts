@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { assembleAutoencoder, denseLayers, denseModels } from './dense.js';
+import { trainingFrame } from './input-steps.js';
 import { runAll, withoutGradient } from './layers.js';
 import type { ArchConfig, Autoencoder } from './types.js';
 
@@ -22,7 +23,11 @@ export function buildStacked(config: ArchConfig): Autoencoder {
   let stage = depth;
   const layerLoss = (x: tf.Tensor2D, target: tf.Tensor2D): tf.Scalar => {
     const lower = layers.encoder.slice(0, stage);
-    const features = (t: tf.Tensor) => (stage > 0 ? withoutGradient((v) => runAll(lower, v), t) : t);
+    // the encoder's input steps (equalising) come before its first dense layer
+    const features = (t: tf.Tensor2D) => {
+      const framed = trainingFrame(config, t);
+      return stage > 0 ? withoutGradient((v) => runAll(lower, v), framed) : framed;
+    };
     const input = features(x);
     const wanted = x === target ? input : features(target);
     const pair = [layers.encoder[stage], layers.decoder[depth - 1 - stage]] as tf.layers.Layer[];

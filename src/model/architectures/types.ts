@@ -89,6 +89,12 @@ export interface ArchConfig {
    * against); reconstructions are of the moved image. For objects on a dark background.
    */
   readonly recentre: boolean;
+  /**
+   * The encoder first raises each image to the power that brings the mean of its bright parts to a fixed
+   * level (equalise.ts), in training too; the decoder rebuilds equalised images. For objects on a dark
+   * background.
+   */
+  readonly equalise: boolean;
   /** Training-time input corruptions, applied in order; empty for a plain autoencoder. */
   readonly noise: readonly NoiseConfig[];
   /** Seed of the weight initialisers (and the VAE's sampling). */
