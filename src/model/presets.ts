@@ -77,6 +77,7 @@ const BEST: Preset['settings'] = {
   codeNorm: 'whiten',
   whitenPower: 0.2,
   recentre: true,
+  equalise: true,
   epochs: 30,
   batchSize: 128,
   lr: 2e-3,
@@ -116,7 +117,7 @@ export const PRESETS: Readonly<Record<PresetName, Preset>> = Object.freeze({
   },
   best: {
     description:
-      'the best unsupervised settings found: conv autoencoder, 64-d code, trained on shifted and noisy copies, objects moved back to the middle before embedding, cosine search over partly whitened codes',
+      'the best unsupervised settings found: conv autoencoder, 64-d code, brightness equalised, trained on shifted and noisy copies, objects moved back to the middle before embedding, cosine search over partly whitened codes',
     settings: BEST,
   },
   'best-labels': {
@@ -124,8 +125,9 @@ export const PRESETS: Readonly<Record<PresetName, Preset>> = Object.freeze({
       'the best settings found with 60 labelled images per class: best, plus a small supervised contrastive term, 4 self-training epochs on the labels spread over the code kNN graph, and within-class whitening',
     settings: {
       ...BEST,
-      // measured without re-centring and with full whitening (docs/models.md)
+      // measured without re-centring, brightness equalising, and with full whitening (docs/models.md)
       recentre: false,
+      equalise: false,
       codeNorm: 'whiten',
       whitenPower: 0.5,
       labelsPerClass: 60,
