@@ -9,7 +9,7 @@
  * (model-io.ts does, through input-steps.ts).
  */
 import * as tf from '@tensorflow/tfjs';
-import { ImageStep } from './image-layer.js';
+import { ImageStep, localBrightness } from './image-layer.js';
 import { RECENTRE_THRESHOLD } from './recentre.js';
 
 /** Mean of the bright parts after equalising: about the collection's median (0.56 on Fashion-MNIST). */
@@ -29,11 +29,7 @@ const MEAN_RANGE = [0.05, 0.95] as const;
  * log(target) / log(mean of its bright parts), 1 for an image with none. Call inside tf.tidy.
  */
 export function equalisePowers(images: tf.Tensor2D, side: number, channels: number): tf.Tensor2D {
-  const n = images.shape[0];
-  const gray = images.reshape([n, side, side, channels]).mean(3, true) as tf.Tensor4D;
-  const smooth = tf
-    .conv2d(gray, tf.fill([3, 3, 1, 1], 1 / 9) as tf.Tensor4D, 1, 'same')
-    .reshape([n, side * side]);
+  const smooth = localBrightness(images, side, channels);
   const bright = smooth.greater(RECENTRE_THRESHOLD).toFloat();
   const count = bright.sum(1, true);
   const mean = smooth

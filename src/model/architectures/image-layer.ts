@@ -1,8 +1,19 @@
 /**
  * The base of the encoder's weightless input steps (equalise.ts, recentre.ts): a layer that maps a flat
- * [n, side*side*channels] batch of images to another, and saves its image format with the encoder.
+ * [n, side*side*channels] batch of images to another, and saves its image format with the encoder; and
+ * the brightness map both read.
  */
 import * as tf from '@tensorflow/tfjs';
+
+/**
+ * The 3x3 mean brightness around each pixel (channels averaged, zeros past the border) of `images`
+ * ([n, side*side*channels]), as [n, side*side]: what the steps call bright. Call inside tf.tidy.
+ */
+export function localBrightness(images: tf.Tensor2D, side: number, channels: number): tf.Tensor2D {
+  const n = images.shape[0];
+  const gray = images.reshape([n, side, side, channels]).mean(3, true) as tf.Tensor4D;
+  return tf.conv2d(gray, tf.fill([3, 3, 1, 1], 1 / 9) as tf.Tensor4D, 1, 'same').reshape([n, side * side]);
+}
 
 /** Configuration of an image step as saved with the encoder. */
 export interface ImageStepArgs {

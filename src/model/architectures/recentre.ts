@@ -10,7 +10,7 @@
  * loads only after this module is imported (model-io.ts does, through input-steps.ts).
  */
 import * as tf from '@tensorflow/tfjs';
-import { ImageStep } from './image-layer.js';
+import { ImageStep, localBrightness } from './image-layer.js';
 
 /**
  * A pixel is bright when the 3x3 mean around it (zeros past the border) exceeds this: gaussian noise of
@@ -80,9 +80,10 @@ function moveImages(
  */
 export function recentreImages(images: tf.Tensor2D, side: number, channels: number): tf.Tensor2D {
   const n = images.shape[0];
-  const gray = images.reshape([n, side, side, channels]).mean(3, true) as tf.Tensor4D;
-  const smooth = tf.conv2d(gray, tf.fill([3, 3, 1, 1], 1 / 9) as tf.Tensor4D, 1, 'same');
-  const bright = smooth.reshape([n, side, side]).greater(RECENTRE_THRESHOLD).toFloat();
+  const bright = localBrightness(images, side, channels)
+    .reshape([n, side, side])
+    .greater(RECENTRE_THRESHOLD)
+    .toFloat();
   const dy = offsetsOf(bright.max(2) as tf.Tensor2D, side);
   const dx = offsetsOf(bright.max(1) as tf.Tensor2D, side);
   return moveImages(images, dx, dy, side, channels);
