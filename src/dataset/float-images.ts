@@ -12,6 +12,16 @@ export function gatherBatch(set: ImageSet, indices: ArrayLike<number>, area: num
   return out;
 }
 
+/** Copies rows `indices` of `rows` (each `width` values) into one flat array, in the order asked. */
+export function gatherRows(rows: Float32Array, indices: ArrayLike<number>, width: number): Float32Array {
+  const out = new Float32Array(indices.length * width);
+  for (let b = 0; b < indices.length; b++) {
+    const from = (indices[b] ?? 0) * width;
+    out.set(rows.subarray(from, from + width), b * width);
+  }
+  return out;
+}
+
 /** All images of a set as one float array in [0, 1] (for embedding and evaluation). */
 export function toFloatImages(set: ImageSet): Float32Array {
   const out = new Float32Array(set.pixels.length);

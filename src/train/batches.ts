@@ -1,5 +1,5 @@
 /** Turns dataset bytes into float training batches. Pure JS; no tfjs. */
-import { gatherBatch } from '../dataset/float-images.js';
+import { gatherBatch, gatherRows } from '../dataset/float-images.js';
 import type { ImageSet } from '../dataset/types.js';
 import type { NoiseConfig } from '../model/architectures/types.js';
 import { createRng, shuffleInPlace } from '../util/rng.js';
@@ -22,11 +22,16 @@ export interface BatchPlan {
   readonly noise: readonly NoiseConfig[];
   /** Label per database index, -1 where hidden; null when training without labels. */
   readonly labelOf: Int32Array | null;
+  /**
+   * What the decoder must rebuild of each database image, rows of side*side*channels (the database in
+   * the model's training frame: targets.ts); null when that is the image itself.
+   */
+  readonly targets: Float32Array | null;
 }
 
 /**
- * Builds the batch of database images `indices`: clean targets, corrupted inputs, and the labels the
- * plan reveals. Pure given `rng`.
+ * Builds the batch of database images `indices`: corrupted inputs, clean targets (the plan's, else the
+ * images), and the labels the plan reveals. Pure given `rng`.
  */
 export function composeBatch(
   set: ImageSet,
@@ -35,8 +40,9 @@ export function composeBatch(
   rng: () => number,
 ): TrainBatch {
   const area = plan.side * plan.side * plan.channels;
-  const target = gatherBatch(set, indices, area);
-  const input = plan.noise.reduce((x, noise) => corruptBatch(x, plan, noise, rng), target);
+  const images = gatherBatch(set, indices, area);
+  const input = plan.noise.reduce((x, noise) => corruptBatch(x, plan, noise, rng), images);
+  const target = plan.targets ? gatherRows(plan.targets, indices, area) : images;
   const n = indices.length;
   const labelOf = plan.labelOf;
   const labels = labelOf ? Int32Array.from({ length: n }, (_, r) => labelOf[indices[r] ?? 0] ?? -1) : null;

@@ -10,6 +10,7 @@ import { type Autoencoder, inputSize } from '../model/architectures/types.js';
 import { createRng } from '../util/rng.js';
 import { type BatchPlan, composeBatch, epochOrder } from './batches.js';
 import type { StepRunner } from './step-runner.js';
+import { trainingTargets } from './targets.js';
 import type { TrainConfig } from './train-config.js';
 
 /** The few labelled images of a run (never from the query split). */
@@ -92,13 +93,18 @@ function labelledCycle(
     Array.from({ length: per }, (_, i) => labelled.indices[order[(b * per + i) % order.length] ?? 0] ?? 0);
 }
 
-/** How batches are built for `model`. */
-function batchPlan(model: Autoencoder, labelled: LabelledImages | undefined): BatchPlan {
+/** How batches are built for `model`, whose training targets are `targets` (targets.ts). */
+function batchPlan(
+  model: Autoencoder,
+  targets: Float32Array | null,
+  labelled: LabelledImages | undefined,
+): BatchPlan {
   return {
     side: model.config.side,
     channels: model.config.channels,
     noise: model.config.noise,
     labelOf: labelled ? labelled.labelOf : null,
+    targets,
   };
 }
 
@@ -116,9 +122,10 @@ export async function trainAutoencoder(
   start: LoopStart = {},
 ): Promise<EpochLog[]> {
   const logs: EpochLog[] = [];
+  const targets = trainingTargets(model.config, train);
   for (let epoch = (start.startEpoch ?? 0) + 1; epoch <= config.epochs; epoch++) {
     const labelled = typeof start.labelled === 'function' ? await start.labelled(epoch) : start.labelled;
-    const plan = batchPlan(model, labelled);
+    const plan = batchPlan(model, targets, labelled);
     const fresh = config.batchSize - (labelled?.perBatch ?? 0);
     model.beginEpoch?.(epoch);
     callbacks.onEpochStart?.(epoch);

@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { buildAutoencoder, defaultArchConfig } from '../../src/model/architectures/index.js';
+import { trainingFrame } from '../../src/model/architectures/input-steps.js';
+import { runAll } from '../../src/model/architectures/layers.js';
 import { stackedStage } from '../../src/model/architectures/stacked.js';
 import { createLocalRunner } from '../../src/train/step-runner.js';
 import { useTestBackend } from '../helpers/backend.js';
@@ -49,4 +51,30 @@ describe('stacked autoencoder', () => {
       }
     });
   }
+
+  it('pre-trains the first pair on the equalised input against the (already equalised) target', () => {
+    const eq = { ...config, side: 8, equalise: true };
+    const model = buildAutoencoder(eq);
+    const x = tf.tensor2d(
+      Float32Array.from({ length: 2 * 64 }, (_, i) => ((i * 7) % 11) / 22),
+      [2, 64],
+    );
+    try {
+      model.beginEpoch?.(1);
+      const [loss, expected, unframed] = tf.tidy(() => {
+        const target = trainingFrame(eq, x);
+        const pair = [model.encoder.getLayer('enc_0'), model.decoder.getLayer('reconstruction')];
+        return [
+          model.loss(x, target, null),
+          tf.losses.meanSquaredError(target, runAll(pair, target)),
+          tf.losses.meanSquaredError(target, runAll(pair, x)),
+        ].map((t) => t.dataSync()[0] ?? Number.NaN);
+      });
+      assert.ok(Math.abs((loss ?? 0) - (expected ?? 1)) < 1e-7, `loss ${loss}, expected ${expected}`);
+      assert.ok(Math.abs((loss ?? 0) - (unframed ?? 0)) > 1e-4, 'the input is equalised before the pair');
+    } finally {
+      model.dispose();
+      x.dispose();
+    }
+  });
 });

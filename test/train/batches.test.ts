@@ -44,6 +44,7 @@ describe('composeBatch', () => {
       channels: 1,
       noise: [{ type: 'masking' as const, level: 0.5 }],
       labelOf: null,
+      targets: null,
     };
     const batch = composeBatch(tinySet(3), [2, 0], plan, createRng(1));
     assert.equal(batch.n, 2);
@@ -61,7 +62,12 @@ describe('composeBatch', () => {
       { type: 'gaussian' as const, level: 0.1 },
       { type: 'masking' as const, level: 1 },
     ];
-    const batch = composeBatch(set, [0, 1, 2], { side: SIDE, channels: 1, noise, labelOf }, createRng(2));
+    const batch = composeBatch(
+      set,
+      [0, 1, 2],
+      { side: SIDE, channels: 1, noise, labelOf, targets: null },
+      createRng(2),
+    );
     assert.ok(
       batch.input.every((v) => v === 0),
       'masking everything last leaves zeros',
@@ -73,10 +79,25 @@ describe('composeBatch', () => {
     const batch = composeBatch(
       tinySet(2),
       [0, 1],
-      { side: SIDE, channels: 1, noise: [], labelOf: null },
+      { side: SIDE, channels: 1, noise: [], labelOf: null, targets: null },
       createRng(3),
     );
     assert.equal(batch.input, batch.target);
+  });
+
+  it("takes the targets from the plan's rows when it has them, and the inputs from the images", () => {
+    const targets = Float32Array.from({ length: 3 * AREA }, (_, i) => 100 + Math.floor(i / AREA));
+    const batch = composeBatch(
+      tinySet(3),
+      [2, 0],
+      { side: SIDE, channels: 1, noise: [], labelOf: null, targets },
+      createRng(3),
+    );
+    assert.deepEqual(Array.from(batch.target), [...new Array(AREA).fill(102), ...new Array(AREA).fill(100)]);
+    assert.deepEqual(Array.from(batch.input), [
+      ...new Array(AREA).fill(Math.fround(3 / 255)),
+      ...new Array(AREA).fill(Math.fround(1 / 255)),
+    ]);
   });
 });
 

@@ -20,9 +20,17 @@ export function inputSteps(config: InputStepsSpec): tf.layers.Layer[] {
   ];
 }
 
-/** `images` as training asks the decoder to rebuild them: equalised when the model equalises. Call inside tf.tidy. */
+/** Whether training asks the decoder for other images than the clean ones: with `--equalise`. */
+export function framesTraining(config: InputStepsSpec): boolean {
+  return config.equalise;
+}
+
+/**
+ * `images` as training asks the decoder to rebuild them: equalised when the model equalises (the
+ * trainer frames its database once per run: train/targets.ts). Call inside tf.tidy.
+ */
 export function trainingFrame(config: InputStepsSpec, images: tf.Tensor2D): tf.Tensor2D {
-  return config.equalise ? equaliseImages(images, config.side, config.channels) : images;
+  return framesTraining(config) ? equaliseImages(images, config.side, config.channels) : images;
 }
 
 /**

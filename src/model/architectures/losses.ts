@@ -3,7 +3,6 @@
  * supervised contrastive term. Call inside tf.tidy or an optimiser's minimize.
  */
 import * as tf from '@tensorflow/tfjs';
-import { type InputStepsSpec, trainingFrame } from './input-steps.js';
 import type { ArchConfig } from './types.js';
 
 // Added to logits that must not count in a softmax; exp() of it is 0 in float32.
@@ -44,15 +43,12 @@ export interface LossParts {
 }
 
 /**
- * The full training loss: per-pixel MSE of `recon` against `target` (equalised when the model equalises:
- * input-steps.ts), plus `extra` (e.g. the VAE's KL), plus the label term on `code` when `config` asks
+ * The full training loss: per-pixel MSE of `recon` against `target` (already in the training frame:
+ * Autoencoder.loss), plus `extra` (e.g. the VAE's KL), plus the label term on `code` when `config` asks
  * for it and the batch has labels.
  */
-export function trainingLoss(
-  config: Pick<ArchConfig, 'labelLoss'> & InputStepsSpec,
-  parts: LossParts,
-): tf.Scalar {
-  let loss = tf.losses.meanSquaredError(trainingFrame(config, parts.target), parts.recon) as tf.Scalar;
+export function trainingLoss(config: Pick<ArchConfig, 'labelLoss'>, parts: LossParts): tf.Scalar {
+  let loss = tf.losses.meanSquaredError(parts.target, parts.recon) as tf.Scalar;
   if (parts.extra) loss = loss.add(parts.extra);
   const label = config.labelLoss;
   if (label && parts.labels && label.weight > 0)

@@ -23,12 +23,9 @@ export function buildStacked(config: ArchConfig): Autoencoder {
   let stage = depth;
   const layerLoss = (x: tf.Tensor2D, target: tf.Tensor2D): tf.Scalar => {
     const lower = layers.encoder.slice(0, stage);
-    // the encoder's input steps (equalising) come before its first dense layer
-    const features = (t: tf.Tensor2D) => {
-      const framed = trainingFrame(config, t);
-      return stage > 0 ? withoutGradient((v) => runAll(lower, v), framed) : framed;
-    };
-    const input = features(x);
+    const features = (t: tf.Tensor2D) => (stage > 0 ? withoutGradient((v) => runAll(lower, v), t) : t);
+    // the encoder's input steps (equalising) come before its first dense layer; the target is framed
+    const input = features(trainingFrame(config, x));
     const wanted = x === target ? input : features(target);
     const pair = [layers.encoder[stage], layers.decoder[depth - 1 - stage]] as tf.layers.Layer[];
     return tf.losses.meanSquaredError(wanted, runAll(pair, input)) as tf.Scalar;
