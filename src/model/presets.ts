@@ -122,12 +122,11 @@ export const PRESETS: Readonly<Record<PresetName, Preset>> = Object.freeze({
   },
   'best-labels': {
     description:
-      'the best settings found with 60 labelled images per class: best, plus a small supervised contrastive term, 4 self-training epochs on the labels spread over the code kNN graph, and within-class whitening',
+      'the best settings found with 60 labelled images per class: best (not re-centred), plus a small supervised contrastive term, 4 self-training epochs on the labels spread over the code kNN graph, and within-class whitening',
     settings: {
       ...BEST,
-      // measured without re-centring, brightness equalising, and with full whitening (docs/models.md)
+      // measured without re-centring and with full whitening (docs/models.md)
       recentre: false,
-      equalise: false,
       codeNorm: 'whiten',
       whitenPower: 0.5,
       labelsPerClass: 60,
