@@ -125,8 +125,9 @@ export interface Autoencoder {
   readonly variables: tf.Variable[];
   /**
    * Training loss of a batch: rebuild `target` from `input` (input may be a corrupted copy of the clean
-   * image; `target` is that image in the training frame, input-steps.ts trainingFrame). `labels` (int32, -1 = hidden) is given only when training with a few labels. Call inside tf.tidy or
-   * an optimiser's minimize.
+   * image; `target` is that image in the training frame, input-steps.ts trainingFrame). `labels`
+   * (int32, -1 = hidden) is given only when training with a few labels. Call inside tf.tidy or an
+   * optimiser's minimize.
    */
   loss(input: tf.Tensor2D, target: tf.Tensor2D, labels: tf.Tensor1D | null): tf.Scalar;
   /**
