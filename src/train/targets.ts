@@ -5,7 +5,7 @@
  * step frames them, as it frames queries.
  */
 import * as tf from '@tensorflow/tfjs';
-import { gatherBatch } from '../dataset/float-images.js';
+import { toFloatImages } from '../dataset/float-images.js';
 import type { ImageSet } from '../dataset/types.js';
 import { framesTraining, type InputStepsSpec, trainingFrame } from '../model/architectures/input-steps.js';
 
@@ -19,17 +19,14 @@ const CHUNK = 1024;
 export function trainingTargets(config: InputStepsSpec, set: ImageSet): Float32Array | null {
   if (!framesTraining(config)) return null;
   const area = config.side * config.side * config.channels;
-  const out = new Float32Array(set.count * area);
+  // the images as floats, then each chunk replaced by its framed self
+  const out = toFloatImages(set);
   for (let start = 0; start < set.count; start += CHUNK) {
     const rows = Math.min(CHUNK, set.count - start);
-    const images = gatherBatch(
-      set,
-      Array.from({ length: rows }, (_, i) => start + i),
-      area,
-    );
+    const images = out.subarray(start * area, (start + rows) * area);
     const framed = tf.tidy(() => trainingFrame(config, tf.tensor2d(images, [rows, area])));
     try {
-      out.set(framed.dataSync(), start * area);
+      images.set(framed.dataSync());
     } finally {
       framed.dispose();
     }

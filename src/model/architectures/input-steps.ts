@@ -45,7 +45,7 @@ export function decoderFrame(config: InputStepsSpec, images: tf.Tensor2D): tf.Te
 
 /** decoderFrame of model inputs given as bytes (count x side x side x channels), as bytes. */
 export function decoderFrameBytes(config: InputStepsSpec, inputs: Uint8Array): Uint8Array {
-  if ((!config.recentre && !config.equalise) || inputs.length === 0) return inputs;
+  if ((!config.recentre && !framesTraining(config)) || inputs.length === 0) return inputs;
   const area = config.side * config.side * config.channels;
   const moved = tf.tidy(() =>
     decoderFrame(config, tf.tensor2d(inputs, [inputs.length / area, area], 'float32').div(255) as tf.Tensor2D)
