@@ -111,23 +111,6 @@ export async function codeTransform(
   return { mean, kernel, inverse, norm: meanMappedNorm(codes, n, mean, kernel) };
 }
 
-/** `codes` (n x dims) mapped by `t` before unit length: (c - mean) kernel, row by row. */
-export function mapCodes(codes: Float32Array, t: CodeTransform): Float32Array {
-  const dims = t.mean.length;
-  const n = codes.length / dims;
-  const out = new Float32Array(codes.length);
-  const row = new Float64Array(dims);
-  for (let r = 0; r < n; r++) {
-    for (let i = 0; i < dims; i++) row[i] = (codes[r * dims + i] ?? 0) - (t.mean[i] ?? 0);
-    for (let j = 0; j < dims; j++) {
-      let y = 0;
-      for (let i = 0; i < dims; i++) y += (row[i] ?? 0) * (t.kernel[i * dims + j] ?? 0);
-      out[r * dims + j] = y;
-    }
-  }
-  return out;
-}
-
 /** A frozen dense layer computing x kernel + bias, built on `input`. */
 function affine(input: tf.SymbolicTensor, kernel: Float64Array, bias: Float64Array, name: string) {
   const dims = bias.length;

@@ -4,11 +4,11 @@
  * docs/models.md ("Self-training") gives what it bought.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { gatherRows, toFloatImages } from '../dataset/float-images.js';
+import { toFloatImages } from '../dataset/float-images.js';
 import type { ImageSet } from '../dataset/types.js';
 import { exactKnn, type KnnResult } from '../eval/knn.js';
 import { vectorSet } from '../eval/vectors.js';
-import { codeTransform, mapCodes, withinClassCovariance } from '../model/code-norm.js';
+import { columnMeans } from '../math/covariance.js';
 import { embedImages } from '../model/encoder.js';
 import type { LabelPick } from './labels.js';
 import type { LabelledImages } from './trainer.js';
@@ -135,49 +135,29 @@ export interface PseudoLabels extends LabelledImages {
 }
 
 /**
- * The space labels propagate in: the codes as search will compare them. Cosine codes are centred; with
- * `whitenPower` (`--code-norm whiten`) they are whitened mostly within the classes of the training labels,
- * as the saved encoder's search normalisation whitens them (measured in docs/models.md, "Self-training").
- */
-async function searchSpace(
-  codes: Float32Array,
-  count: number,
-  seeds: Seeds,
-  whitenPower: number | null,
-): Promise<Float32Array> {
-  if (whitenPower === null) return mapCodes(codes, await codeTransform(codes, count, 'cosine'));
-  const dims = codes.length / Math.max(count, 1);
-  const within = await withinClassCovariance(gatherRows(codes, seeds.indices, dims), seeds.labels);
-  return mapCodes(codes, await codeTransform(codes, count, 'whiten', { power: whitenPower, within }));
-}
-
-/** How an estimate reads the codes: `whitenPower` null for cosine codes; `share` of each class kept. */
-export interface EstimateOptions {
-  readonly whitenPower: number | null;
-  readonly share?: number;
-}
-
-/**
  * Pseudo-labels for the database `set` from `encoder`'s codes now: the training-labelled images of `pick`
- * (never the held-out ones) propagated over the cosine kNN graph of the codes in their search space, the
- * confident share of each class kept, the picked images with their true labels. `perBatch` labelled
- * images join every batch.
+ * (never the held-out ones) propagated over the cosine kNN graph, the confident `share` of each class
+ * kept, the picked images with their true labels. `perBatch` labelled images join every batch.
  */
 export async function estimatePseudoLabels(
   encoder: tf.LayersModel,
   set: ImageSet,
   pick: LabelPick,
   perBatch: number,
-  options: EstimateOptions,
+  share = PSEUDO_LABEL_SHARE,
 ): Promise<PseudoLabels> {
-  const { whitenPower, share = PSEUDO_LABEL_SHARE } = options;
   const labels = set.labels;
   const seeds = { indices: pick.train, labels: Array.from(pick.train, (i) => labels?.[i] ?? 0) };
   const classes = Math.max(0, ...seeds.labels) + 1;
   const codes = await embedImages(encoder, toFloatImages(set), set.count);
   const dims = codes.length / Math.max(set.count, 1);
-  const space = vectorSet(await searchSpace(codes, set.count, seeds, whitenPower), dims);
-  const knn = await exactKnn(space, space, Math.min(PROPAGATION_NEIGHBOURS + 1, set.count), 'cosine');
+  // centred, as the saved encoder's cosine normalisation centres them
+  const mean = columnMeans(vectorSet(codes, dims));
+  const centred = vectorSet(
+    codes.map((v, i) => v - (mean[i % dims] ?? 0)),
+    dims,
+  );
+  const knn = await exactKnn(centred, centred, Math.min(PROPAGATION_NEIGHBOURS + 1, set.count), 'cosine');
   const propagated = propagateLabels(knn, seeds, classes);
   const kept = confidentShare(propagated, classes, share);
   const labelOf = new Int32Array(set.count).fill(-1);

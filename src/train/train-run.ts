@@ -151,10 +151,7 @@ function labelledFor(
   return async (epoch) => {
     if (epoch <= lastEpochBeforeSelfTraining(config)) return first;
     const started = performance.now();
-    const whitenPower = config.arch.codeNorm === 'whiten' ? config.arch.whitenPower : null;
-    const pseudo = await estimatePseudoLabels(run.model.encoder, run.dataset.database, pick, plan.perBatch, {
-      whitenPower,
-    });
+    const pseudo = await estimatePseudoLabels(run.model.encoder, run.dataset.database, pick, plan.perBatch);
     const seconds = (performance.now() - started) / 1000;
     run.callbacks.onPseudoLabels?.({ epoch, images: pseudo.pseudo, from: pick.train.length, seconds });
     return pseudo;

@@ -21,7 +21,6 @@ import {
 } from '../../src/train/pseudo-labels.js';
 import { resolveTrainConfig } from '../../src/train/train-config.js';
 import { type PseudoLabelInfo, runTraining } from '../../src/train/train-run.js';
-import { createRng } from '../../src/util/rng.js';
 import { useTestBackend } from '../helpers/backend.js';
 import { TEST_DATA_PATH, type TempDir, tempDir } from '../helpers/fixtures.js';
 
@@ -99,7 +98,7 @@ describe('estimatePseudoLabels', () => {
     const encoder = tf.model({ inputs: input, outputs: same as tf.SymbolicTensor });
     try {
       const pick = pickLabelled(set, 3, 1, 1 / 3);
-      const out = await estimatePseudoLabels(encoder, set, pick, 4, { whitenPower: null, share: 0.5 });
+      const out = await estimatePseudoLabels(encoder, set, pick, 4, 0.5);
       assert.equal(out.perBatch, 4);
       for (const i of pick.train) assert.equal(out.labelOf[i], labels[i]);
       const labelled = Array.from(out.labelOf.keys()).filter((i) => (out.labelOf[i] ?? -1) >= 0);
@@ -111,33 +110,6 @@ describe('estimatePseudoLabels', () => {
       // each class is a component of its own in the kNN graph: every image is sure of its class, and the
       // share's cut keeps its ties, so all are labelled
       assert.equal(labelled.length, 60);
-    } finally {
-      encoder.dispose();
-    }
-  });
-  it('propagates over whitened codes when search whitens: a spread inside the classes no longer misleads it', async () => {
-    // 200 images of 3 pixels: pixel 0 tells the class (2 levels, a little jitter); pixels 1 and 2 vary
-    // widely inside every class. Centred cosine neighbours follow them; whitened within the classes, pixel 0.
-    const rng = createRng(5);
-    const labels = Int32Array.from({ length: 200 }, (_, i) => i % 2);
-    const pixels = new Uint8Array(200 * 3);
-    labels.forEach((l, i) => {
-      pixels[i * 3] = 120 + 16 * l + Math.floor(rng() * 4);
-      pixels[i * 3 + 1] = Math.floor(rng() * 256);
-      pixels[i * 3 + 2] = Math.floor(rng() * 256);
-    });
-    const set: ImageSet = { count: 200, pixels, labels };
-    const input = tf.input({ shape: [3] });
-    const same = tf.layers.dense({ units: 3, kernelInitializer: 'identity', useBias: false }).apply(input);
-    const encoder = tf.model({ inputs: input, outputs: same as tf.SymbolicTensor });
-    const right = (out: { labelOf: Int32Array; indices: Int32Array }) =>
-      Array.from(out.indices).filter((i) => out.labelOf[i] === labels[i]).length / out.indices.length;
-    try {
-      const pick = pickLabelled(set, 10, 1, 0.2);
-      const cosine = await estimatePseudoLabels(encoder, set, pick, 4, { whitenPower: null, share: 1 });
-      const whitened = await estimatePseudoLabels(encoder, set, pick, 4, { whitenPower: 0.5, share: 1 });
-      assert.ok(right(cosine) < 0.8, `cosine: ${right(cosine)} right`);
-      assert.ok(right(whitened) > 0.95, `whitened: ${right(whitened)} right`);
     } finally {
       encoder.dispose();
     }
