@@ -122,7 +122,7 @@ export const PRESETS: Readonly<Record<PresetName, Preset>> = Object.freeze({
   },
   'best-labels': {
     description:
-      'the best settings found with 60 labelled images per class: best (not re-centred), plus a small supervised contrastive term, 4 self-training epochs on the labels spread over the code kNN graph, and within-class whitening',
+      'the best settings found with 60 labelled images per class: best (not re-centred), plus a small supervised contrastive term, 8 self-training epochs on the labels spread over the code kNN graph, and within-class whitening',
     settings: {
       ...BEST,
       // measured without re-centring and with full whitening (docs/models.md)
@@ -131,8 +131,9 @@ export const PRESETS: Readonly<Record<PresetName, Preset>> = Object.freeze({
       whitenPower: 0.5,
       labelsPerClass: 60,
       labelWeight: 0.1,
-      epochs: 24,
-      selfTrain: 4,
+      labelsPerBatch: 64,
+      epochs: 32,
+      selfTrain: 8,
     },
   },
   copies: {
