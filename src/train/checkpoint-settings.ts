@@ -53,6 +53,7 @@ const ARCH_SETTINGS: { readonly [K in keyof ArchConfig]: readonly Setting[] } = 
   codeNorm: [fromArch('code normalisation', (a) => a.codeNorm)],
   whitenPower: [fromArch('whitening power', (a) => a.whitenPower)],
   recentre: [fromArch('re-centring', (a) => a.recentre)],
+  denoise: [fromArch('background clearing', (a) => a.denoise)],
   equalise: [fromArch('brightness equalising', (a) => a.equalise)],
   noise: [fromArch('noise', (a) => a.noise.map((n) => `${n.type}:${n.level}`))],
   seed: [fromArch('seed', (a) => a.seed)],

@@ -132,6 +132,7 @@ function archOf(s: TrainSettings, input: ModelInput, seed: number): ArchConfig {
     codeNorm: pick(s.codeNorm, base.codeNorm),
     whitenPower: pick(s.whitenPower, base.whitenPower),
     recentre: pick(s.recentre, base.recentre),
+    denoise: pick(s.denoise, base.denoise),
     equalise: pick(s.equalise, base.equalise),
     noise: pick(noiseOf(s, arch), base.noise),
     conv: {

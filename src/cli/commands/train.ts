@@ -77,6 +77,11 @@ function architectureOptions(): Option[] {
     ),
     new Option('--no-recentre', 'do not re-centre (default)'),
     new Option(
+      '--denoise',
+      "objects on a black background: before embedding, clear the background of an image whose background is grainy (specks on black), keeping its bright parts; --no-denoise turns off a preset's",
+    ),
+    new Option('--no-denoise', 'do not clear noisy backgrounds (default)'),
+    new Option(
       '--equalise',
       "objects on a dark background: before encoding, in training too, raise each image to the power that brings its bright parts' mean brightness to 0.6; --no-equalise turns off a preset's",
     ),

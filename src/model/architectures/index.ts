@@ -28,6 +28,7 @@ export function defaultArchConfig(arch: ArchName, overrides: Partial<ArchConfig>
     codeNorm: 'none',
     whitenPower: WHITEN_POWER,
     recentre: false,
+    denoise: false,
     equalise: false,
     noise: arch === 'denoising' ? [{ type: 'gaussian', level: 0.3 }] : [],
     seed: 1,

@@ -1,20 +1,26 @@
 /**
- * What the encoder does to an image before its first trained layer: equalise its brightness
- * (`--equalise`, in training too) and then re-centre it (`--recentre`, outside training only); and the
- * images the decoder is therefore asked to rebuild.
+ * What the encoder does to an image before its first trained layer: clear a grainy background
+ * (`--denoise`, outside training only), equalise its brightness (`--equalise`, in training too) and then
+ * re-centre it (`--recentre`, outside training only); and the images the decoder is therefore asked to
+ * rebuild (clearing is left out of those: a reconstruction is compared with the image as sent).
  */
 import * as tf from '@tensorflow/tfjs';
+import { Denoise } from './denoise.js';
 import { Equalise, equaliseImages } from './equalise.js';
 import { Recentre, recentreImages } from './recentre.js';
 import type { ArchConfig } from './types.js';
 
 /** What the input steps need to know of a model. */
-export type InputStepsSpec = Pick<ArchConfig, 'equalise' | 'recentre' | 'side' | 'channels'>;
+export type InputStepsSpec = Pick<ArchConfig, 'denoise' | 'equalise' | 'recentre' | 'side' | 'channels'>;
 
-/** The encoder's first steps for `config`: Equalise with `--equalise`, then Recentre with `--recentre`. */
+/**
+ * The encoder's first steps for `config`: Denoise with `--denoise`, Equalise with `--equalise`, then
+ * Recentre with `--recentre`.
+ */
 export function inputSteps(config: InputStepsSpec): tf.layers.Layer[] {
   const { side, channels } = config;
   return [
+    ...(config.denoise ? [new Denoise({ side, channels, name: 'denoise' })] : []),
     ...(config.equalise ? [new Equalise({ side, channels, name: 'equalise' })] : []),
     ...(config.recentre ? [new Recentre({ side, channels, name: 'recentre' })] : []),
   ];

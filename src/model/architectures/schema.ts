@@ -22,6 +22,8 @@ export const archConfigSchema = z
     whitenPower: z.number().min(0).max(1).default(WHITEN_POWER),
     // Models from before --recentre did not re-centre.
     recentre: z.boolean().default(false),
+    // Models from before --denoise did not clear noisy backgrounds.
+    denoise: z.boolean().default(false),
     // Models from before --equalise did not equalise.
     equalise: z.boolean().default(false),
     noise: z.array(z.object({ type: z.enum(NOISE_TYPES), level: z.number() }).readonly()).readonly(),

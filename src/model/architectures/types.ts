@@ -90,6 +90,12 @@ export interface ArchConfig {
    */
   readonly recentre: boolean;
   /**
+   * Outside training the encoder first clears the background of an image whose dark background is
+   * grainy (denoise.ts: everything but the bright parts and the pixel around them set to black); clean
+   * images pass unchanged. For objects on a black background.
+   */
+  readonly denoise: boolean;
+  /**
    * The encoder first raises each image to the power that brings the mean of its bright parts to a fixed
    * level (equalise.ts), in training too; the decoder rebuilds equalised images. For objects on a dark
    * background.
