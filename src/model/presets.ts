@@ -29,6 +29,7 @@ export interface PresetSettings {
   codeNorm?: CodeNorm;
   whitenPower?: number;
   recentre?: boolean;
+  denoise?: boolean;
   equalise?: boolean;
   filters?: readonly number[];
   unpool?: UnpoolMode;
@@ -77,6 +78,7 @@ const BEST: Preset['settings'] = {
   codeNorm: 'whiten',
   whitenPower: 0.2,
   recentre: true,
+  denoise: true,
   equalise: true,
   epochs: 30,
   batchSize: 128,
@@ -117,7 +119,7 @@ export const PRESETS: Readonly<Record<PresetName, Preset>> = Object.freeze({
   },
   best: {
     description:
-      'the best unsupervised settings found: conv autoencoder, 64-d code, brightness equalised, trained on shifted and noisy copies, objects moved back to the middle before embedding, cosine search over partly whitened codes',
+      'the best unsupervised settings found: conv autoencoder, 64-d code, brightness equalised, trained on shifted and noisy copies, grainy backgrounds cleared and objects moved back to the middle before embedding, cosine search over partly whitened codes',
     settings: BEST,
   },
   'best-labels': {
@@ -127,6 +129,8 @@ export const PRESETS: Readonly<Record<PresetName, Preset>> = Object.freeze({
       ...BEST,
       // measured without re-centring and with full whitening (docs/models.md)
       recentre: false,
+      // measured without clearing noisy backgrounds
+      denoise: false,
       codeNorm: 'whiten',
       whitenPower: 0.5,
       labelsPerClass: 60,
