@@ -11,9 +11,9 @@ import { loadDataset } from '../../src/dataset/load.js';
 import type { Dataset } from '../../src/dataset/types.js';
 import { addGaussianNoise } from '../../src/eval/perturb.js';
 import { DENOISE_GATE, denoiseImages, speckleShare } from '../../src/model/architectures/denoise.js';
+import { BRIGHT_THRESHOLD } from '../../src/model/architectures/image-layer.js';
 import { buildAutoencoder, defaultArchConfig } from '../../src/model/architectures/index.js';
 import { decoderFrameBytes } from '../../src/model/architectures/input-steps.js';
-import { RECENTRE_THRESHOLD } from '../../src/model/architectures/recentre.js';
 import { embedImages } from '../../src/model/encoder.js';
 import { loadModel } from '../../src/model/store.js';
 import { useTestBackend } from '../helpers/backend.js';
@@ -42,7 +42,7 @@ function referenceDenoise(
   const bright = (x: number, y: number) => {
     let s = 0;
     for (let v = -1; v <= 1; v++) for (let u = -1; u <= 1; u++) s += gray(x + u, y + v);
-    return s / 9 > RECENTRE_THRESHOLD;
+    return s / 9 > BRIGHT_THRESHOLD;
   };
   const near = (x: number, y: number, margin: number) => {
     for (let v = -margin; v <= margin; v++)

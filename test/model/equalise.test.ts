@@ -10,9 +10,9 @@ import * as tf from '@tensorflow/tfjs';
 import { loadDataset } from '../../src/dataset/load.js';
 import type { Dataset } from '../../src/dataset/types.js';
 import { EQUALISE_TARGET, equaliseImages } from '../../src/model/architectures/equalise.js';
+import { BRIGHT_THRESHOLD } from '../../src/model/architectures/image-layer.js';
 import { buildAutoencoder, defaultArchConfig } from '../../src/model/architectures/index.js';
 import { decoderFrameBytes } from '../../src/model/architectures/input-steps.js';
-import { RECENTRE_THRESHOLD } from '../../src/model/architectures/recentre.js';
 import { embedImages } from '../../src/model/encoder.js';
 import { loadModel } from '../../src/model/store.js';
 import type { TrainBatch } from '../../src/train/step-runner.js';
@@ -36,7 +36,7 @@ function referenceEqualise(img: Float32Array, side: number, channels: number): F
     for (let x = 0; x < side; x++) {
       let s = 0;
       for (let v = -1; v <= 1; v++) for (let u = -1; u <= 1; u++) s += gray(x + u, y + v);
-      if (s / 9 > RECENTRE_THRESHOLD) {
+      if (s / 9 > BRIGHT_THRESHOLD) {
         sum += s / 9;
         count++;
       }

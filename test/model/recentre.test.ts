@@ -10,9 +10,10 @@ import * as tf from '@tensorflow/tfjs';
 import { loadDataset } from '../../src/dataset/load.js';
 import type { Dataset } from '../../src/dataset/types.js';
 import { shiftImages } from '../../src/eval/perturb.js';
+import { BRIGHT_THRESHOLD } from '../../src/model/architectures/image-layer.js';
 import { buildAutoencoder, defaultArchConfig } from '../../src/model/architectures/index.js';
 import { decoderFrameBytes } from '../../src/model/architectures/input-steps.js';
-import { RECENTRE_THRESHOLD, recentreImages } from '../../src/model/architectures/recentre.js';
+import { recentreImages } from '../../src/model/architectures/recentre.js';
 import { embedImages } from '../../src/model/encoder.js';
 import { loadModel } from '../../src/model/store.js';
 import { useTestBackend } from '../helpers/backend.js';
@@ -35,7 +36,7 @@ function referenceRecentre(img: Float32Array, side: number, channels: number): F
     for (let x = 0; x < side; x++) {
       let s = 0;
       for (let v = -1; v <= 1; v++) for (let u = -1; u <= 1; u++) s += gray(x + u, y + v);
-      bright[y]?.push(s / 9 > RECENTRE_THRESHOLD);
+      bright[y]?.push(s / 9 > BRIGHT_THRESHOLD);
     }
   }
   const offset = (on: (k: number) => boolean) => {

@@ -1,19 +1,18 @@
 /**
  * Clearing a noisy background (`--denoise`): at search time the encoder first looks at the image's dark
- * background, the pixels more than 2 px from its bright parts (the 3x3 means above RECENTRE_THRESHOLD, as
- * re-centring finds them). On a clean image of an object on black those are black, or dark parts of the
- * object in one piece; grain leaves lit pixels scattered among black ones. When more than DENOISE_GATE
- * of the background's pixels are such specks (lit, beside at least one black pixel), everything but the
- * bright parts and the pixel around them is set to black, so the noise no later step could tell from
- * faint detail never reaches the code. Images under the gate pass unchanged. Training is unchanged: the
- * layer passes images through while training (noisy training copies still teach robustness); and the
- * decoder's frame leaves it out, so the unusual-query warning still compares a reconstruction with the
- * image as sent. Registered with tfjs serialisation on import: a saved encoder that starts with it loads
- * only after this module is imported (model-io.ts does, through input-steps.ts).
+ * background, the pixels more than 2 px from its bright parts (brightParts: the 3x3 means above
+ * BRIGHT_THRESHOLD, as re-centring finds them). On a clean image of an object on black those are black, or
+ * dark parts of the object in one piece; grain leaves lit pixels scattered among black ones. When more
+ * than DENOISE_GATE of the background's pixels are such specks (lit, beside at least one black pixel),
+ * everything but the bright parts and the pixel around them is set to black, so the noise no later step
+ * could tell from faint detail never reaches the code. Images under the gate pass unchanged. Training is
+ * unchanged: the layer passes images through while training (noisy training copies still teach
+ * robustness); and the decoder's frame leaves it out, so the unusual-query warning still compares a
+ * reconstruction with the image as sent. Registered with tfjs serialisation on import: a saved encoder
+ * that starts with it loads only after this module is imported (model-io.ts does, through input-steps.ts).
  */
 import * as tf from '@tensorflow/tfjs';
-import { ImageStep, localBrightness } from './image-layer.js';
-import { RECENTRE_THRESHOLD } from './recentre.js';
+import { brightParts, ImageStep } from './image-layer.js';
 
 /**
  * Images whose background holds more specks than this share are cleared. On Fashion-MNIST the clean
@@ -43,15 +42,7 @@ function fourNeighbours(): tf.Tensor4D {
  * that are specks, as [n, 1]: 0 for an image with no background. Call inside tf.tidy.
  */
 export function speckleShare(images: tf.Tensor2D, side: number, channels: number): tf.Tensor2D {
-  return speckleOf(images, brightOf(images, side, channels), side, channels);
-}
-
-function brightOf(images: tf.Tensor2D, side: number, channels: number): tf.Tensor4D {
-  const n = images.shape[0];
-  return localBrightness(images, side, channels)
-    .reshape([n, side, side, 1])
-    .greater(RECENTRE_THRESHOLD)
-    .toFloat() as tf.Tensor4D;
+  return speckleOf(images, brightParts(images, side, channels), side, channels);
 }
 
 function speckleOf(images: tf.Tensor2D, bright: tf.Tensor4D, side: number, channels: number): tf.Tensor2D {
@@ -68,7 +59,7 @@ function speckleOf(images: tf.Tensor2D, bright: tf.Tensor4D, side: number, chann
 /** `images` ([n, side*side*channels], values in [0, 1]) cleared as the module comment says. Call inside tf.tidy. */
 export function denoiseImages(images: tf.Tensor2D, side: number, channels: number): tf.Tensor2D {
   const n = images.shape[0];
-  const bright = brightOf(images, side, channels);
+  const bright = brightParts(images, side, channels);
   const noisy = speckleOf(images, bright, side, channels).greater(DENOISE_GATE).reshape([n, 1, 1, 1]);
   const keep = tf.where(noisy, grown(bright, KEEP_MARGIN), tf.onesLike(bright));
   return images

@@ -1,6 +1,6 @@
 /**
  * Equalising brightness (`--equalise`): the encoder first raises each image to the power that brings the
- * mean of its bright parts (the 3x3 means above RECENTRE_THRESHOLD, as re-centring finds them) to
+ * mean of its bright parts (the 3x3 means above BRIGHT_THRESHOLD, as re-centring finds them) to
  * EQUALISE_TARGET. A dark shirt and a bright one of the same cut then reach the rest of the encoder
  * alike, and faint details (straps, prints, the inside of a sandal) are lifted where the code can see
  * them. Unlike re-centring it acts in training as well: the autoencoder learns to rebuild equalised
@@ -9,8 +9,7 @@
  * (model-io.ts does, through input-steps.ts).
  */
 import * as tf from '@tensorflow/tfjs';
-import { ImageStep, localBrightness } from './image-layer.js';
-import { RECENTRE_THRESHOLD } from './recentre.js';
+import { BRIGHT_THRESHOLD, ImageStep, localBrightness } from './image-layer.js';
 
 /** Mean of the bright parts after equalising: about the collection's median (0.56 on Fashion-MNIST). */
 export const EQUALISE_TARGET = 0.6;
@@ -30,7 +29,7 @@ const MEAN_RANGE = [0.05, 0.95] as const;
  */
 export function equalisePowers(images: tf.Tensor2D, side: number, channels: number): tf.Tensor2D {
   const smooth = localBrightness(images, side, channels);
-  const bright = smooth.greater(RECENTRE_THRESHOLD).toFloat();
+  const bright = smooth.greater(BRIGHT_THRESHOLD).toFloat();
   const count = bright.sum(1, true);
   const mean = smooth
     .mul(bright)

@@ -1,9 +1,15 @@
 /**
- * The base of the encoder's weightless input steps (equalise.ts, recentre.ts): a layer that maps a flat
- * [n, side*side*channels] batch of images to another, and saves its image format with the encoder; and
- * the brightness map both read.
+ * The base of the encoder's weightless input steps (denoise.ts, equalise.ts, recentre.ts): a layer that
+ * maps a flat [n, side*side*channels] batch of images to another, and saves its image format with the
+ * encoder; and the brightness map and bright parts they read.
  */
 import * as tf from '@tensorflow/tfjs';
+
+/**
+ * A pixel is bright when the 3x3 mean around it (zeros past the border) exceeds this: gaussian noise of
+ * sigma 0.1 on black stays under it, faint outlines of an object do not. Every input step reads it.
+ */
+export const BRIGHT_THRESHOLD = 0.15;
 
 /**
  * The 3x3 mean brightness around each pixel (channels averaged, zeros past the border) of `images`
@@ -13,6 +19,14 @@ export function localBrightness(images: tf.Tensor2D, side: number, channels: num
   const n = images.shape[0];
   const gray = images.reshape([n, side, side, channels]).mean(3, true) as tf.Tensor4D;
   return tf.conv2d(gray, tf.fill([3, 3, 1, 1], 1 / 9) as tf.Tensor4D, 1, 'same').reshape([n, side * side]);
+}
+
+/** The bright pixels of `images` (localBrightness above BRIGHT_THRESHOLD), as [n, side, side, 1] of 0 or 1. Call inside tf.tidy. */
+export function brightParts(images: tf.Tensor2D, side: number, channels: number): tf.Tensor4D {
+  return localBrightness(images, side, channels)
+    .reshape([images.shape[0], side, side, 1])
+    .greater(BRIGHT_THRESHOLD)
+    .toFloat() as tf.Tensor4D;
 }
 
 /** Configuration of an image step as saved with the encoder. */

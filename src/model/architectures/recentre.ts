@@ -10,13 +10,7 @@
  * loads only after this module is imported (model-io.ts does, through input-steps.ts).
  */
 import * as tf from '@tensorflow/tfjs';
-import { ImageStep, localBrightness } from './image-layer.js';
-
-/**
- * A pixel is bright when the 3x3 mean around it (zeros past the border) exceeds this: gaussian noise of
- * sigma 0.1 on black stays under it, faint outlines of an object do not.
- */
-export const RECENTRE_THRESHOLD = 0.15;
+import { brightParts, ImageStep } from './image-layer.js';
 
 /** Centring moves below this many pixels are left undone (rounding in the collection's own framing). */
 const DEAD_ZONE = 0.5;
@@ -80,10 +74,7 @@ function moveImages(
  */
 export function recentreImages(images: tf.Tensor2D, side: number, channels: number): tf.Tensor2D {
   const n = images.shape[0];
-  const bright = localBrightness(images, side, channels)
-    .reshape([n, side, side])
-    .greater(RECENTRE_THRESHOLD)
-    .toFloat();
+  const bright = brightParts(images, side, channels).reshape([n, side, side]);
   const dy = offsetsOf(bright.max(2) as tf.Tensor2D, side);
   const dx = offsetsOf(bright.max(1) as tf.Tensor2D, side);
   return moveImages(images, dx, dy, side, channels);
