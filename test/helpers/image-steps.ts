@@ -1,4 +1,4 @@
-/** Helpers for tests of the encoder's input steps (re-centring, equalising): small made-up images and batches. */
+/** Helpers for tests of the encoder's input steps (re-centring, equalising, clearing): made-up images, batches. */
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 
@@ -51,4 +51,25 @@ export function assertClose(
 ): void {
   const worst = largestDifference(actual, expected);
   assert.ok(worst < tolerance, `${what}: largest difference ${worst}`);
+}
+
+/**
+ * The 3x3 mean of each pixel's grey (the mean of its channels), pixels outside the frame black: the
+ * brightness map the input steps threshold at BRIGHT_THRESHOLD, written out pixel by pixel (row-major).
+ */
+export function referenceBrightness(img: Float32Array, side: number, channels: number): Float32Array {
+  const gray = (x: number, y: number) => {
+    if (x < 0 || y < 0 || x >= side || y >= side) return 0;
+    let s = 0;
+    for (let c = 0; c < channels; c++) s += img[(y * side + x) * channels + c] ?? 0;
+    return s / channels;
+  };
+  const means = new Float32Array(side * side);
+  for (let y = 0; y < side; y++)
+    for (let x = 0; x < side; x++) {
+      let s = 0;
+      for (let v = -1; v <= 1; v++) for (let u = -1; u <= 1; u++) s += gray(x + u, y + v);
+      means[y * side + x] = s / 9;
+    }
+  return means;
 }

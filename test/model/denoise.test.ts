@@ -18,7 +18,13 @@ import { embedImages } from '../../src/model/encoder.js';
 import { loadModel } from '../../src/model/store.js';
 import { useTestBackend } from '../helpers/backend.js';
 import { TEST_DATA_PATH, type TempDir, tempDir } from '../helpers/fixtures.js';
-import { assertClose, largestDifference, rectangle, throughStep } from '../helpers/image-steps.js';
+import {
+  assertClose,
+  largestDifference,
+  rectangle,
+  referenceBrightness,
+  throughStep,
+} from '../helpers/image-steps.js';
 import { trainBriefly } from '../helpers/tiny-index.js';
 
 /** The rule of denoise.ts written out pixel by pixel, for one image of side x side x channels floats. */
@@ -30,20 +36,12 @@ function referenceDenoise(
   const inFrame = (x: number, y: number) => x >= 0 && y >= 0 && x < side && y < side;
   const at = (x: number, y: number, c: number) =>
     inFrame(x, y) ? (img[(y * side + x) * channels + c] ?? 0) : 0;
-  const gray = (x: number, y: number) => {
-    let s = 0;
-    for (let c = 0; c < channels; c++) s += at(x, y, c);
-    return s / channels;
-  };
   const lit = (x: number, y: number) => {
     for (let c = 0; c < channels; c++) if (at(x, y, c) > 0) return true;
     return false;
   };
-  const bright = (x: number, y: number) => {
-    let s = 0;
-    for (let v = -1; v <= 1; v++) for (let u = -1; u <= 1; u++) s += gray(x + u, y + v);
-    return s / 9 > BRIGHT_THRESHOLD;
-  };
+  const means = referenceBrightness(img, side, channels);
+  const bright = (x: number, y: number) => (means[y * side + x] ?? 0) > BRIGHT_THRESHOLD;
   const near = (x: number, y: number, margin: number) => {
     for (let v = -margin; v <= margin; v++)
       for (let u = -margin; u <= margin; u++) if (inFrame(x + u, y + v) && bright(x + u, y + v)) return true;

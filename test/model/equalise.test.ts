@@ -19,27 +19,23 @@ import type { TrainBatch } from '../../src/train/step-runner.js';
 import { trainAutoencoder } from '../../src/train/trainer.js';
 import { useTestBackend } from '../helpers/backend.js';
 import { TEST_DATA_PATH, type TempDir, tempDir } from '../helpers/fixtures.js';
-import { assertClose, largestDifference, rectangle, throughStep } from '../helpers/image-steps.js';
+import {
+  assertClose,
+  largestDifference,
+  rectangle,
+  referenceBrightness,
+  throughStep,
+} from '../helpers/image-steps.js';
 import { trainBriefly } from '../helpers/tiny-index.js';
 
 /** The rule of equalise.ts written out pixel by pixel, for one image of side x side x channels floats. */
 function referenceEqualise(img: Float32Array, side: number, channels: number): Float32Array {
-  const gray = (x: number, y: number) => {
-    if (x < 0 || y < 0 || x >= side || y >= side) return 0;
-    let s = 0;
-    for (let c = 0; c < channels; c++) s += img[(y * side + x) * channels + c] ?? 0;
-    return s / channels;
-  };
   let sum = 0;
   let count = 0;
-  for (let y = 0; y < side; y++)
-    for (let x = 0; x < side; x++) {
-      let s = 0;
-      for (let v = -1; v <= 1; v++) for (let u = -1; u <= 1; u++) s += gray(x + u, y + v);
-      if (s / 9 > BRIGHT_THRESHOLD) {
-        sum += s / 9;
-        count++;
-      }
+  for (const m of referenceBrightness(img, side, channels))
+    if (m > BRIGHT_THRESHOLD) {
+      sum += m;
+      count++;
     }
   const mean = Math.min(0.95, Math.max(0.05, sum / Math.max(count, 1)));
   const power = count === 0 ? 1 : Math.min(4, Math.max(0.25, Math.log(EQUALISE_TARGET) / Math.log(mean)));

@@ -18,27 +18,17 @@ import { embedImages } from '../../src/model/encoder.js';
 import { loadModel } from '../../src/model/store.js';
 import { useTestBackend } from '../helpers/backend.js';
 import { TEST_DATA_PATH, type TempDir, tempDir } from '../helpers/fixtures.js';
-import { assertClose, rectangle, throughStep } from '../helpers/image-steps.js';
+import { assertClose, rectangle, referenceBrightness, throughStep } from '../helpers/image-steps.js';
 import { trainBriefly } from '../helpers/tiny-index.js';
 
 /** The rule of recentre.ts written out pixel by pixel, for one image of side x side x channels floats. */
 function referenceRecentre(img: Float32Array, side: number, channels: number): Float32Array {
   const at = (x: number, y: number, c: number) =>
     x < 0 || y < 0 || x >= side || y >= side ? 0 : (img[(y * side + x) * channels + c] ?? 0);
-  const gray = (x: number, y: number) => {
-    let s = 0;
-    for (let c = 0; c < channels; c++) s += at(x, y, c);
-    return s / channels;
-  };
-  const bright: boolean[][] = [];
-  for (let y = 0; y < side; y++) {
-    bright.push([]);
-    for (let x = 0; x < side; x++) {
-      let s = 0;
-      for (let v = -1; v <= 1; v++) for (let u = -1; u <= 1; u++) s += gray(x + u, y + v);
-      bright[y]?.push(s / 9 > BRIGHT_THRESHOLD);
-    }
-  }
+  const means = referenceBrightness(img, side, channels);
+  const bright = Array.from({ length: side }, (_, y) =>
+    Array.from({ length: side }, (_, x) => (means[y * side + x] ?? 0) > BRIGHT_THRESHOLD),
+  );
   const offset = (on: (k: number) => boolean) => {
     const ks = Array.from({ length: side }, (_, k) => k).filter(on);
     if (ks.length === 0) return 0;
