@@ -54,6 +54,8 @@ const labelsSummary = z
     heldOutPrecision10: z.number().nullable(),
     /** The last epochs that self-trained on pseudo-labels (absent: none). */
     selfTrain: count.optional(),
+    /** Views per unlabelled image in the self-training batches (absent: one). */
+    views: count.optional(),
   })
   .readonly();
 export type LabelsSummary = z.infer<typeof labelsSummary>;

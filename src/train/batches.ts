@@ -48,3 +48,59 @@ export function composeBatch(
   const labels = labelOf ? Int32Array.from({ length: n }, (_, r) => labelOf[indices[r] ?? 0] ?? -1) : null;
   return { n, input, target, labels };
 }
+
+/**
+ * Labels of the rows that show unlabelled images twice: each pair gets an id of its own from here up,
+ * above every class index, so the label term takes the two views of an image as a positive pair.
+ */
+export const VIEW_PAIR_LABEL = 1 << 24;
+
+/**
+ * Builds a batch that shows each of the database images `fresh` twice, corrupted independently (two
+ * views), then `extra` once: rows [fresh view 1, fresh view 2, extra]. A fresh image keeps the label the
+ * plan reveals; an unlabelled one gets a label of its own (VIEW_PAIR_LABEL + its position), shared by its
+ * two views only. Pure given `rng`. (The label term compares whole batches, which never train in halves:
+ * train/parallel/index.ts.)
+ */
+export function composeViewsBatch(
+  set: ImageSet,
+  fresh: ArrayLike<number>,
+  extra: ArrayLike<number>,
+  plan: BatchPlan,
+  rng: () => number,
+): TrainBatch {
+  const first = composeBatch(set, fresh, plan, rng);
+  const second = composeBatch(set, fresh, plan, rng);
+  const once = composeBatch(set, extra, plan, rng);
+  const pairs = Int32Array.from({ length: first.n }, (_, r) => {
+    const label = first.labels?.[r] ?? -1;
+    return label >= 0 ? label : VIEW_PAIR_LABEL + r;
+  });
+  const rows = [first, second, once];
+  return {
+    n: first.n * 2 + once.n,
+    input: joined(
+      Float32Array,
+      rows.map((p) => p.input),
+    ),
+    target: joined(
+      Float32Array,
+      rows.map((p) => p.target),
+    ),
+    labels: joined(Int32Array, [pairs, pairs, once.labels ?? new Int32Array(once.n).fill(-1)]),
+  };
+}
+
+/** `parts` end to end in one new array of `Kind`. */
+function joined<T extends Float32Array | Int32Array>(
+  Kind: new (length: number) => T,
+  parts: readonly T[],
+): T {
+  const out = new Kind(parts.reduce((sum, p) => sum + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}

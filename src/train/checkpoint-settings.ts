@@ -71,7 +71,8 @@ function labelsText(plan: LabelPlan | null | undefined): string | undefined {
   if (plan === undefined) return undefined;
   if (plan === null) return 'none';
   const selfTrain = plan.selfTrain > 0 ? `, self-training ${plan.selfTrain} epochs` : '';
-  return `${plan.perClass} per class (${plan.perBatch} per batch, holdout ${plan.holdout}, patience ${plan.patience}${selfTrain})`;
+  const views = plan.views > 1 ? `, ${plan.views} views` : '';
+  return `${plan.perClass} per class (${plan.perBatch} per batch, holdout ${plan.holdout}, patience ${plan.patience}${selfTrain}${views})`;
 }
 
 const RUN_SETTINGS: readonly Setting[] = [

@@ -48,6 +48,8 @@ const labelPlan = z
     patience: z.number().int().nonnegative(),
     // checkpoints written before self-training existed did none
     selfTrain: z.number().int().nonnegative().default(0),
+    // nor two views
+    views: z.number().int().min(1).max(2).default(1),
   })
   .readonly() satisfies z.ZodType<LabelPlan>;
 

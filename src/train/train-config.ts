@@ -41,6 +41,11 @@ export interface LabelPlan {
    * (train/pseudo-labels.ts) and the confident pseudo-labels join the label term; 0 = none.
    */
   readonly selfTrain: number;
+  /**
+   * Views per unlabelled image in the self-training epochs' batches: 2 shows each twice, differently
+   * corrupted, and the label term pulls the two together (train/batches.ts composeViewsBatch); 1 once.
+   */
+  readonly views: number;
 }
 
 /** A resolved training configuration: everything a run does, with every default filled in. */
@@ -148,6 +153,13 @@ function archOf(s: TrainSettings, input: ModelInput, seed: number): ArchConfig {
 
 function labelsOf(s: TrainSettings, batchSize: number, epochs: number): LabelPlan | null {
   const selfTrain = s.selfTrain ?? 0;
+  const views = s.views ?? 1;
+  if (views > 1 && selfTrain === 0)
+    throw createError('BAD_OPTION', {
+      name: '--views',
+      expected: '1, or 2 with --self-train (the second view trains the self-training epochs)',
+      got: views,
+    });
   if (!s.labelsPerClass) {
     if (selfTrain > 0)
       throw createError('BAD_OPTION', {
@@ -176,6 +188,7 @@ function labelsOf(s: TrainSettings, batchSize: number, epochs: number): LabelPla
     holdout: s.labelHoldout ?? TRAIN_DEFAULTS.labelHoldout,
     patience: s.patience ?? TRAIN_DEFAULTS.patience,
     selfTrain,
+    views,
   };
 }
 

@@ -8,7 +8,7 @@ import type { ImageSet } from '../dataset/types.js';
 import { decoderFrame } from '../model/architectures/input-steps.js';
 import { type Autoencoder, inputSize } from '../model/architectures/types.js';
 import { createRng } from '../util/rng.js';
-import { type BatchPlan, composeBatch, epochOrder } from './batches.js';
+import { type BatchPlan, composeBatch, composeViewsBatch, epochOrder } from './batches.js';
 import type { StepRunner } from './step-runner.js';
 import { trainingTargets } from './targets.js';
 import type { TrainConfig } from './train-config.js';
@@ -21,6 +21,11 @@ export interface LabelledImages {
   readonly indices: Int32Array;
   /** Labelled images added to every batch (drawn in a seeded cycle), besides the batch's share of the rest. */
   readonly perBatch: number;
+  /**
+   * 2 shows each of the batch's share of the rest twice, differently corrupted, the two views a positive
+   * pair of the label term (batches.ts composeViewsBatch); 1 (the default) once.
+   */
+  readonly views?: number;
 }
 
 /** What the loop reads of a run's configuration (a whole TrainConfig will do). */
@@ -138,10 +143,14 @@ export async function trainAutoencoder(
     let lossSum = 0;
     let seen = 0;
     for (let b = 0; b < batches; b++) {
-      const idx = [...order.subarray(b * fresh, (b + 1) * fresh), ...extra(b)];
-      const value = await runner.step(composeBatch(train, idx, plan, noiseRng));
-      lossSum += value * idx.length;
-      seen += idx.length;
+      const own = order.subarray(b * fresh, (b + 1) * fresh);
+      const batch =
+        labelled?.views === 2
+          ? composeViewsBatch(train, own, extra(b), plan, noiseRng)
+          : composeBatch(train, [...own, ...extra(b)], plan, noiseRng);
+      const value = await runner.step(batch);
+      lossSum += value * batch.n;
+      seen += batch.n;
       callbacks.onBatchEnd?.({ epoch, batch: b + 1, batches, loss: value });
     }
     const seconds = (performance.now() - started) / 1000;

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import type { ImageSet } from '../../src/dataset/types.js';
 import { defaultArchConfig } from '../../src/model/architectures/index.js';
 import type { Autoencoder } from '../../src/model/architectures/types.js';
-import { composeBatch } from '../../src/train/batches.js';
+import { composeBatch, composeViewsBatch, VIEW_PAIR_LABEL } from '../../src/train/batches.js';
 import { learningRateAt } from '../../src/train/lr-schedule.js';
 import type { StepRunner, TrainBatch } from '../../src/train/step-runner.js';
 import { trainAutoencoder } from '../../src/train/trainer.js';
@@ -101,6 +101,46 @@ describe('composeBatch', () => {
   });
 });
 
+describe('composeViewsBatch', () => {
+  const row = (a: Float32Array, r: number) => Array.from(a.subarray(r * AREA, (r + 1) * AREA));
+
+  it('shows each fresh image twice, corrupted independently, then the extra ones once', () => {
+    const labelOf = Int32Array.from([-1, 4, -1, 6]);
+    const plan = {
+      side: SIDE,
+      channels: 1,
+      noise: [{ type: 'masking' as const, level: 0.5 }],
+      labelOf,
+      targets: null,
+    };
+    const batch = composeViewsBatch(tinySet(4), [0, 1, 2], [3], plan, createRng(5));
+    assert.equal(batch.n, 7);
+    const sources = [0, 1, 2, 0, 1, 2, 3];
+    sources.forEach((image, r) => {
+      assert.deepEqual(
+        row(batch.target, r),
+        new Array(AREA).fill(Math.fround((image + 1) / 255)),
+        `row ${r}`,
+      );
+    });
+    for (let r = 0; r < 3; r++)
+      assert.notDeepEqual(
+        row(batch.input, r),
+        row(batch.input, r + 3),
+        `the views of fresh image ${r} are the same`,
+      );
+  });
+
+  it("pairs the two views of an unlabelled image by a label of their own, and keeps the plan's labels", () => {
+    const labelOf = Int32Array.from([-1, 4, -1, 6, -1]);
+    const plan = { side: SIDE, channels: 1, noise: [], labelOf, targets: null };
+    const batch = composeViewsBatch(tinySet(5), [0, 1, 2], [3, 4], plan, createRng(5));
+    const pair0 = VIEW_PAIR_LABEL;
+    const pair2 = VIEW_PAIR_LABEL + 2;
+    assert.deepEqual(Array.from(batch.labels ?? []), [pair0, 4, pair2, pair0, 4, pair2, 6, -1]);
+  });
+});
+
 describe('trainAutoencoder', () => {
   it('adds the labelled images to every batch and tells the model each epoch', async () => {
     const set = tinySet(10, [0, 1, 0, 1, 0, 1, 0, 1, 0, 1]);
@@ -119,6 +159,26 @@ describe('trainAutoencoder', () => {
       assert.equal(b.n, 4);
       const known = Array.from(b.labels ?? []).filter((l) => l >= 0).length;
       assert.ok(known >= 2, `a batch showed ${known} labels`);
+    }
+  });
+
+  it('shows the fresh images of each batch twice when the labelled images ask for two views', async () => {
+    const set = tinySet(10, [0, 1, 0, 1, 0, 1, 0, 1, 0, 1]);
+    const labelOf = Int32Array.from([-1, -1, -1, -1, -1, -1, -1, -1, 0, 1]);
+    const { runner, batches } = recordingRunner();
+    const config = { epochs: 1, batchSize: 4, seed: 1, stepsPerEpoch: null };
+    const labelled = { labelOf, indices: Int32Array.from([8, 9]), perBatch: 2, views: 2 };
+    await trainAutoencoder(fakeModel({}, []), set, null, config, runner, {}, { labelled });
+    // still 2 fresh images per step, each shown twice, beside the 2 labelled ones
+    assert.equal(batches.length, 5);
+    for (const b of batches) {
+      assert.equal(b.n, 6);
+      const labels = Array.from(b.labels ?? []);
+      assert.deepEqual(labels.slice(0, 2), labels.slice(2, 4));
+      assert.ok(
+        labels.slice(4).every((l) => l === 0 || l === 1),
+        `labelled rows ${labels.slice(4)}`,
+      );
     }
   });
 

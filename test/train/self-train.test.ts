@@ -161,6 +161,31 @@ describe('a run that self-trains', () => {
     assert.equal(saved.training.labels.selfTrain, 2);
   });
 
+  it('self-trains on two views of each unlabelled image when asked, and records it', async () => {
+    const dataset = await loadDataset({ data: 'fashion-mnist', searchPath: TEST_DATA_PATH, limit: 300 });
+    const settings = {
+      codeSize: 4,
+      hidden: [16],
+      epochs: 2,
+      selfTrain: 1,
+      batchSize: 32,
+      steps: 2,
+      threads: '1',
+      labelsPerClass: 5,
+      labelsPerBatch: 8,
+      views: 2,
+    } as const;
+    const config = resolveTrainConfig(settings, dataset.format);
+    assert.equal(config.labels?.views, 2);
+    const dir = join(made.dir, 'views');
+    const result = await runTraining(config, { indexDir: dir, dataset, backend: 'test' });
+    assert.equal(result.manifest.training.labels?.views, 2);
+    const again = resolveTrainConfig({ ...settings, views: 1, epochs: 3, resume: true }, dataset.format);
+    await assert.rejects(runTraining(again, { indexDir: dir, dataset, backend: 'test' }), (err: Error) =>
+      err.message.includes('2 views'),
+    );
+  });
+
   it('refuses self-training without labels, or as many self-training epochs as epochs', () => {
     const input = { side: 28, channels: 1 } as const;
     assert.throws(
@@ -171,6 +196,10 @@ describe('a run that self-trains', () => {
       () => resolveTrainConfig({ selfTrain: 3, epochs: 3, labelsPerClass: 5 }, input),
       (err: Error & { code?: string }) =>
         err.code === 'BAD_OPTION' && err.message.includes('fewer than --epochs (3)'),
+    );
+    assert.throws(
+      () => resolveTrainConfig({ views: 2, epochs: 3, labelsPerClass: 5 }, input),
+      (err: Error & { code?: string }) => err.code === 'BAD_OPTION' && err.message.includes('--views'),
     );
   });
 });

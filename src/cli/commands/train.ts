@@ -130,6 +130,10 @@ function lossOptions(): Option[] {
       'few-label training: the last N epochs also learn from pseudo-labels, the labels spread over the code kNN graph and re-estimated before each (default 0)',
     ).argParser(intIn(0, 10_000)),
     new Option(
+      '--views <n>',
+      'self-training epochs: 2 shows each unlabelled image of a batch twice, corrupted independently, and the label term pulls the two views together (default 1)',
+    ).argParser(intIn(1, 2)),
+    new Option(
       '--patience <n>',
       'stop after N epochs without a better held-out score (default 0: never)',
     ).argParser(intIn(0, 10_000)),
