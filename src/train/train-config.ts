@@ -151,13 +151,14 @@ function archOf(s: TrainSettings, input: ModelInput, seed: number): ArchConfig {
   });
 }
 
-function labelsOf(s: TrainSettings, batchSize: number, epochs: number): LabelPlan | null {
+function labelsOf(s: TrainSettings, arch: ArchConfig, batchSize: number, epochs: number): LabelPlan | null {
   const selfTrain = s.selfTrain ?? 0;
   const views = s.views ?? 1;
-  if (views > 1 && selfTrain === 0)
+  if (views > 1 && (selfTrain === 0 || arch.noise.length === 0))
     throw createError('BAD_OPTION', {
       name: '--views',
-      expected: '1, or 2 with --self-train (the second view trains the self-training epochs)',
+      expected:
+        '1, or 2 with --self-train and --noise (the second view trains the self-training epochs; the corruptions make the two views differ)',
       got: views,
     });
   if (!s.labelsPerClass) {
@@ -232,7 +233,7 @@ export function resolveTrainConfig(settings: Readonly<TrainSettings>, input: Mod
     learningRate: s.lr ?? TRAIN_DEFAULTS.lr,
     lrDecay: s.lrDecay ?? 'none',
     seed,
-    labels: labelsOf(s, batchSize, epochs),
+    labels: labelsOf(s, arch, batchSize, epochs),
     threads: parseThreads(s.threads ?? 'auto'),
     resume: s.resume ?? false,
     stepsPerEpoch: s.steps ?? null,

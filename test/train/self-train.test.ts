@@ -173,6 +173,7 @@ describe('a run that self-trains', () => {
       threads: '1',
       labelsPerClass: 5,
       labelsPerBatch: 8,
+      noise: [{ type: 'gaussian', level: 0.1 }],
       views: 2,
     } as const;
     const config = resolveTrainConfig(settings, dataset.format);
@@ -197,9 +198,20 @@ describe('a run that self-trains', () => {
       (err: Error & { code?: string }) =>
         err.code === 'BAD_OPTION' && err.message.includes('fewer than --epochs (3)'),
     );
+    const noise = [{ type: 'gaussian', level: 0.1 }] as const;
     assert.throws(
-      () => resolveTrainConfig({ views: 2, epochs: 3, labelsPerClass: 5 }, input),
+      () => resolveTrainConfig({ views: 2, epochs: 3, labelsPerClass: 5, noise }, input),
       (err: Error & { code?: string }) => err.code === 'BAD_OPTION' && err.message.includes('--views'),
+    );
+    // two views of an image without corruptions would be the same rows twice
+    assert.throws(
+      () => resolveTrainConfig({ views: 2, epochs: 3, labelsPerClass: 5, selfTrain: 1 }, input),
+      (err: Error & { code?: string }) => err.code === 'BAD_OPTION' && err.message.includes('--noise'),
+    );
+    assert.equal(
+      resolveTrainConfig({ views: 2, epochs: 3, labelsPerClass: 5, selfTrain: 1, noise }, input).labels
+        ?.views,
+      2,
     );
   });
 });

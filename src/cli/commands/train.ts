@@ -131,7 +131,7 @@ function lossOptions(): Option[] {
     ).argParser(intIn(0, 10_000)),
     new Option(
       '--views <n>',
-      'self-training epochs: 2 shows each unlabelled image of a batch twice, corrupted independently, and the label term pulls the two views together (default 1)',
+      'self-training epochs: 2 shows each unlabelled image of a batch twice, corrupted independently (needs --noise), and the label term pulls the two views together (default 1)',
     ).argParser(intIn(1, 2)),
     new Option(
       '--patience <n>',
@@ -194,15 +194,11 @@ export function registerTrain(program: Command): void {
     const result = await withIndexLock(config.indexDir, 'train', flags.wait ?? false, async () => {
       const backend = await startBackend(config);
       const dataset = await openDataset(config, flags.limit);
+      // settings that cannot train are refused before the machine-speed measurement
+      const trainConfig = resolveTrainConfig(flags, dataset.format);
       const machine = await machineSpeedReport();
       log(machine.line);
-      return trainWithProgress(
-        config,
-        backend,
-        dataset,
-        resolveTrainConfig(flags, dataset.format),
-        machine.imgPerS,
-      );
+      return trainWithProgress(config, backend, dataset, trainConfig, machine.imgPerS);
     });
     // the load can change while a run trains: the figure again says whether the time is comparable
     log((await machineSpeedReport(undefined, 'machine after training')).line);
