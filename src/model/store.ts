@@ -56,6 +56,8 @@ const labelsSummary = z
     selfTrain: count.optional(),
     /** Views per unlabelled image in the self-training batches (absent: one). */
     views: count.optional(),
+    /** Whether the two views split the corruptions between them (absent: each had all). */
+    splitViews: z.boolean().optional(),
   })
   .readonly();
 export type LabelsSummary = z.infer<typeof labelsSummary>;

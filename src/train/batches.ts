@@ -59,7 +59,9 @@ export const VIEW_PAIR_LABEL = 1 << 24;
  * Builds a batch that shows each of the database images `fresh` twice, corrupted independently (two
  * views), then `extra` once: rows [fresh view 1, fresh view 2, extra]. A fresh image keeps the label the
  * plan reveals; an unlabelled one gets a label of its own (VIEW_PAIR_LABEL + its position), shared by its
- * two views only. Pure given `rng`. (The label term compares whole batches, which never train in halves:
+ * two views only. With `split`, the first view takes only the plan's first corruption and the second the
+ * others (a shifted and a noisy copy, say), so the pair ties views corrupted in different ways. Pure given
+ * `rng`. (The label term compares whole batches, which never train in halves:
  * train/parallel/index.ts.)
  */
 export function composeViewsBatch(
@@ -68,9 +70,10 @@ export function composeViewsBatch(
   extra: ArrayLike<number>,
   plan: BatchPlan,
   rng: () => number,
+  split = false,
 ): TrainBatch {
-  const first = composeBatch(set, fresh, plan, rng);
-  const second = composeBatch(set, fresh, plan, rng);
+  const first = composeBatch(set, fresh, split ? { ...plan, noise: plan.noise.slice(0, 1) } : plan, rng);
+  const second = composeBatch(set, fresh, split ? { ...plan, noise: plan.noise.slice(1) } : plan, rng);
   const once = composeBatch(set, extra, plan, rng);
   const pairs = Int32Array.from({ length: first.n }, (_, r) => {
     const label = first.labels?.[r] ?? -1;

@@ -71,7 +71,7 @@ function labelsText(plan: LabelPlan | null | undefined): string | undefined {
   if (plan === undefined) return undefined;
   if (plan === null) return 'none';
   const selfTrain = plan.selfTrain > 0 ? `, self-training ${plan.selfTrain} epochs` : '';
-  const views = plan.views > 1 ? `, ${plan.views} views` : '';
+  const views = plan.views > 1 ? `, ${plan.views} views${plan.splitViews ? ' split by corruption' : ''}` : '';
   return `${plan.perClass} per class (${plan.perBatch} per batch, holdout ${plan.holdout}, patience ${plan.patience}${selfTrain}${views})`;
 }
 

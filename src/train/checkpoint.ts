@@ -50,6 +50,8 @@ const labelPlan = z
     selfTrain: z.number().int().nonnegative().default(0),
     // nor two views
     views: z.number().int().min(1).max(2).default(1),
+    // nor split views
+    splitViews: z.boolean().default(false),
   })
   .readonly() satisfies z.ZodType<LabelPlan>;
 

@@ -46,6 +46,11 @@ export interface LabelPlan {
    * corrupted, and the label term pulls the two together (train/batches.ts composeViewsBatch); 1 once.
    */
   readonly views: number;
+  /**
+   * With two views: the first takes the first corruption of the arch's noise, the second the others
+   * (train/batches.ts composeViewsBatch); false: each takes them all.
+   */
+  readonly splitViews: boolean;
 }
 
 /** A resolved training configuration: everything a run does, with every default filled in. */
@@ -161,6 +166,13 @@ function labelsOf(s: TrainSettings, arch: ArchConfig, batchSize: number, epochs:
         '1, or 2 with --self-train and --noise (the second view trains the self-training epochs; the corruptions make the two views differ)',
       got: views,
     });
+  const splitViews = s.splitViews ?? false;
+  if (splitViews && (views !== 2 || arch.noise.length < 2))
+    throw createError('BAD_OPTION', {
+      name: '--split-views',
+      expected: 'used with --views 2 and at least two corruptions in --noise (one for each view)',
+      got: `--views ${views} --noise ${arch.noise.map((n) => n.type).join(',') || 'none'}`,
+    });
   if (!s.labelsPerClass) {
     if (selfTrain > 0)
       throw createError('BAD_OPTION', {
@@ -190,6 +202,7 @@ function labelsOf(s: TrainSettings, arch: ArchConfig, batchSize: number, epochs:
     patience: s.patience ?? TRAIN_DEFAULTS.patience,
     selfTrain,
     views,
+    splitViews,
   };
 }
 

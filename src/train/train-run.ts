@@ -154,7 +154,7 @@ function labelledFor(
     const pseudo = await estimatePseudoLabels(run.model.encoder, run.dataset.database, pick, plan.perBatch);
     const seconds = (performance.now() - started) / 1000;
     run.callbacks.onPseudoLabels?.({ epoch, images: pseudo.pseudo, from: pick.train.length, seconds });
-    return { ...pseudo, views: plan.views };
+    return { ...pseudo, views: plan.views, splitViews: plan.splitViews };
   };
 }
 
@@ -168,6 +168,7 @@ function labelsSummary(plan: LabelPlan, pick: LabelPick, best: BestWeights): Lab
     heldOutPrecision10: Number.isFinite(best.score) ? best.score : null,
     ...(plan.selfTrain > 0 ? { selfTrain: plan.selfTrain } : {}),
     ...(plan.views > 1 ? { views: plan.views } : {}),
+    ...(plan.splitViews ? { splitViews: true } : {}),
   };
 }
 

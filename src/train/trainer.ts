@@ -26,6 +26,8 @@ export interface LabelledImages {
    * pair of the label term (batches.ts composeViewsBatch); 1 (the default) once.
    */
   readonly views?: number;
+  /** With two views: the first takes the plan's first corruption, the second the others. */
+  readonly splitViews?: boolean;
 }
 
 /** What the loop reads of a run's configuration (a whole TrainConfig will do). */
@@ -146,7 +148,7 @@ export async function trainAutoencoder(
       const own = order.subarray(b * fresh, (b + 1) * fresh);
       const batch =
         labelled?.views === 2
-          ? composeViewsBatch(train, own, extra(b), plan, noiseRng)
+          ? composeViewsBatch(train, own, extra(b), plan, noiseRng, labelled.splitViews ?? false)
           : composeBatch(train, [...own, ...extra(b)], plan, noiseRng);
       const value = await runner.step(batch);
       lossSum += value * batch.n;

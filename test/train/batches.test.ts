@@ -139,6 +139,35 @@ describe('composeViewsBatch', () => {
     const pair2 = VIEW_PAIR_LABEL + 2;
     assert.deepEqual(Array.from(batch.labels ?? []), [pair0, 4, pair2, pair0, 4, pair2, 6, -1]);
   });
+
+  it('splits the corruptions between the views when asked: the first one to the first view, the rest to the second', () => {
+    const grey = { count: 3, pixels: new Uint8Array(3 * AREA).fill(128), labels: null };
+    const clean = Math.fround(128 / 255);
+    const noise = [
+      { type: 'masking' as const, level: 0.5 },
+      { type: 'gaussian' as const, level: 0.05 },
+    ];
+    const plan = { side: SIDE, channels: 1, noise, labelOf: null, targets: null };
+    const values = (batch: TrainBatch, rows: number[]) => rows.flatMap((r) => row(batch.input, r));
+    const masked = (v: number) => v === 0;
+    const noisy = (v: number) => v !== 0 && v !== clean;
+    const split = composeViewsBatch(grey, [0, 1], [2], plan, createRng(3), true);
+    // first view: masked or untouched, never noisy; second view: noisy, never masked
+    assert.ok(values(split, [0, 1]).some(masked));
+    assert.ok(!values(split, [0, 1]).some(noisy), 'the first view has the second corruption');
+    assert.ok(
+      values(split, [2, 3]).every(noisy),
+      'the second view lacks the second corruption or has the first',
+    );
+    // the extra row and, unsplit, both views take every corruption
+    assert.ok(values(split, [4]).some(masked) && values(split, [4]).some(noisy));
+    const whole = composeViewsBatch(grey, [0, 1], [2], plan, createRng(3));
+    for (const rows of [
+      [0, 1],
+      [2, 3],
+    ])
+      assert.ok(values(whole, rows).some(masked) && values(whole, rows).some(noisy));
+  });
 });
 
 describe('trainAutoencoder', () => {
@@ -180,6 +209,26 @@ describe('trainAutoencoder', () => {
         `labelled rows ${labels.slice(4)}`,
       );
     }
+  });
+
+  it('splits the corruptions between the two views when the labelled images ask for it', async () => {
+    const set = { count: 4, pixels: new Uint8Array(4 * AREA).fill(128), labels: null };
+    const labelOf = Int32Array.from([-1, -1, 0, 1]);
+    const noise = [
+      { type: 'masking' as const, level: 0.5 },
+      { type: 'gaussian' as const, level: 0.05 },
+    ];
+    const config = { epochs: 1, batchSize: 4, seed: 1, stepsPerEpoch: null };
+    const firstViews = async (splitViews: boolean) => {
+      const { runner, batches } = recordingRunner();
+      const labelled = { labelOf, indices: Int32Array.from([2, 3]), perBatch: 2, views: 2, splitViews };
+      await trainAutoencoder(fakeModel({ noise }, []), set, null, config, runner, {}, { labelled });
+      return batches.flatMap((b) => Array.from(b.input.subarray(0, 2 * AREA)));
+    };
+    // the first view of a split pair is only masked: its values are 0 or the clean one
+    const clean = Math.fround(128 / 255);
+    assert.ok((await firstViews(true)).every((v) => v === 0 || v === clean));
+    assert.ok(!(await firstViews(false)).every((v) => v === 0 || v === clean));
   });
 
   it('stops when stopAfter says so', async () => {

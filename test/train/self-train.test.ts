@@ -161,7 +161,7 @@ describe('a run that self-trains', () => {
     assert.equal(saved.training.labels.selfTrain, 2);
   });
 
-  it('self-trains on two views of each unlabelled image when asked, and records it', async () => {
+  it('self-trains on two views of each unlabelled image when asked, split by corruption, and records it', async () => {
     const dataset = await loadDataset({ data: 'fashion-mnist', searchPath: TEST_DATA_PATH, limit: 300 });
     const settings = {
       codeSize: 4,
@@ -173,15 +173,30 @@ describe('a run that self-trains', () => {
       threads: '1',
       labelsPerClass: 5,
       labelsPerBatch: 8,
-      noise: [{ type: 'gaussian', level: 0.1 }],
+      noise: [
+        { type: 'shift', level: 1 },
+        { type: 'gaussian', level: 0.1 },
+      ],
       views: 2,
+      splitViews: true,
     } as const;
     const config = resolveTrainConfig(settings, dataset.format);
     assert.equal(config.labels?.views, 2);
     const dir = join(made.dir, 'views');
     const result = await runTraining(config, { indexDir: dir, dataset, backend: 'test' });
     assert.equal(result.manifest.training.labels?.views, 2);
-    const again = resolveTrainConfig({ ...settings, views: 1, epochs: 3, resume: true }, dataset.format);
+    assert.equal(result.manifest.training.labels?.splitViews, true);
+    const unsplit = resolveTrainConfig(
+      { ...settings, splitViews: false, epochs: 3, resume: true },
+      dataset.format,
+    );
+    await assert.rejects(runTraining(unsplit, { indexDir: dir, dataset, backend: 'test' }), (err: Error) =>
+      err.message.includes('split by corruption'),
+    );
+    const again = resolveTrainConfig(
+      { ...settings, views: 1, splitViews: false, epochs: 3, resume: true },
+      dataset.format,
+    );
     await assert.rejects(runTraining(again, { indexDir: dir, dataset, backend: 'test' }), (err: Error) =>
       err.message.includes('2 views'),
     );
@@ -199,6 +214,22 @@ describe('a run that self-trains', () => {
         err.code === 'BAD_OPTION' && err.message.includes('fewer than --epochs (3)'),
     );
     const noise = [{ type: 'gaussian', level: 0.1 }] as const;
+    const two = [...noise, { type: 'shift', level: 2 }] as const;
+    const views = { views: 2, epochs: 3, labelsPerClass: 5, selfTrain: 1 } as const;
+    // a split needs two views and a corruption for each
+    for (const bad of [
+      { ...views, views: 1, noise: two },
+      { ...views, noise },
+    ])
+      assert.throws(
+        () => resolveTrainConfig({ ...bad, splitViews: true }, input),
+        (err: Error & { code?: string }) =>
+          err.code === 'BAD_OPTION' && err.message.includes('--split-views'),
+      );
+    assert.equal(
+      resolveTrainConfig({ ...views, noise: two, splitViews: true }, input).labels?.splitViews,
+      true,
+    );
     assert.throws(
       () => resolveTrainConfig({ views: 2, epochs: 3, labelsPerClass: 5, noise }, input),
       (err: Error & { code?: string }) => err.code === 'BAD_OPTION' && err.message.includes('--views'),

@@ -134,6 +134,11 @@ function lossOptions(): Option[] {
       'self-training epochs: 2 shows each unlabelled image of a batch twice, corrupted independently (needs --noise), and the label term pulls the two views together (default 1)',
     ).argParser(intIn(1, 2)),
     new Option(
+      '--split-views',
+      "with --views 2: the first view gets the first corruption of --noise, the second view the others (e.g. one shifted, one noisy copy), instead of each getting all; --no-split-views turns off a preset's",
+    ),
+    new Option('--no-split-views', 'each view gets every corruption (default)'),
+    new Option(
       '--patience <n>',
       'stop after N epochs without a better held-out score (default 0: never)',
     ).argParser(intIn(0, 10_000)),
