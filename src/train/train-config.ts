@@ -170,7 +170,8 @@ function labelsOf(s: TrainSettings, arch: ArchConfig, batchSize: number, epochs:
   if (splitViews && (views !== 2 || arch.noise.length < 2))
     throw createError('BAD_OPTION', {
       name: '--split-views',
-      expected: 'used with --views 2 and at least two corruptions in --noise (one for each view)',
+      expected:
+        "used with --views 2 and at least two corruptions in --noise, one for each view (--no-split-views turns off a preset's)",
       got: `--views ${views} --noise ${arch.noise.map((n) => n.type).join(',') || 'none'}`,
     });
   if (!s.labelsPerClass) {
