@@ -72,8 +72,11 @@ export function composeViewsBatch(
   rng: () => number,
   split = false,
 ): TrainBatch {
-  const first = composeBatch(set, fresh, split ? { ...plan, noise: plan.noise.slice(0, 1) } : plan, rng);
-  const second = composeBatch(set, fresh, split ? { ...plan, noise: plan.noise.slice(1) } : plan, rng);
+  const [firstNoise, secondNoise] = split
+    ? [plan.noise.slice(0, 1), plan.noise.slice(1)]
+    : [plan.noise, plan.noise];
+  const first = composeBatch(set, fresh, { ...plan, noise: firstNoise }, rng);
+  const second = composeBatch(set, fresh, { ...plan, noise: secondNoise }, rng);
   const once = composeBatch(set, extra, plan, rng);
   const pairs = Int32Array.from({ length: first.n }, (_, r) => {
     const label = first.labels?.[r] ?? -1;

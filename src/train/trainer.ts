@@ -22,12 +22,11 @@ export interface LabelledImages {
   /** Labelled images added to every batch (drawn in a seeded cycle), besides the batch's share of the rest. */
   readonly perBatch: number;
   /**
-   * 2 shows each of the batch's share of the rest twice, differently corrupted, the two views a positive
-   * pair of the label term (batches.ts composeViewsBatch); 1 (the default) once.
+   * Set: each of the batch's share of the rest shown twice, differently corrupted, the two views a
+   * positive pair of the label term (batches.ts composeViewsBatch); with `split`, the first view takes
+   * the plan's first corruption, the second the others. Unset: once.
    */
-  readonly views?: number;
-  /** With two views: the first takes the plan's first corruption, the second the others. */
-  readonly splitViews?: boolean;
+  readonly views?: { readonly split: boolean };
 }
 
 /** What the loop reads of a run's configuration (a whole TrainConfig will do). */
@@ -146,10 +145,9 @@ export async function trainAutoencoder(
     let seen = 0;
     for (let b = 0; b < batches; b++) {
       const own = order.subarray(b * fresh, (b + 1) * fresh);
-      const batch =
-        labelled?.views === 2
-          ? composeViewsBatch(train, own, extra(b), plan, noiseRng, labelled.splitViews ?? false)
-          : composeBatch(train, [...own, ...extra(b)], plan, noiseRng);
+      const batch = labelled?.views
+        ? composeViewsBatch(train, own, extra(b), plan, noiseRng, labelled.views.split)
+        : composeBatch(train, [...own, ...extra(b)], plan, noiseRng);
       const value = await runner.step(batch);
       lossSum += value * batch.n;
       seen += batch.n;

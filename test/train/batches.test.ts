@@ -196,7 +196,7 @@ describe('trainAutoencoder', () => {
     const labelOf = Int32Array.from([-1, -1, -1, -1, -1, -1, -1, -1, 0, 1]);
     const { runner, batches } = recordingRunner();
     const config = { epochs: 1, batchSize: 4, seed: 1, stepsPerEpoch: null };
-    const labelled = { labelOf, indices: Int32Array.from([8, 9]), perBatch: 2, views: 2 };
+    const labelled = { labelOf, indices: Int32Array.from([8, 9]), perBatch: 2, views: { split: false } };
     await trainAutoencoder(fakeModel({}, []), set, null, config, runner, {}, { labelled });
     // still 2 fresh images per step, each shown twice, beside the 2 labelled ones
     assert.equal(batches.length, 5);
@@ -219,16 +219,17 @@ describe('trainAutoencoder', () => {
       { type: 'gaussian' as const, level: 0.05 },
     ];
     const config = { epochs: 1, batchSize: 4, seed: 1, stepsPerEpoch: null };
-    const firstViews = async (splitViews: boolean) => {
+    const firstViews = async (split: boolean) => {
       const { runner, batches } = recordingRunner();
-      const labelled = { labelOf, indices: Int32Array.from([2, 3]), perBatch: 2, views: 2, splitViews };
+      const labelled = { labelOf, indices: Int32Array.from([2, 3]), perBatch: 2, views: { split } };
       await trainAutoencoder(fakeModel({ noise }, []), set, null, config, runner, {}, { labelled });
       return batches.flatMap((b) => Array.from(b.input.subarray(0, 2 * AREA)));
     };
     // the first view of a split pair is only masked: its values are 0 or the clean one
     const clean = Math.fround(128 / 255);
-    assert.ok((await firstViews(true)).every((v) => v === 0 || v === clean));
-    assert.ok(!(await firstViews(false)).every((v) => v === 0 || v === clean));
+    const onlyMasked = (values: number[]) => values.every((v) => v === 0 || v === clean);
+    assert.ok(onlyMasked(await firstViews(true)), 'the first split view is noisy too');
+    assert.ok(!onlyMasked(await firstViews(false)), 'the first unsplit view is only masked');
   });
 
   it('stops when stopAfter says so', async () => {

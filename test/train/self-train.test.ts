@@ -186,6 +186,13 @@ describe('a run that self-trains', () => {
     const result = await runTraining(config, { indexDir: dir, dataset, backend: 'test' });
     assert.equal(result.manifest.training.labels?.views, 2);
     assert.equal(result.manifest.training.labels?.splitViews, true);
+    // the split reaches the batches: the same run with every corruption on both views trains other weights
+    const same = await runTraining(resolveTrainConfig({ ...settings, splitViews: false }, dataset.format), {
+      indexDir: join(made.dir, 'views-same'),
+      dataset,
+      backend: 'test',
+    });
+    assert.notEqual(same.manifest.weightsHash, result.manifest.weightsHash);
     const unsplit = resolveTrainConfig(
       { ...settings, splitViews: false, epochs: 3, resume: true },
       dataset.format,
