@@ -192,7 +192,10 @@ describe('the web page in Chromium', { timeout: 120_000 }, () => {
       await columnIds(page, 'pixel'),
       similar.spaces.pixel.results.map((h) => h.id),
     );
-    assert.ok(!(await columnIds(page, 'code')).includes(clicked));
+    assert.ok(
+      !(await columnIds(page, 'code')).includes(clicked),
+      'the clicked item is among its own neighbours',
+    );
     for (const space of ['code', 'pixel'] as const) {
       const precision = Math.round((similar.spaces[space].precision ?? -1) * 100);
       assert.equal(await metricText(page, space), `${precision}%precision@10`);

@@ -81,7 +81,7 @@ function wasmDataIds(): number {
 
 before(async () => {
   registerWasmKernels();
-  assert.ok(await tf.setBackend('wasm'));
+  assert.ok(await tf.setBackend('wasm'), 'backend wasm did not initialise');
 });
 
 after(async () => {
