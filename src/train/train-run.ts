@@ -154,7 +154,7 @@ function labelledFor(
     const pseudo = await estimatePseudoLabels(run.model.encoder, run.dataset.database, pick, plan.perBatch);
     const seconds = (performance.now() - started) / 1000;
     run.callbacks.onPseudoLabels?.({ epoch, images: pseudo.pseudo, from: pick.train.length, seconds });
-    return plan.views === 2 ? { ...pseudo, views: { split: plan.splitViews } } : pseudo;
+    return plan.views > 1 ? { ...pseudo, views: { split: plan.splitViews } } : pseudo;
   };
 }
 
