@@ -16,8 +16,8 @@ export function setLearningRate(optimizer: tf.Optimizer, rate: number): void {
   (optimizer as unknown as { learningRate: number }).learningRate = rate;
 }
 
-/** Share of the base rate the self-training epochs start from (docs/models.md, "Self-training"). */
-export const SELF_TRAIN_RATE = 0.5;
+/** Share of the base rate the self-training epochs restart from: the whole (docs/models.md, "Self-training"). */
+export const SELF_TRAIN_RATE = 1;
 
 /**
  * The rate of `epoch` in a run of `epochs` whose last `selfTrain` epochs self-train: the first part
